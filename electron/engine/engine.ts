@@ -1,0 +1,490 @@
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { CommandArgs, CommandName, CommandResults } from '../../shared/contract';
+import {
+  PREVIEW_BYTES,
+  type Chunk,
+  type ChunkPage,
+  type ConnectionInfo,
+  type Counters,
+  type Direction,
+  type Endpoint,
+  type EventBatch,
+  type ListenerInfo,
+  type Snapshot,
+  type SocketEvent,
+} from '../../shared/model';
+import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
+import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
+import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
+import { explainError, formatHostPort } from './errors';
+
+/** Engine settings; every field has a sensible default. */
+export interface EngineOptions {
+  /** Bytes of chunk payload kept across all connections (default 256 MiB). */
+  captureBudgetBytes?: number;
+  batcher?: Partial<BatcherOptions>;
+}
+
+/** A subscriber's handle: acknowledge batches, or stop receiving. */
+export interface Subscription {
+  ack(batchId: number): void;
+  close(): void;
+}
+
+interface ListenerEntry {
+  info: ListenerInfo;
+  server: net.Server;
+  clients: Set<ConnectionEntry>;
+}
+
+interface ConnectionEntry {
+  info: ConnectionInfo;
+  socket: net.Socket;
+  capture: ConnectionCapture;
+  listener?: ListenerEntry;
+  /** Set when the user asked for the close, so the reason says who closed it. */
+  localClose?: 'end' | 'reset' | 'listener-stopped' | 'shutdown';
+  paused: boolean;
+}
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+function family(f: string | number | undefined, address: string): 'IPv4' | 'IPv6' {
+  if (f === 'IPv6' || f === 6) return 'IPv6';
+  if (f === 'IPv4' || f === 4) return 'IPv4';
+  return address.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+/** Node reports "::ffff:127.0.0.1" for IPv4 peers of dual-stack sockets; people expect 127.0.0.1. */
+function endpoint(address: string | undefined, port: number | undefined, fam?: string | number): Endpoint | undefined {
+  if (!address || port === undefined) return undefined;
+  const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return { address: plain, port, family: family(plain === address ? fam : 'IPv4', plain) };
+}
+
+/** Node's own connect errors can be an AggregateError (one try per address): use its first code. */
+function unwrapError(err: unknown): unknown {
+  const e = err as { code?: string; errors?: unknown[] };
+  if (e && !e.code && Array.isArray(e.errors) && e.errors.length > 0) return e.errors[0];
+  return err;
+}
+
+/**
+ * Owns every listener and connection, records their chunks within a byte budget, and streams
+ * what happens to subscribers in acknowledged batches. Plain Node: no Electron here.
+ */
+export class Engine {
+  private readonly listeners = new Map<string, ListenerEntry>();
+  private readonly connections = new Map<string, ConnectionEntry>();
+  private readonly batchers = new Set<Batcher>();
+  private readonly capture: CaptureStore;
+  private readonly batcherOptions: BatcherOptions;
+  private nextListenerId = 1;
+  private nextConnectionId = 1;
+  private pressured = 0;
+  private closed = false;
+
+  constructor(options: EngineOptions = {}) {
+    this.capture = new CaptureStore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET);
+    this.batcherOptions = { ...defaultBatcherOptions, ...options.batcher };
+  }
+
+  /** Receives every event from now on, in batches. Call ack(batch.id) after applying each. */
+  subscribe(deliver: (batch: EventBatch) => void): Subscription {
+    let wasPressured = false;
+    const batcher = new Batcher(
+      deliver,
+      (pressured) => {
+        if (pressured === wasPressured) return;
+        wasPressured = pressured;
+        this.pressured += pressured ? 1 : -1;
+        this.applyFlowControl();
+      },
+      this.batcherOptions,
+    );
+    this.batchers.add(batcher);
+    return {
+      ack: (batchId) => batcher.ack(batchId),
+      close: () => {
+        this.batchers.delete(batcher);
+        batcher.close();
+      },
+    };
+  }
+
+  /** Runs a command whose arguments were already parsed by the contract's schema. */
+  async execute<K extends CommandName>(name: K, args: CommandArgs<K>): Promise<Result<CommandResults[K]>> {
+    const a = args as never;
+    switch (name) {
+      case 'getSnapshot':
+        return ok(this.snapshot()) as Result<CommandResults[K]>;
+      case 'startListener':
+        return (await this.startListener(a)) as Result<CommandResults[K]>;
+      case 'stopListener':
+        return (await this.stopListener(a)) as Result<CommandResults[K]>;
+      case 'connect':
+        return (await this.connect(a)) as Result<CommandResults[K]>;
+      case 'send':
+        return (await this.send(a)) as Result<CommandResults[K]>;
+      case 'closeConnection':
+        return this.closeConnection(a) as Result<CommandResults[K]>;
+      case 'getChunks':
+        return this.getChunks(a) as Result<CommandResults[K]>;
+      default:
+        return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
+    }
+  }
+
+  snapshot(): Snapshot {
+    return {
+      listeners: [...this.listeners.values()].map((l) => ({ ...l.info })),
+      connections: [...this.connections.values()].map((c) => ({ ...c.info })),
+    };
+  }
+
+  startListener({ host, port }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+    if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
+    return new Promise((resolve) => {
+      const server = net.createServer({ allowHalfOpen: true });
+      const onError = (err: Error) => {
+        server.removeListener('listening', onListening);
+        server.close();
+        resolve(fail(explainError(err, { op: 'listen', host, port })));
+      };
+      const onListening = () => {
+        server.removeListener('error', onError);
+        const addr = server.address() as net.AddressInfo;
+        const entry: ListenerEntry = {
+          server,
+          clients: new Set(),
+          info: {
+            id: `L${this.nextListenerId++}`,
+            requestedHost: host,
+            requestedPort: port,
+            address: addr.address,
+            port: addr.port,
+            family: family(addr.family, addr.address),
+            state: 'listening',
+            startedAt: Date.now(),
+            clientCount: 0,
+            acceptedCount: 0,
+          },
+        };
+        this.listeners.set(entry.info.id, entry);
+        server.on('connection', (socket) => this.accept(entry, socket));
+        server.on('error', () => {
+          // After listening, a server error is per accept (EMFILE and such); the server goes on.
+        });
+        this.emit({ type: 'listener-started', listener: { ...entry.info } });
+        resolve(ok({ ...entry.info }));
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      try {
+        server.listen({ host, port });
+      } catch (err) {
+        onError(err as Error);
+      }
+    });
+  }
+
+  stopListener({ listenerId, closeClients }: CommandArgs<'stopListener'>): Result<ListenerInfo> {
+    const entry = this.listeners.get(listenerId);
+    if (!entry) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
+    this.listeners.delete(listenerId);
+    entry.info.state = 'stopped';
+    // server.close() stops accepting at once but calls back only when every client is gone:
+    // stopping must not wait on clients the user chose to keep.
+    entry.server.close();
+    if (closeClients) {
+      for (const client of entry.clients) {
+        client.localClose = 'listener-stopped';
+        client.socket.destroy();
+      }
+    }
+    this.emit({ type: 'listener-stopped', listener: { ...entry.info } });
+    return ok({ ...entry.info });
+  }
+
+  connect({ host, port, timeoutMs }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
+    if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
+    return new Promise((resolve) => {
+      const socket = new net.Socket({ allowHalfOpen: true });
+      const entry = this.register(socket, {
+        origin: 'outgoing',
+        remote: { address: host, port, family: family(undefined, host) },
+        remoteHost: host,
+        state: 'connecting',
+      });
+      let settled = false;
+      const timer = setTimeout(() => {
+        const err = Object.assign(new Error(`connect ETIMEDOUT ${formatHostPort(host, port)}`), { code: 'ETIMEDOUT' });
+        socket.destroy(err);
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        settled = true;
+        this.markOpen(entry);
+        resolve(ok({ ...entry.info }));
+      });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        if (!settled) {
+          settled = true;
+          resolve(fail(entry.info.error ?? { code: 'ECONNABORTED', message: `Connecting to ${formatHostPort(host, port)} was cancelled.` }));
+        }
+      });
+      this.emit({ type: 'connection-opened', connection: { ...entry.info } });
+      try {
+        socket.connect({ host, port });
+      } catch (err) {
+        socket.destroy(err as Error);
+      }
+    });
+  }
+
+  async send({ connectionId, data }: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
+    const entry = this.connections.get(connectionId);
+    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
+    const { state, halfClosedBy } = entry.info;
+    if (state === 'connecting') return fail({ code: 'NOT_CONNECTED', message: 'Still connecting: wait until the connection is open.' });
+    if (state === 'closed' || entry.socket.destroyed) {
+      return fail({ code: 'CLOSED', message: 'This connection is closed; nothing can be sent on it.', hint: 'Connect again to send.' });
+    }
+    if (state === 'half-closed' && halfClosedBy === 'local') {
+      return fail({ code: 'EPIPE', message: 'You already closed the sending side of this connection (FIN sent).', hint: 'Connect again to send more.' });
+    }
+    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
+    const bytes = new Uint8Array(data);
+    this.record(entry, 'out', bytes);
+    return new Promise((resolve) => {
+      entry.socket.write(bytes, (err) => {
+        if (err) resolve(fail(explainError(err, { op: 'send', host: entry.info.remote.address, port: entry.info.remote.port })));
+        else resolve(ok({ bytes: bytes.byteLength }));
+      });
+    });
+  }
+
+  closeConnection({ connectionId, mode }: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
+    const entry = this.connections.get(connectionId);
+    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
+    if (entry.info.state === 'closed') return ok({ ...entry.info });
+    if (mode === 'reset') {
+      entry.localClose = 'reset';
+      if (entry.info.state === 'connecting') entry.socket.destroy();
+      else entry.socket.resetAndDestroy();
+    } else if (entry.info.state === 'connecting') {
+      entry.localClose = 'end';
+      entry.socket.destroy();
+    } else {
+      entry.localClose = 'end';
+      entry.socket.end();
+      if (entry.info.state === 'open') {
+        entry.info.state = 'half-closed';
+        entry.info.halfClosedBy = 'local';
+        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+      }
+    }
+    return ok({ ...entry.info });
+  }
+
+  getChunks({ connectionId, fromSeq, limit }: CommandArgs<'getChunks'>): Result<ChunkPage> {
+    const entry = this.connections.get(connectionId);
+    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
+    const chunks = entry.capture.read(fromSeq, limit).map(preview);
+    return ok({ chunks, firstKeptSeq: entry.capture.firstKeptSeq, droppedBytes: entry.capture.droppedBytes });
+  }
+
+  /** Stops every listener and destroys every socket; used when the app quits and by tests. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    const servers = [...this.listeners.values()].map(
+      (l) => new Promise<void>((r) => l.server.close(() => r())),
+    );
+    this.listeners.clear();
+    for (const c of this.connections.values()) {
+      c.localClose ??= 'shutdown';
+      c.socket.destroy();
+    }
+    for (const b of this.batchers) b.close();
+    this.batchers.clear();
+    await Promise.all(servers);
+  }
+
+  private accept(listener: ListenerEntry, socket: net.Socket): void {
+    const entry = this.register(socket, {
+      origin: 'accepted',
+      listenerId: listener.info.id,
+      remote: endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily) ?? {
+        address: '?',
+        port: 0,
+        family: 'IPv4',
+      },
+      state: 'open',
+    });
+    entry.listener = listener;
+    listener.clients.add(entry);
+    listener.info.clientCount = listener.clients.size;
+    listener.info.acceptedCount += 1;
+    this.markOpen(entry, false);
+    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
+    this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+  }
+
+  private register(
+    socket: net.Socket,
+    init: Pick<ConnectionInfo, 'origin' | 'remote' | 'state'> & Partial<ConnectionInfo>,
+  ): ConnectionEntry {
+    const id = `C${this.nextConnectionId++}`;
+    const info: ConnectionInfo = {
+      id,
+      createdAt: Date.now(),
+      bytesIn: 0,
+      bytesOut: 0,
+      chunksIn: 0,
+      chunksOut: 0,
+      droppedBytes: 0,
+      droppedChunks: 0,
+      ...init,
+    };
+    const entry: ConnectionEntry = { info, socket, capture: new ConnectionCapture(id), paused: false };
+    this.connections.set(id, entry);
+    socket.setNoDelay(true);
+    if (this.pressured > 0) this.pauseEntry(entry, true);
+    socket.on('data', (buf: Buffer) => this.record(entry, 'in', buf));
+    socket.on('end', () => this.onPeerEnd(entry));
+    socket.on('error', (err) => {
+      const e = unwrapError(err);
+      const remote = entry.info.remote;
+      entry.info.error = explainError(e, {
+        op: entry.info.state === 'connecting' ? 'connect' : 'socket',
+        host: entry.info.remoteHost ?? remote.address,
+        port: remote.port,
+      });
+    });
+    socket.on('close', () => this.onClose(entry));
+    return entry;
+  }
+
+  private markOpen(entry: ConnectionEntry, announce = true): void {
+    const s = entry.socket;
+    entry.info.state = 'open';
+    entry.info.openedAt = Date.now();
+    entry.info.local = endpoint(s.localAddress, s.localPort, s.localFamily);
+    entry.info.remote = endpoint(s.remoteAddress, s.remotePort, s.remoteFamily) ?? entry.info.remote;
+    if (announce) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+  }
+
+  private onPeerEnd(entry: ConnectionEntry): void {
+    if (entry.info.state === 'open') {
+      entry.info.state = 'half-closed';
+      entry.info.halfClosedBy = 'peer';
+      this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    } else if (entry.info.state === 'half-closed' && entry.info.halfClosedBy === 'local') {
+      // Both sides have sent FIN; 'close' follows and finishes the record.
+    }
+  }
+
+  private onClose(entry: ConnectionEntry): void {
+    const info = entry.info;
+    const wasConnecting = info.state === 'connecting';
+    const bothFins = info.state === 'half-closed';
+    info.state = 'closed';
+    info.closedAt = Date.now();
+    info.closeReason = wasConnecting
+      ? info.error
+        ? `could not connect: ${info.error.message}`
+        : 'connect cancelled'
+      : entry.localClose === 'reset'
+        ? 'reset by you (RST sent)'
+        : entry.localClose === 'listener-stopped'
+          ? 'closed when its listener stopped'
+          : entry.localClose === 'shutdown'
+            ? 'closed on shutdown'
+            : info.error
+              ? info.error.message
+              : entry.localClose === 'end'
+                ? bothFins && info.halfClosedBy === 'peer'
+                  ? 'closed (peer closed first)'
+                  : 'closed by you'
+                : 'closed by peer';
+    if (entry.listener) {
+      entry.listener.clients.delete(entry);
+      entry.listener.info.clientCount = entry.listener.clients.size;
+      if (this.listeners.has(entry.listener.info.id)) {
+        this.emit({ type: 'listener-updated', listener: { ...entry.listener.info } });
+      }
+    }
+    this.emit({ type: 'connection-closed', connection: { ...info } });
+  }
+
+  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array): void {
+    const info = entry.info;
+    // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
+    const bytes = data.byteLength * 2 < data.buffer.byteLength ? new Uint8Array(data) : data;
+    if (direction === 'in') {
+      info.bytesIn += bytes.byteLength;
+      info.chunksIn += 1;
+    } else {
+      info.bytesOut += bytes.byteLength;
+      info.chunksOut += 1;
+    }
+    const chunk: Chunk = {
+      connectionId: info.id,
+      seq: entry.capture.nextSeq++,
+      direction,
+      time: now(),
+      size: bytes.byteLength,
+      data: bytes,
+    };
+    const touched = this.capture.add(entry.capture, chunk);
+    const counters: Counters = {
+      bytesIn: info.bytesIn,
+      bytesOut: info.bytesOut,
+      chunksIn: info.chunksIn,
+      chunksOut: info.chunksOut,
+    };
+    const shown = preview(chunk);
+    this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength);
+    for (const cap of touched) {
+      const owner = this.connections.get(cap.connectionId);
+      if (owner) {
+        owner.info.droppedBytes = cap.droppedBytes;
+        owner.info.droppedChunks = cap.droppedChunks;
+      }
+      this.emit({
+        type: 'chunks-evicted',
+        connectionId: cap.connectionId,
+        droppedBytes: cap.droppedBytes,
+        droppedChunks: cap.droppedChunks,
+        firstKeptSeq: cap.firstKeptSeq,
+      });
+    }
+  }
+
+  private emit(event: SocketEvent, bytes = 0): void {
+    for (const b of this.batchers) b.push(event, bytes);
+  }
+
+  private applyFlowControl(): void {
+    const pause = this.pressured > 0;
+    for (const entry of this.connections.values()) this.pauseEntry(entry, pause);
+  }
+
+  private pauseEntry(entry: ConnectionEntry, pause: boolean): void {
+    if (entry.paused === pause || entry.socket.destroyed) return;
+    entry.paused = pause;
+    if (pause) entry.socket.pause();
+    else entry.socket.resume();
+  }
+}
+
+/** The chunk as subscribers see it: the first PREVIEW_BYTES of a large payload. */
+function preview(chunk: Chunk): Chunk {
+  return chunk.data.byteLength > PREVIEW_BYTES ? { ...chunk, data: chunk.data.subarray(0, PREVIEW_BYTES) } : chunk;
+}
+
+export type { ErrorInfo };

@@ -1,0 +1,110 @@
+import type { ErrorInfo } from '../../shared/result';
+
+/** What the user was doing when the error happened; the explanation depends on it. */
+export interface ErrorContext {
+  op: 'listen' | 'connect' | 'send' | 'socket';
+  host?: string;
+  port?: number;
+}
+
+function where(ctx: ErrorContext): string {
+  if (ctx.host === undefined || ctx.port === undefined) return 'there';
+  return formatHostPort(ctx.host, ctx.port);
+}
+
+/** host:port, with brackets around IPv6 literals ([::1]:8080). */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Turns a Node socket error into a sentence a person understands, with a hint of what to try.
+ * Unknown codes keep the OS message, so nothing is hidden.
+ */
+export function explainError(err: unknown, ctx: ErrorContext): ErrorInfo {
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e?.code === 'string' ? e.code : 'UNKNOWN';
+  const at = where(ctx);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return {
+        code,
+        message: `Connection refused: nothing is listening at ${at}.`,
+        hint: 'Check the port number, that the server is running, and that no firewall rejects the connection.',
+      };
+    case 'EADDRINUSE':
+      return {
+        code,
+        message: `Port ${ctx.port ?? ''} is already in use${ctx.host ? ` on ${ctx.host}` : ''}: another program (or another listener here) holds it.`,
+        hint: 'Choose another port, use port 0 to pick a free one, or stop the program that holds it.',
+      };
+    case 'EACCES':
+    case 'EPERM':
+      if (ctx.op === 'listen' && ctx.port !== undefined && ctx.port > 0 && ctx.port < 1024) {
+        return {
+          code,
+          message: `Permission denied: ports below 1024 (here ${ctx.port}) are privileged, and this program may not listen on them.`,
+          hint:
+            'Use a port of 1024 or above (8080 instead of 80, say). On Linux you can instead lower net.ipv4.ip_unprivileged_port_start or grant CAP_NET_BIND_SERVICE; on macOS before 10.14 and on BSD, run as administrator.',
+        };
+      }
+      return {
+        code,
+        message: `Permission denied while trying to ${ctx.op === 'listen' ? 'listen on' : 'reach'} ${at}.`,
+        hint: 'The operating system or a firewall rule forbids it. Try another address or port.',
+      };
+    case 'ENOTFOUND':
+      return {
+        code,
+        message: `Host "${ctx.host ?? ''}" was not found: the name does not resolve to any address.`,
+        hint: 'Check the spelling, or use an IP address such as 127.0.0.1.',
+      };
+    case 'EAI_AGAIN':
+      return {
+        code,
+        message: `Could not look up "${ctx.host ?? ''}": the name server did not answer (temporary failure).`,
+        hint: 'Check the network and DNS settings, or use an IP address such as 127.0.0.1.',
+      };
+    case 'ETIMEDOUT':
+      return {
+        code,
+        message: `Timed out connecting to ${at}: no answer came back in time.`,
+        hint: 'The host may be down or unreachable, or a firewall may be silently dropping the connection. Check the address, or raise the timeout.',
+      };
+    case 'ECONNRESET':
+      return {
+        code,
+        message: `The connection was reset by the peer${ctx.host ? ` (${at})` : ''}: it aborted the connection (sent RST) instead of closing it normally.`,
+        hint: 'The peer may have crashed, closed with unread data, or refused what was sent.',
+      };
+    case 'EPIPE':
+      return {
+        code,
+        message: 'Could not send: the peer has already closed the connection.',
+        hint: 'Data written after the peer closes is lost. Reconnect to send again.',
+      };
+    case 'EADDRNOTAVAIL':
+      return {
+        code,
+        message: `Address ${ctx.host ?? ''} is not available on this machine: no network interface has it.`,
+        hint: 'Listen on 127.0.0.1 (this machine only), 0.0.0.0 or :: (all interfaces), or an address this machine owns.',
+      };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return {
+        code,
+        message: `No route to ${at}: the network cannot reach that host.`,
+        hint: 'Check the address, the network connection and any VPN or firewall.',
+      };
+    case 'EAFNOSUPPORT':
+      return {
+        code,
+        message: `This machine does not support the address family of ${ctx.host ?? 'that address'} (IPv6 may be disabled).`,
+        hint: 'Use an IPv4 address such as 127.0.0.1.',
+      };
+    default: {
+      const detail = e instanceof Error ? e.message : String(err);
+      return { code, message: `Socket error at ${at}: ${detail}` };
+    }
+  }
+}

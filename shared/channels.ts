@@ -1,0 +1,47 @@
+/**
+ * Names that cross process boundaries: commands, IPC channels, the preload bridge key and the
+ * WebSocket path. Kept free of any library import so the sandboxed preload stays tiny.
+ */
+
+/** Every command the renderer can ask of a host. */
+export const COMMAND_NAMES = [
+  'getSnapshot',
+  'startListener',
+  'stopListener',
+  'connect',
+  'send',
+  'closeConnection',
+  'getChunks',
+] as const;
+
+/** A command's name. */
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** Checks that an untrusted value names a command. */
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * IPC channel names. Commands use invoke/handle; event batches flow main → renderer;
+ * acknowledgements flow renderer → main.
+ */
+export const Channels = {
+  command: {
+    getSnapshot: 'inspector:cmd:getSnapshot',
+    startListener: 'inspector:cmd:startListener',
+    stopListener: 'inspector:cmd:stopListener',
+    connect: 'inspector:cmd:connect',
+    send: 'inspector:cmd:send',
+    closeConnection: 'inspector:cmd:closeConnection',
+    getChunks: 'inspector:cmd:getChunks',
+  } satisfies Record<CommandName, string>,
+  events: 'inspector:events',
+  ack: 'inspector:ack',
+} as const;
+
+/** The property of `window` where the Electron preload exposes the InspectorApi. */
+export const BRIDGE_KEY = 'socketInspector';
+
+/** The WebSocket path of the browser host. */
+export const WS_PATH = '/ws';

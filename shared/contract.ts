@@ -1,0 +1,146 @@
+/**
+ * The contract between the renderer and whichever host runs the engine (Electron main process
+ * or the browser host). Command names, channel names, request schemas and the InspectorApi
+ * interface live here, and nowhere else.
+ */
+import { z } from 'zod';
+import type { ChunkPage, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
+import type { Result } from './result';
+import type { CommandName } from './channels';
+
+export { Channels, COMMAND_NAMES, isCommandName, BRIDGE_KEY, WS_PATH } from './channels';
+export type { CommandName } from './channels';
+
+const HOST_PATTERN = /^(\[[0-9a-fA-F:.]+(%[\w.-]+)?\]|[0-9a-fA-F:.]+(%[\w.-]+)?|[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?)$/;
+
+/** A host: an IPv4 or IPv6 literal (brackets allowed) or a DNS name such as localhost. */
+export const hostSchema = z
+  .string({ error: 'Host must be text, such as 127.0.0.1, ::1 or localhost' })
+  .trim()
+  .min(1, 'Enter a host, such as 127.0.0.1, ::1 or localhost')
+  .max(253, 'Host is too long (253 characters at most)')
+  .regex(HOST_PATTERN, 'Host must be an IP address (127.0.0.1, ::1) or a host name (localhost), without spaces or a port')
+  .transform((h) => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h));
+
+const portMessage = 'Port must be a whole number from 0 to 65535';
+
+/** A port to listen on: 0 asks the OS for a free one. */
+export const listenPortSchema = z
+  .number({ error: portMessage })
+  .int(portMessage)
+  .min(0, portMessage)
+  .max(65535, portMessage);
+
+/** A port to connect to: 0 is not a destination. */
+export const remotePortSchema = z
+  .number({ error: 'Port must be a whole number from 1 to 65535' })
+  .int('Port must be a whole number from 1 to 65535')
+  .min(1, 'Port must be a whole number from 1 to 65535 (0 is not a port you can connect to)')
+  .max(65535, 'Port must be a whole number from 1 to 65535');
+
+const idSchema = z.string().min(1, 'An id is required').max(64, 'Id is too long');
+
+const bytesSchema = z.instanceof(Uint8Array, { error: 'data must be bytes' });
+
+/** Request schemas, one per command. Every command entering a host is parsed by its schema. */
+export const commandSchemas = {
+  getSnapshot: z.object({}).strict(),
+  startListener: z.object({ host: hostSchema, port: listenPortSchema }).strict(),
+  stopListener: z.object({ listenerId: idSchema, closeClients: z.boolean().default(false) }).strict(),
+  connect: z
+    .object({
+      host: hostSchema,
+      port: remotePortSchema,
+      timeoutMs: z
+        .number()
+        .int()
+        .min(100, 'Timeout must be at least 100 ms')
+        .max(600_000, 'Timeout must be at most 10 minutes')
+        .default(10_000),
+    })
+    .strict(),
+  send: z.object({ connectionId: idSchema, data: bytesSchema }).strict(),
+  closeConnection: z
+    .object({ connectionId: idSchema, mode: z.enum(['end', 'reset'], { error: 'mode must be "end" or "reset"' }) })
+    .strict(),
+  getChunks: z
+    .object({
+      connectionId: idSchema,
+      fromSeq: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(100_000).default(10_000),
+    })
+    .strict(),
+} as const satisfies Record<CommandName, z.ZodType>;
+
+/** What a caller passes (defaults may be omitted). */
+export type CommandInput<K extends CommandName> = z.input<(typeof commandSchemas)[K]>;
+/** What the engine receives after parsing (defaults filled in). */
+export type CommandArgs<K extends CommandName> = z.output<(typeof commandSchemas)[K]>;
+
+/** What each command returns on success. */
+export interface CommandResults {
+  getSnapshot: Snapshot;
+  startListener: ListenerInfo;
+  stopListener: ListenerInfo;
+  connect: ConnectionInfo;
+  send: { bytes: number };
+  closeConnection: ConnectionInfo;
+  getChunks: ChunkPage;
+}
+
+/** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
+export type WsClientMessage =
+  | { kind: 'command'; id: number; name: CommandName; args: unknown }
+  | { kind: 'ack'; batchId: number };
+export type WsServerMessage =
+  | { kind: 'result'; id: number; result: Result<unknown> }
+  | { kind: 'batch'; batch: EventBatch };
+
+/**
+ * What the renderer sees of a host. One implementation per host (preload bridge, WebSocket);
+ * the rest of the renderer does not know which one it has.
+ */
+export interface InspectorApi {
+  /** Listeners and connections as they are now. */
+  getSnapshot(): Promise<Result<Snapshot>>;
+  /** Starts a TCP listener; port 0 picks a free port (the result says which). */
+  startListener(args: CommandInput<'startListener'>): Promise<Result<ListenerInfo>>;
+  /** Stops accepting; its clients stay open unless closeClients is true. */
+  stopListener(args: CommandInput<'stopListener'>): Promise<Result<ListenerInfo>>;
+  /** Opens a TCP connection; resolves once connected, or with the reason it failed. */
+  connect(args: CommandInput<'connect'>): Promise<Result<ConnectionInfo>>;
+  /** Writes bytes to a connection; they are recorded as an out chunk. */
+  send(args: CommandInput<'send'>): Promise<Result<{ bytes: number }>>;
+  /** Closes gracefully (end: sends FIN) or resets (reset: sends RST). */
+  closeConnection(args: CommandInput<'closeConnection'>): Promise<Result<ConnectionInfo>>;
+  /** Reads a connection's recorded chunks from fromSeq on. */
+  getChunks(args: CommandInput<'getChunks'>): Promise<Result<ChunkPage>>;
+  /**
+   * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
+   * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.
+   */
+  onEvents(listener: (batch: EventBatch) => void): () => void;
+  /** Acknowledges a batch so the engine may send more. */
+  ack(batchId: number): void;
+}
+
+/** Turns a schema failure into one readable sentence ("port: Port must be …"). */
+export function describeSchemaError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+      if (issue.code === 'unrecognized_keys') return `${where}unexpected field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${where}${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Parses untrusted command input; every host calls this before touching the engine. */
+export function parseCommand<K extends CommandName>(
+  name: K,
+  input: unknown,
+): { ok: true; args: CommandArgs<K> } | { ok: false; code: 'INVALID_INPUT'; message: string } {
+  const parsed = commandSchemas[name].safeParse(input ?? {});
+  if (parsed.success) return { ok: true, args: parsed.data as CommandArgs<K> };
+  return { ok: false, code: 'INVALID_INPUT', message: describeSchemaError(parsed.error) };
+}

@@ -1,0 +1,25 @@
+/**
+ * The outcome of every command. Errors travel as data, never as a throw across IPC or the
+ * WebSocket, so the renderer always gets a code and a sentence it can show to a person.
+ */
+export type Result<T> = { ok: true; value: T } | ({ ok: false } & ErrorInfo);
+
+/** A failure explained for a person: a stable code, one sentence, and what to try next. */
+export interface ErrorInfo {
+  /** OS or app error code, such as ECONNREFUSED, EADDRINUSE or INVALID_INPUT. */
+  code: string;
+  /** What happened, in words a person understands. */
+  message: string;
+  /** What to do about it, when there is something to suggest. */
+  hint?: string;
+}
+
+/** Wraps a value as a successful Result. */
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+/** Builds a failed Result from an explanation. */
+export function fail<T = never>(error: ErrorInfo): Result<T> {
+  return { ok: false, ...error };
+}
