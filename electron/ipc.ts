@@ -1,0 +1,88 @@
+import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import { Channels, COMMAND_NAMES } from '../shared/channels';
+import { fail, type Result } from '../shared/result';
+import { dispatchCommand } from './engine/dispatch';
+import type { Engine, Subscription } from './engine/engine';
+import { isTrustedRendererUrl } from './sender';
+
+/** What bindIpc needs: the engine, the window it streams to, and where the renderer lives. */
+export interface IpcBinding {
+  engine: Engine;
+  window: BrowserWindow;
+  /** The renderer's build directory (dist/renderer); only documents inside it may call in. */
+  rendererDir: string;
+}
+
+function forbidden(url: string | undefined): Result<never> {
+  return fail({
+    code: 'FORBIDDEN',
+    message: `Refused a request from ${url ? JSON.stringify(url.slice(0, 200)) : 'an unknown frame'}: only the Socket Inspector window may use the inspector.`,
+  });
+}
+
+/**
+ * Binds the contract to ipcMain: one handler per command (sender checked, input parsed by the
+ * engine's dispatcher), event batches streamed to the window, and acknowledgements back.
+ * Call it before the window loads its page. Returns a function that removes every handler and
+ * closes the event subscription.
+ */
+export function bindIpc({ engine, window: win, rendererDir }: IpcBinding): () => void {
+  const contents = win.webContents;
+  const trusted = (event: IpcMainEvent | IpcMainInvokeEvent): boolean =>
+    isTrustedRendererUrl(event.senderFrame?.url, rendererDir);
+
+  for (const name of COMMAND_NAMES) {
+    ipcMain.handle(Channels.command[name], (event, args: unknown) => {
+      if (!trusted(event)) return forbidden(event.senderFrame?.url);
+      return dispatchCommand(engine, name, args);
+    });
+  }
+
+  // One subscription per loaded document: a reload gets a fresh batcher, so batches the old page
+  // never acknowledged cannot keep the engine's sockets paused.
+  let subscription: Subscription | null = null;
+  const unsubscribe = (): void => {
+    subscription?.close();
+    subscription = null;
+  };
+  const subscribe = (): void => {
+    unsubscribe();
+    subscription = engine.subscribe((batch) => {
+      if (win.isDestroyed() || contents.isDestroyed()) {
+        unsubscribe();
+        return;
+      }
+      contents.send(Channels.events, batch);
+    });
+  };
+
+  const onAck = (event: IpcMainEvent, batchId: unknown): void => {
+    if (!trusted(event) || contents.isDestroyed() || event.sender.id !== contents.id) return;
+    if (typeof batchId !== 'number' || !Number.isSafeInteger(batchId) || batchId < 1) return;
+    subscription?.ack(batchId);
+  };
+  ipcMain.on(Channels.ack, onAck);
+
+  // did-navigate fires once the new document is committed, before its scripts run; the preload
+  // holds batches until the page registers a listener, and the page's first snapshot covers
+  // anything that happened earlier.
+  const onNavigate = (): void => subscribe();
+  const onGone = (): void => unsubscribe();
+  contents.on('did-navigate', onNavigate);
+  contents.on('render-process-gone', onGone);
+  contents.once('destroyed', onGone);
+  win.once('closed', onGone);
+
+  let disposed = false;
+  return () => {
+    if (disposed) return;
+    disposed = true;
+    for (const name of COMMAND_NAMES) ipcMain.removeHandler(Channels.command[name]);
+    ipcMain.removeListener(Channels.ack, onAck);
+    if (!contents.isDestroyed()) {
+      contents.removeListener('did-navigate', onNavigate);
+      contents.removeListener('render-process-gone', onGone);
+    }
+    unsubscribe();
+  };
+}

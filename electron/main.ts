@@ -1,0 +1,159 @@
+/**
+ * The Electron main process: one window, one Engine, and the security defaults of Electron's
+ * own checklist (context isolation, sandbox, no Node in the page, a strict CSP, navigation and
+ * new windows denied). Everything interesting happens in the engine; this file stays thin.
+ */
+import path from 'node:path';
+import { app, BrowserWindow, dialog, session, shell, type WebContents } from 'electron';
+import { Engine } from './engine/engine';
+import { bindIpc } from './ipc';
+
+// esbuild bundles this file to dist/electron/main.cjs, so __dirname is dist/electron.
+const rendererDir = path.join(__dirname, '..', 'renderer');
+const rendererIndex = path.join(rendererDir, 'index.html');
+const preloadPath = path.join(__dirname, 'preload.cjs');
+
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const engine = new Engine();
+let mainWindow: BrowserWindow | null = null;
+let disposeIpc: (() => void) | null = null;
+
+/** Only web links leave the app, and they go to the user's browser, never into our window. */
+function openExternally(url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return;
+  }
+  if (protocol === 'http:' || protocol === 'https:') {
+    shell.openExternal(url).catch(() => {
+      // No browser to hand it to: nothing useful to tell the user from here.
+    });
+  }
+}
+
+function lockDown(contents: WebContents): void {
+  contents.on('will-navigate', (event) => {
+    if (event.url === contents.getURL()) return;
+    event.preventDefault();
+    openExternally(event.url);
+  });
+  contents.on('will-redirect', (event) => {
+    if (event.url !== contents.getURL()) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    openExternally(url);
+    return { action: 'deny' };
+  });
+}
+
+function createWindow(): void {
+  const win = new BrowserWindow({
+    title: 'Socket Inspector',
+    width: 1280,
+    height: 800,
+    minWidth: 720,
+    minHeight: 480,
+    show: false,
+    backgroundColor: '#111827',
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  mainWindow = win;
+  disposeIpc = bindIpc({ engine, window: win, rendererDir });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    disposeIpc?.();
+    disposeIpc = null;
+    if (mainWindow === win) mainWindow = null;
+  });
+  win.loadFile(rendererIndex).catch((err: unknown) => {
+    win.show();
+    dialog.showErrorBox(
+      'Socket Inspector cannot show its window',
+      `The interface could not be loaded from ${rendererIndex}.\n\n` +
+        `Build it first with "npm run build".\n\n(${err instanceof Error ? err.message : String(err)})`,
+    );
+  });
+}
+
+function installSessionPolicy(): void {
+  const ses = session.defaultSession;
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+    });
+  });
+  // The inspector needs no camera, notifications, clipboard reads or anything else a page may ask for.
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+}
+
+// Engine shutdown is asynchronous: hold the first quit, close every socket, then quit for real.
+let shutdownState: 'running' | 'stopping' | 'done' = 'running';
+app.on('before-quit', (event) => {
+  if (shutdownState === 'done') return;
+  event.preventDefault();
+  if (shutdownState === 'stopping') return;
+  shutdownState = 'stopping';
+  engine
+    .shutdown()
+    .catch(() => {
+      // Sockets that refuse to close die with the process anyway.
+    })
+    .finally(() => {
+      shutdownState = 'done';
+      app.quit();
+    });
+});
+
+app.on('window-all-closed', () => app.quit());
+app.on('web-contents-created', (_event, contents) => lockDown(contents));
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Socket Inspector is running: it gets focus (below), this one leaves at once.
+  shutdownState = 'done';
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  if (process.platform === 'win32') app.setAppUserModelId('dev.socketinspector.app');
+  app.enableSandbox();
+  app
+    .whenReady()
+    .then(() => {
+      installSessionPolicy();
+      createWindow();
+      app.on('activate', () => {
+        if (BrowserWindow.getAllWindows().length === 0) createWindow();
+      });
+    })
+    .catch((err: unknown) => {
+      dialog.showErrorBox('Socket Inspector could not start', err instanceof Error ? err.message : String(err));
+      shutdownState = 'done';
+      app.quit();
+    });
+}

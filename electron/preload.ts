@@ -1,0 +1,79 @@
+/**
+ * The sandboxed preload: exposes InspectorApi on window.socketInspector as named functions, one
+ * per command. ipcRenderer itself never reaches the page. Imports stay limited to electron and
+ * the channel constants so the bundle is tiny.
+ */
+import { contextBridge, ipcRenderer } from 'electron';
+import type { IpcRendererEvent } from 'electron';
+import type { InspectorApi } from '../shared/contract';
+import type { EventBatch } from '../shared/model';
+import { BRIDGE_KEY, Channels } from '../shared/channels';
+
+type BatchListener = (batch: EventBatch) => void;
+
+const listeners = new Set<BatchListener>();
+
+// Batches can arrive after the document starts but before the page registers its listener;
+// keep a few so the page sees them and acknowledges them (acks are cumulative, so dropping the
+// oldest when the page is very late costs nothing but those events).
+const EARLY_BATCH_LIMIT = 256;
+let early: EventBatch[] | null = [];
+
+ipcRenderer.on(Channels.events, (_event: IpcRendererEvent, batch: EventBatch) => {
+  if (listeners.size === 0) {
+    if (early) {
+      early.push(batch);
+      if (early.length > EARLY_BATCH_LIMIT) early.shift();
+    }
+    return;
+  }
+  deliver(batch);
+});
+
+function deliver(batch: EventBatch): void {
+  for (const listener of [...listeners]) {
+    try {
+      listener(batch);
+    } catch (err) {
+      console.error('Socket Inspector: an event listener failed', err);
+    }
+  }
+}
+
+const api: InspectorApi = {
+  /** Listeners and connections as they are now. */
+  getSnapshot: () => ipcRenderer.invoke(Channels.command.getSnapshot, {}),
+  /** Starts a TCP listener; port 0 picks a free port (the result says which). */
+  startListener: (args) => ipcRenderer.invoke(Channels.command.startListener, args),
+  /** Stops accepting; its clients stay open unless closeClients is true. */
+  stopListener: (args) => ipcRenderer.invoke(Channels.command.stopListener, args),
+  /** Opens a TCP connection; resolves once connected, or with the reason it failed. */
+  connect: (args) => ipcRenderer.invoke(Channels.command.connect, args),
+  /** Writes bytes to a connection; they are recorded as an out chunk. */
+  send: (args) => ipcRenderer.invoke(Channels.command.send, args),
+  /** Closes gracefully (end: sends FIN) or resets (reset: sends RST). */
+  closeConnection: (args) => ipcRenderer.invoke(Channels.command.closeConnection, args),
+  /** Reads a connection's recorded chunks from fromSeq on. */
+  getChunks: (args) => ipcRenderer.invoke(Channels.command.getChunks, args),
+  /**
+   * Receives event batches without the Electron event object. The first listener also gets the
+   * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an
+   * unsubscribe function.
+   */
+  onEvents: (listener) => {
+    if (typeof listener !== 'function') throw new TypeError('onEvents needs a function');
+    listeners.add(listener);
+    const pending = early;
+    early = null;
+    if (pending) for (const batch of pending) deliver(batch);
+    return () => {
+      listeners.delete(listener);
+    };
+  },
+  /** Acknowledges a batch (and every earlier one) so the engine may send more. */
+  ack: (batchId) => {
+    ipcRenderer.send(Channels.ack, batchId);
+  },
+};
+
+contextBridge.exposeInMainWorld(BRIDGE_KEY, api);
