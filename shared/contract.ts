@@ -40,7 +40,7 @@ export const remotePortSchema = z
 
 const idSchema = z.string().min(1, 'An id is required').max(64, 'Id is too long');
 
-const bytesSchema = z.instanceof(Uint8Array, { error: 'data must be bytes' });
+const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { error: 'data must be bytes' });
 
 /** Request schemas, one per command. Every command entering a host is parsed by its schema. */
 export const commandSchemas = {

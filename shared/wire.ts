@@ -6,7 +6,11 @@ import { fromBase64, toBase64 } from './bytes';
 
 /** Serializes a message, turning every Uint8Array into {"$b64": base64}. */
 export function encodeWire(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? { $b64: toBase64(v) } : v));
+  // Read the holder's own value: a Node Buffer's toJSON would already have turned it into numbers.
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    return raw instanceof Uint8Array ? { $b64: toBase64(raw) } : v;
+  });
 }
 
 /** Parses a message, turning every {"$b64": base64} back into a Uint8Array. Throws on bad JSON. */

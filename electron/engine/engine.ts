@@ -17,7 +17,8 @@ import {
 import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
 import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
 import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
-import { explainError, formatHostPort } from './errors';
+import { formatHostPort } from '../../shared/format';
+import { explainError } from './errors';
 
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
@@ -424,7 +425,11 @@ export class Engine {
   private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array): void {
     const info = entry.info;
     // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
-    const bytes = data.byteLength * 2 < data.buffer.byteLength ? new Uint8Array(data) : data;
+    // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
+    const bytes =
+      data.byteLength * 2 < data.buffer.byteLength
+        ? new Uint8Array(data)
+        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (direction === 'in') {
       info.bytesIn += bytes.byteLength;
       info.chunksIn += 1;

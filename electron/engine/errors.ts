@@ -1,3 +1,4 @@
+import { formatHostPort } from '../../shared/format';
 import type { ErrorInfo } from '../../shared/result';
 
 /** What the user was doing when the error happened; the explanation depends on it. */
@@ -10,11 +11,6 @@ export interface ErrorContext {
 function where(ctx: ErrorContext): string {
   if (ctx.host === undefined || ctx.port === undefined) return 'there';
   return formatHostPort(ctx.host, ctx.port);
-}
-
-/** host:port, with brackets around IPv6 literals ([::1]:8080). */
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test as base, expect, type Page } from '@playwright/test';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A running browser host (the built `dist/electron/web.cjs`), stopped after the test. */
+export interface WebHostProcess {
+  url: string;
+  child: ChildProcess;
+}
+
+/** Starts the browser host on a free loopback port and waits for the URL line it prints. */
+export async function startWebHostProcess(): Promise<WebHostProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/electron/web.cjs'), '--no-open', '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`browser host printed no URL in 15 s:\n${output}`)), 15_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const m = /(http:\/\/\S+\?token=\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`browser host exited with ${code}:\n${output}`));
+    });
+  });
+  return { url, child };
+}
+
+/** Stops a child process and waits for it, killing it if it lingers. */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs a Python program (python3) as a real peer; stdout is collected. */
+export function runPython(code: string, args: string[] = []): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn('python3', ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.once('error', (err) => resolve({ code: -1, stdout, stderr: stderr + String(err) }));
+  });
+  return { child, done };
+}
+
+/** A loopback TCP port that nothing listens on (bound, read, and released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/** Starts a listener from the UI and returns the port the listener list shows. */
+export async function startListenerFromUi(page: Page, host = '127.0.0.1', port = '0'): Promise<number> {
+  await page.getByLabel('Listen address').fill(host);
+  await page.getByLabel('Listen port').fill(port);
+  await page.getByRole('button', { name: 'Start listener' }).click();
+  const item = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
+  await expect(item).toContainText(`${host}:`);
+  const text = (await item.textContent()) ?? '';
+  const m = new RegExp(`${host.replace(/\./g, '\\.')}:(\\d+)`).exec(text);
+  if (!m) throw new Error(`no port in listener row: ${text}`);
+  return Number(m[1]);
+}
+
+/** Each test gets its own browser host process and a page opened at its URL. */
+export const test = base.extend<{ host: WebHostProcess; app: Page }>({
+  host: async ({}, use) => {
+    const host = await startWebHostProcess();
+    try {
+      await use(host);
+    } finally {
+      await stopProcess(host.child);
+    }
+  },
+  app: async ({ page, host }, use) => {
+    await page.goto(host.url);
+    await expect(page.getByRole('button', { name: 'Start listener' })).toBeVisible();
+    await use(page);
+  },
+});
+
+export { expect };

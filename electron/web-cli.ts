@@ -1,0 +1,76 @@
+/**
+ * `npm run web -- [--host 127.0.0.1] [--port N] [--no-open]`: the browser host. Serves the
+ * same renderer and runs the same Engine as the desktop app, reachable from a browser.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Engine } from './engine/engine';
+import { openBrowser } from './open-browser';
+import { startWebHost } from './web-host';
+
+const USAGE = `Usage: npm run web -- [--host ADDRESS] [--port N] [--no-open]
+
+  --host ADDRESS  address to serve on (default 127.0.0.1: this machine only)
+  --port N        port to serve on (default 0: a free port)
+  --no-open       print the URL but do not open a browser
+  --help          show this help`;
+
+function fatal(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values: { host?: string; port?: string; 'no-open'?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'no-open': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fatal(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port < 0 || port > 65535) {
+    fatal(`--port must be a whole number from 0 to 65535 (got "${values.port}")`);
+  }
+  const host = values.host ?? '127.0.0.1';
+  const staticDir = path.resolve(__dirname, '../renderer');
+  const engine = new Engine();
+  let host$;
+  try {
+    host$ = await startWebHost({ engine, staticDir, host, port });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    fatal(`Could not serve on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'that port is already in use' : e.message}`);
+  }
+  process.stdout.write(`Socket Inspector is running at ${host$.url}\n`);
+  if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
+    process.stderr.write(`Warning: serving on ${host}, not loopback. Anyone who has the URL (with its token) on that network can use it.\n`);
+  }
+  if (!values['no-open']) {
+    void openBrowser(host$.url).then((opened) => {
+      if (!opened) process.stderr.write('Could not open a browser: open the URL above yourself.\n');
+    });
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void Promise.all([engine.shutdown(), host$.close()]).finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

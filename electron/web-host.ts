@@ -1,0 +1,222 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WS_PATH } from '../shared/channels';
+import type { WsServerMessage } from '../shared/contract';
+import { fail } from '../shared/result';
+import { decodeWire, encodeWire } from '../shared/wire';
+import { dispatchCommand } from './engine/dispatch';
+import type { Engine } from './engine/engine';
+
+/** Where and how to serve the browser host. */
+export interface WebHostOptions {
+  engine: Engine;
+  /** Folder with the built renderer (index.html and assets). */
+  staticDir: string;
+  /** Address to bind; loopback unless the user asks otherwise. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. */
+  port?: number;
+  /** Access token; a random one is made when absent. */
+  token?: string;
+}
+
+/** A running browser host. */
+export interface WebHost {
+  /** The URL to open, access token included. */
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** Largest command message accepted from a browser (a send of a few MiB, base64-encoded). */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+function sameToken(given: string | null, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function hostLiteral(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Serves the built renderer over HTTP and bridges it to the engine over a WebSocket. The
+ * WebSocket demands the access token, a Host header naming this server, and an Origin that is
+ * this server's own, so other web pages and DNS-rebinding tricks cannot drive the engine.
+ */
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const { engine, staticDir } = options;
+  const bindHost = options.host ?? '127.0.0.1';
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const root = path.resolve(staticDir);
+  let allowedHosts = new Set<string>();
+
+  const server = http.createServer((req, res) => {
+    void serveStatic(req, res);
+  });
+
+  async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(body);
+    };
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return send(421, 'Unknown Host header');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method not allowed');
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, 'Bad URL');
+    }
+    if (pathname === '/') pathname = '/index.html';
+    const file = path.resolve(root, '.' + pathname);
+    if (!file.startsWith(root + path.sep)) return send(403, 'Forbidden');
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return send(404, 'Not found');
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': info.size,
+        'content-security-policy': CSP,
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-cache',
+      });
+      if (req.method === 'HEAD') return void res.end();
+      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    } catch {
+      send(404, 'Not found');
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  server.on('upgrade', (req, socket, head) => {
+    const refuse = (status: number, reason: string) => {
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
+    };
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      return refuse(400, 'Bad Request');
+    }
+    if (url.pathname !== WS_PATH) return refuse(404, 'Not Found');
+    const hostHeader = (req.headers.host ?? '').toLowerCase();
+    if (!allowedHosts.has(hostHeader)) return refuse(403, 'Forbidden: unknown Host header');
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowedHosts.has(originHost(origin))) return refuse(403, 'Forbidden: foreign Origin');
+    if (!sameToken(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized: missing or wrong access token');
+    wss.handleUpgrade(req, socket, head, (ws) => bindClient(ws));
+  });
+
+  function bindClient(ws: WebSocket): void {
+    const subscription = engine.subscribe((batch) => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeWire({ kind: 'batch', batch } satisfies WsServerMessage));
+    });
+    ws.on('message', (raw, isBinary) => {
+      void handleMessage(raw.toString(), isBinary);
+    });
+    const reply = (id: unknown, result: WsServerMessage & { kind: 'result' }) => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeWire({ ...result, id: typeof id === 'number' ? id : -1 }));
+    };
+    async function handleMessage(text: string, isBinary: boolean): Promise<void> {
+      let msg: unknown;
+      try {
+        if (isBinary) throw new Error('binary frames are not accepted');
+        msg = decodeWire(text);
+      } catch (err) {
+        return reply(-1, {
+          kind: 'result',
+          id: -1,
+          result: fail({ code: 'INVALID_INPUT', message: `Malformed message: ${err instanceof Error ? err.message : String(err)}` }),
+        });
+      }
+      const m = (msg && typeof msg === 'object' ? msg : {}) as Record<string, unknown>;
+      if (m.kind === 'ack') {
+        if (typeof m.batchId === 'number' && Number.isFinite(m.batchId)) subscription.ack(m.batchId);
+        return;
+      }
+      if (m.kind !== 'command' || typeof m.id !== 'number') {
+        return reply(m.id, {
+          kind: 'result',
+          id: -1,
+          result: fail({ code: 'INVALID_INPUT', message: 'Malformed message: expected {kind: "command", id, name, args} or {kind: "ack", batchId}' }),
+        });
+      }
+      const result = await dispatchCommand(engine, m.name, m.args);
+      reply(m.id, { kind: 'result', id: m.id, result });
+    }
+    ws.on('close', () => subscription.close());
+    ws.on('error', () => subscription.close());
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: bindHost, port: options.port ?? 0 }, () => {
+      server.removeListener('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  allowedHosts = new Set([`${hostLiteral(bindHost)}:${port}`.toLowerCase(), `localhost:${port}`]);
+  if (bindHost === '127.0.0.1' || bindHost === '::1' || bindHost === 'localhost') {
+    allowedHosts.add(`127.0.0.1:${port}`);
+    allowedHosts.add(`[::1]:${port}`);
+  }
+  const urlHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : hostLiteral(bindHost);
+  if (bindHost === '0.0.0.0' || bindHost === '::') {
+    // A wildcard bind is reachable at every address this machine has, and only at those.
+    for (const list of Object.values(networkInterfaces())) {
+      for (const iface of list ?? []) allowedHosts.add(`${hostLiteral(iface.address)}:${port}`.toLowerCase());
+    }
+    allowedHosts.add(`[::1]:${port}`);
+  }
+
+  return {
+    url: `http://${urlHost}:${port}/?token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function originHost(origin: string): string {
+  try {
+    const u = new URL(origin);
+    return u.protocol === 'http:' ? u.host.toLowerCase() : '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,86 @@
+import { WS_PATH, type CommandName } from '../../../shared/channels';
+import type { InspectorApi, WsClientMessage, WsServerMessage } from '../../../shared/contract';
+import type { EventBatch } from '../../../shared/model';
+import { fail, type Result } from '../../../shared/result';
+import { decodeWire, encodeWire } from '../../../shared/wire';
+
+/** Connection state of the browser host's WebSocket, for the UI to show. */
+export type LinkState = 'connecting' | 'open' | 'closed';
+
+/**
+ * InspectorApi over the browser host's WebSocket. The access token comes from the page URL
+ * (the host prints it); commands are answered by id; event batches are pushed.
+ */
+export function websocketApi(onLinkState: (state: LinkState, detail?: string) => void): InspectorApi {
+  const token = new URLSearchParams(window.location.search).get('token') ?? '';
+  const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = `${scheme}//${window.location.host}${WS_PATH}?token=${encodeURIComponent(token)}`;
+  const listeners = new Set<(batch: EventBatch) => void>();
+  const pending = new Map<number, (result: Result<unknown>) => void>();
+  let nextId = 1;
+  let opened = false;
+  const ws = new WebSocket(url);
+  const ready = new Promise<boolean>((resolve) => {
+    ws.addEventListener('open', () => {
+      opened = true;
+      onLinkState('open');
+      resolve(true);
+    });
+    ws.addEventListener('close', () => resolve(false));
+  });
+  onLinkState('connecting');
+
+  ws.addEventListener('message', (ev) => {
+    let msg: WsServerMessage;
+    try {
+      msg = decodeWire(String(ev.data)) as WsServerMessage;
+    } catch {
+      return;
+    }
+    if (msg.kind === 'batch') {
+      for (const l of listeners) l(msg.batch);
+    } else if (msg.kind === 'result') {
+      const done = pending.get(msg.id);
+      pending.delete(msg.id);
+      done?.(msg.result);
+    }
+  });
+  ws.addEventListener('close', (ev) => {
+    const detail = opened
+      ? 'The connection to the Socket Inspector host was lost. Restart it with "npm run web" and open the new URL.'
+      : token
+        ? 'Could not reach the Socket Inspector host: it may have stopped, or this URL (and its token) is from an earlier run.'
+        : 'This page needs its access token: open the full URL that "npm run web" printed (it ends with ?token=…).';
+    onLinkState('closed', ev.code === 1000 ? undefined : detail);
+    for (const done of pending.values()) done(fail({ code: 'DISCONNECTED', message: detail }));
+    pending.clear();
+  });
+
+  async function call<K extends CommandName>(name: K, args: unknown): Promise<Result<never>> {
+    if (!(await ready) || ws.readyState !== WebSocket.OPEN) {
+      return fail({ code: 'DISCONNECTED', message: 'Not connected to the Socket Inspector host.' });
+    }
+    const id = nextId++;
+    return new Promise((resolve) => {
+      pending.set(id, resolve as (r: Result<unknown>) => void);
+      ws.send(encodeWire({ kind: 'command', id, name, args } satisfies WsClientMessage));
+    });
+  }
+
+  return {
+    getSnapshot: () => call('getSnapshot', {}),
+    startListener: (args) => call('startListener', args),
+    stopListener: (args) => call('stopListener', args),
+    connect: (args) => call('connect', args),
+    send: (args) => call('send', args),
+    closeConnection: (args) => call('closeConnection', args),
+    getChunks: (args) => call('getChunks', args),
+    onEvents(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    ack(batchId) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeWire({ kind: 'ack', batchId } satisfies WsClientMessage));
+    },
+  };
+}

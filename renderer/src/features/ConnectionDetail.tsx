@@ -1,0 +1,81 @@
+import { useEffect, useState } from 'react';
+import { formatBytes, formatEndpoint } from '../../../shared/format';
+import type { ErrorInfo } from '../../../shared/result';
+import { useApi } from '../api/context';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { useInspector } from '../state/store';
+import { describeState } from './ConnectionList';
+import { SendBox } from './SendBox';
+import { TrafficView } from './TrafficView';
+
+/** The selected connection: its endpoints, state and counters, its traffic, and the send box. */
+export function ConnectionDetail() {
+  const api = useApi();
+  const id = useInspector((s) => s.selectedId);
+  const c = useInspector((s) => (s.selectedId ? s.connections[s.selectedId] : undefined));
+  const hasChunks = useInspector((s) => (s.selectedId ? s.chunks[s.selectedId] !== undefined : false));
+  const mergeChunkPage = useInspector((s) => s.mergeChunkPage);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+
+  const recorded = c ? c.chunksIn + c.chunksOut : 0;
+  useEffect(() => {
+    // A connection that had traffic before this page loaded: fetch what the engine kept.
+    if (!id || hasChunks || recorded === 0) return;
+    let live = true;
+    void api.getChunks({ connectionId: id }).then((r) => {
+      if (live && r.ok) mergeChunkPage(id, r.value);
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, id, hasChunks, recorded, mergeChunkPage]);
+
+  useEffect(() => setError(null), [id]);
+
+  if (!id || !c) {
+    return (
+      <main className="detail empty-detail">
+        <p className="muted">Select a connection to see its traffic and send to it.</p>
+      </main>
+    );
+  }
+
+  const close = async (mode: 'end' | 'reset') => {
+    const result = await api.closeConnection({ connectionId: id, mode });
+    setError(result.ok ? null : result);
+  };
+  const closable = c.state !== 'closed' && !(c.state === 'half-closed' && c.halfClosedBy === 'local');
+
+  return (
+    <main className="detail" aria-label="Selected connection">
+      <header className="detail-header">
+        <div className="detail-title">
+          <span className="mono strong">{formatEndpoint(c.local)}</span>
+          <span className="muted">{c.origin === 'accepted' ? 'accepted from' : 'connected to'}</span>
+          <span className="mono strong">{formatEndpoint(c.remote)}</span>
+          <span className={`state-label state-${c.state}`}>{describeState(c)}</span>
+        </div>
+        <div className="detail-stats">
+          <span className="dir-in">
+            in {formatBytes(c.bytesIn)} · {c.chunksIn} {c.chunksIn === 1 ? 'chunk' : 'chunks'}
+          </span>
+          <span className="dir-out">
+            out {formatBytes(c.bytesOut)} · {c.chunksOut} {c.chunksOut === 1 ? 'chunk' : 'chunks'}
+          </span>
+          {c.closeReason && <span className="muted">{c.closeReason}</span>}
+          <span className="spacer" />
+          <button type="button" disabled={!closable} onClick={() => void close('end')} title="Close gracefully: send FIN">
+            Close
+          </button>
+          <button type="button" className="danger" disabled={c.state === 'closed'} onClick={() => void close('reset')} title="Abort: send RST">
+            Reset
+          </button>
+        </div>
+        {c.error && c.state === 'closed' && <ErrorAlert error={c.error} />}
+        <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      </header>
+      <TrafficView key={id} connectionId={id} />
+      <SendBox key={`send-${id}`} connectionId={id} />
+    </main>
+  );
+}

@@ -1,0 +1,95 @@
+import { useState, type FormEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { formatHostPort } from '../../../shared/format';
+import type { ErrorInfo } from '../../../shared/result';
+import { useApi } from '../api/context';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { useInspector } from '../state/store';
+import { parsePortField } from './fields';
+
+/** Start TCP listeners and see the running ones with their client counts. */
+export function ListenerPanel() {
+  const api = useApi();
+  const [host, setHost] = useState('127.0.0.1');
+  const [port, setPort] = useState('0');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const listenerIds = useInspector(useShallow((s) => s.listenerOrder));
+
+  async function start(e: FormEvent) {
+    e.preventDefault();
+    const p = parsePortField(port, { allowZero: true });
+    if (!p.ok) return setError(p.error);
+    setBusy(true);
+    const result = await api.startListener({ host, port: p.port });
+    setBusy(false);
+    setError(result.ok ? null : result);
+  }
+
+  return (
+    <section className="panel" aria-labelledby="listen-heading">
+      <h2 id="listen-heading">Listen (TCP server)</h2>
+      <form className="form-row" onSubmit={start} noValidate>
+        <label className="field grow">
+          <span>Listen address</span>
+          <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+        </label>
+        <label className="field port">
+          <span>Listen port</span>
+          <input
+            value={port}
+            onChange={(e) => setPort(e.target.value)}
+            inputMode="numeric"
+            autoComplete="off"
+            title="0 picks a free port"
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy}>
+          Start listener
+        </button>
+      </form>
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <ul className="listener-list" aria-label="Listeners">
+        {listenerIds.map((id) => (
+          <ListenerRow key={id} id={id} onError={setError} />
+        ))}
+      </ul>
+      {listenerIds.length === 0 && <p className="muted small">No listener running. Port 0 picks a free port.</p>}
+    </section>
+  );
+}
+
+function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | null) => void }) {
+  const api = useApi();
+  const listener = useInspector((s) => s.listeners[id]);
+  if (!listener) return null;
+  const where = formatHostPort(listener.address, listener.port);
+  const stop = async (closeClients: boolean) => {
+    const result = await api.stopListener({ listenerId: id, closeClients });
+    onError(result.ok ? null : result);
+  };
+  return (
+    <li className="listener">
+      <div className="listener-main">
+        <span className="badge">TCP</span>
+        <span className="mono">{where}</span>
+        {listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
+      </div>
+      <div className="listener-meta">
+        <span>
+          {listener.clientCount} {listener.clientCount === 1 ? 'client' : 'clients'}
+        </span>
+        <span className="muted small">{listener.acceptedCount} accepted</span>
+        <span className="spacer" />
+        <button type="button" onClick={() => void stop(false)} title="Stop accepting; open clients stay connected">
+          Stop
+        </button>
+        {listener.clientCount > 0 && (
+          <button type="button" onClick={() => void stop(true)}>
+            Stop and close clients
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
