@@ -55,6 +55,8 @@ const api: InspectorApi = {
   closeConnection: (args) => ipcRenderer.invoke(Channels.command.closeConnection, args),
   /** Reads a connection's recorded chunks from fromSeq on. */
   getChunks: (args) => ipcRenderer.invoke(Channels.command.getChunks, args),
+  /** The full bytes of one recorded chunk (events carry only a preview of large ones). */
+  getChunkData: (args) => ipcRenderer.invoke(Channels.command.getChunkData, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

@@ -12,6 +12,7 @@ export const COMMAND_NAMES = [
   'send',
   'closeConnection',
   'getChunks',
+  'getChunkData',
 ] as const;
 
 /** A command's name. */
@@ -35,6 +36,7 @@ export const Channels = {
     send: 'inspector:cmd:send',
     closeConnection: 'inspector:cmd:closeConnection',
     getChunks: 'inspector:cmd:getChunks',
+    getChunkData: 'inspector:cmd:getChunkData',
   } satisfies Record<CommandName, string>,
   events: 'inspector:events',
   ack: 'inspector:ack',

@@ -4,7 +4,7 @@
  * interface live here, and nowhere else.
  */
 import { z } from 'zod';
-import type { ChunkPage, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
+import type { ChunkData, ChunkPage, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
 
@@ -70,6 +70,9 @@ export const commandSchemas = {
       limit: z.number().int().min(1).max(100_000).default(10_000),
     })
     .strict(),
+  getChunkData: z
+    .object({ connectionId: idSchema, seq: z.number({ error: 'seq must be a chunk number' }).int().min(0) })
+    .strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -86,6 +89,7 @@ export interface CommandResults {
   send: { bytes: number };
   closeConnection: ConnectionInfo;
   getChunks: ChunkPage;
+  getChunkData: ChunkData;
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -115,6 +119,8 @@ export interface InspectorApi {
   closeConnection(args: CommandInput<'closeConnection'>): Promise<Result<ConnectionInfo>>;
   /** Reads a connection's recorded chunks from fromSeq on. */
   getChunks(args: CommandInput<'getChunks'>): Promise<Result<ChunkPage>>;
+  /** The full bytes of one recorded chunk (events and pages carry only a preview of large ones). */
+  getChunkData(args: CommandInput<'getChunkData'>): Promise<Result<ChunkData>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

@@ -111,6 +111,12 @@ export interface Snapshot {
   connections: ConnectionInfo[];
 }
 
+/** All the bytes of one chunk. */
+export interface ChunkData {
+  seq: number;
+  data: Uint8Array;
+}
+
 /** A page of a connection's recorded chunks. */
 export interface ChunkPage {
   chunks: Chunk[];

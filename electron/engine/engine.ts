@@ -4,6 +4,7 @@ import type { CommandArgs, CommandName, CommandResults } from '../../shared/cont
 import {
   PREVIEW_BYTES,
   type Chunk,
+  type ChunkData,
   type ChunkPage,
   type ConnectionInfo,
   type Counters,
@@ -134,6 +135,8 @@ export class Engine {
         return this.closeConnection(a) as Result<CommandResults[K]>;
       case 'getChunks':
         return this.getChunks(a) as Result<CommandResults[K]>;
+      case 'getChunkData':
+        return this.getChunkData(a) as Result<CommandResults[K]>;
       default:
         return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
     }
@@ -297,6 +300,22 @@ export class Engine {
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
     const chunks = entry.capture.read(fromSeq, limit).map(preview);
     return ok({ chunks, firstKeptSeq: entry.capture.firstKeptSeq, droppedBytes: entry.capture.droppedBytes });
+  }
+
+  getChunkData({ connectionId, seq }: CommandArgs<'getChunkData'>): Result<ChunkData> {
+    const entry = this.connections.get(connectionId);
+    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
+    const [chunk] = entry.capture.read(seq, 1);
+    if (!chunk || chunk.seq !== seq) {
+      return fail({
+        code: seq < entry.capture.firstKeptSeq ? 'EVICTED' : 'NOT_FOUND',
+        message:
+          seq < entry.capture.firstKeptSeq
+            ? `Chunk ${seq} is no longer kept: the capture budget was reached and older chunks were dropped.`
+            : `Connection ${connectionId} has no chunk ${seq}.`,
+      });
+    }
+    return ok({ seq, data: chunk.data });
   }
 
   /** Stops every listener and destroys every socket; used when the app quits and by tests. */

@@ -75,6 +75,7 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     send: (args) => call('send', args),
     closeConnection: (args) => call('closeConnection', args),
     getChunks: (args) => call('getChunks', args),
+    getChunkData: (args) => call('getChunkData', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,0 +1,410 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConnectionInfo, EventBatch, SocketEvent } from '../../shared/model';
+import type { Result } from '../../shared/result';
+import { Engine, type EngineOptions } from './engine';
+
+// Everything a test opens is registered here and torn down after it, pass or fail.
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`expected ok, got ${r.code}: ${r.message}`);
+  return r.value;
+}
+
+/** An engine plus a subscriber that records every event and acknowledges each batch. */
+function makeEngine(options?: EngineOptions, autoAck = true) {
+  const engine = new Engine(options);
+  const events: SocketEvent[] = [];
+  const batches: EventBatch[] = [];
+  const sub = engine.subscribe((batch) => {
+    batches.push(batch);
+    events.push(...batch.events);
+    if (autoAck) sub.ack(batch.id);
+  });
+  cleanups.push(() => engine.shutdown());
+  return { engine, events, batches, sub };
+}
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function conn(engine: Engine, id: string): ConnectionInfo {
+  const c = engine.snapshot().connections.find((x) => x.id === id);
+  if (!c) throw new Error(`no connection ${id}`);
+  return c;
+}
+
+function client(port: number, host = '127.0.0.1'): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host, allowHalfOpen: true }, () => resolve(s));
+    s.once('error', reject);
+    cleanups.push(() => s.destroy());
+  });
+}
+
+function server(onConnection: (s: net.Socket) => void = () => undefined, host = '127.0.0.1'): Promise<{ srv: net.Server; port: number }> {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    onConnection(s);
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  );
+  return new Promise((resolve) => srv.listen(0, host, () => resolve({ srv, port: (srv.address() as net.AddressInfo).port })));
+}
+
+function received(socket: net.Socket): { data: () => Buffer; ended: Promise<void> } {
+  const parts: Buffer[] = [];
+  socket.on('data', (d: Buffer) => parts.push(d));
+  const ended = new Promise<void>((r) => socket.once('end', () => r()));
+  return { data: () => Buffer.concat(parts), ended };
+}
+
+function chunkEvents(events: SocketEvent[], connectionId: string) {
+  return events.flatMap((e) => (e.type === 'chunk' && e.chunk.connectionId === connectionId ? [e.chunk] : []));
+}
+
+describe('listeners', () => {
+  it('accepts many clients at once and counts them', async () => {
+    const { engine, events } = makeEngine();
+    const listener = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    expect(listener.port).toBeGreaterThan(0);
+    expect(listener.address).toBe('127.0.0.1');
+    const clients = await Promise.all(Array.from({ length: 25 }, () => client(listener.port)));
+    await Promise.all(clients.map((c, i) => new Promise((r) => c.write(`client ${i}`, r))));
+    await until(() => engine.snapshot().connections.filter((c) => c.bytesIn > 0).length === 25, 'all clients to write');
+    const snap = engine.snapshot();
+    expect(snap.listeners[0]!.clientCount).toBe(25);
+    expect(snap.listeners[0]!.acceptedCount).toBe(25);
+    const texts = snap.connections.map((c) => Buffer.from(value(engine.getChunks({ connectionId: c.id, fromSeq: 0, limit: 10 })).chunks[0]!.data).toString()).sort();
+    expect(texts).toEqual(Array.from({ length: 25 }, (_, i) => `client ${i}`).sort());
+    for (const c of snap.connections) {
+      expect(c.origin).toBe('accepted');
+      expect(c.listenerId).toBe(listener.id);
+      expect(c.local).toEqual({ address: '127.0.0.1', port: listener.port, family: 'IPv4' });
+      expect(c.remote.address).toBe('127.0.0.1');
+      expect(c.state).toBe('open');
+    }
+    await until(() => events.some((e) => e.type === 'listener-updated' && e.listener.clientCount === 25), 'listener update event');
+  });
+
+  it('runs several listeners, including IPv6 and localhost', async () => {
+    const { engine } = makeEngine();
+    const a = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const b = value(await engine.startListener({ host: '::1', port: 0 }));
+    const c = value(await engine.startListener({ host: 'localhost', port: 0 }));
+    expect(b.family).toBe('IPv6');
+    expect(b.address).toBe('::1');
+    expect(c.requestedHost).toBe('localhost');
+    expect(new Set([a.id, b.id, c.id]).size).toBe(3);
+    const s = await client(b.port, '::1');
+    s.write('six');
+    await until(() => engine.snapshot().connections.some((x) => x.bytesIn === 3), 'IPv6 data');
+    expect(engine.snapshot().connections[0]!.remote.family).toBe('IPv6');
+  });
+
+  it('stopping keeps open clients unless asked to close them', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const kept = await client(l.port);
+    const keptRx = received(kept);
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    const keptId = engine.snapshot().connections[0]!.id;
+    value(engine.stopListener({ listenerId: l.id, closeClients: false }));
+    expect(engine.snapshot().listeners).toHaveLength(0);
+    await until(() => events.some((e) => e.type === 'listener-stopped'), 'stopped event');
+    // The port no longer accepts…
+    await expect(client(l.port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // …but the kept client still talks both ways.
+    value(await engine.send({ connectionId: keptId, data: new TextEncoder().encode('still here') }));
+    await until(() => keptRx.data().toString() === 'still here', 'data on kept client');
+    expect(conn(engine, keptId).state).toBe('open');
+
+    const l2 = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const closed = await client(l2.port);
+    const closedRx = received(closed);
+    await until(() => engine.snapshot().connections.length === 2, 'second accept');
+    const closedId = engine.snapshot().connections[1]!.id;
+    value(engine.stopListener({ listenerId: l2.id, closeClients: true }));
+    await closedRx.ended;
+    await until(() => conn(engine, closedId).state === 'closed', 'client closed');
+    expect(conn(engine, closedId).closeReason).toBe('closed when its listener stopped');
+    expect(conn(engine, keptId).state).toBe('open');
+  });
+
+  it('explains a port already in use, and keeps working', async () => {
+    const { engine } = makeEngine();
+    const { port } = await server();
+    const r = await engine.startListener({ host: '127.0.0.1', port });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.code).toBe('EADDRINUSE');
+    expect(r.message).toContain(`Port ${port} is already in use`);
+    expect(r.hint).toMatch(/port 0/);
+    expect(value(await engine.startListener({ host: '127.0.0.1', port: 0 })).port).toBeGreaterThan(0);
+  });
+});
+
+describe('chunks', () => {
+  it('records each read as one chunk, in order, with exact bytes and counters', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    const payloads = ['alpha', 'b', 'gamma\r\n', '\x00\xff'].map((t) => Buffer.from(t, 'latin1'));
+    for (const p of payloads) {
+      const before = chunkEvents(events, 'C1').length;
+      s.write(p);
+      await until(() => chunkEvents(events, 'C1').length === before + 1, 'chunk event');
+    }
+    const chunks = chunkEvents(events, 'C1');
+    expect(chunks.map((c) => Buffer.from(c.data).toString('latin1'))).toEqual(payloads.map((p) => p.toString('latin1')));
+    expect(chunks.map((c) => c.seq)).toEqual([0, 1, 2, 3]);
+    expect(chunks.every((c) => c.direction === 'in')).toBe(true);
+    for (let i = 1; i < chunks.length; i++) expect(chunks[i]!.time).toBeGreaterThanOrEqual(chunks[i - 1]!.time);
+    const c = conn(engine, 'C1');
+    expect(c.bytesIn).toBe(payloads.reduce((n, p) => n + p.length, 0));
+    expect(c.chunksIn).toBe(4);
+    expect(c.bytesOut).toBe(0);
+    const page = value(engine.getChunks({ connectionId: 'C1', fromSeq: 2, limit: 10 }));
+    expect(page.chunks.map((x) => x.seq)).toEqual([2, 3]);
+  });
+
+  it('connects out, records sends as out chunks, and the reply as in', async () => {
+    const { engine } = makeEngine();
+    const { port } = await server((s) => s.on('data', (d) => s.write(Buffer.concat([Buffer.from('echo:'), d]))));
+    const c = value(await engine.connect({ host: '127.0.0.1', port, timeoutMs: 2000 }));
+    expect(c.state).toBe('open');
+    expect(c.origin).toBe('outgoing');
+    expect(c.remote).toEqual({ address: '127.0.0.1', port, family: 'IPv4' });
+    expect(c.local?.address).toBe('127.0.0.1');
+    expect(value(await engine.send({ connectionId: c.id, data: new TextEncoder().encode('ping') }))).toEqual({ bytes: 4 });
+    await until(() => conn(engine, c.id).bytesIn === 9, 'echo');
+    const chunks = value(engine.getChunks({ connectionId: c.id, fromSeq: 0, limit: 10 })).chunks;
+    expect(chunks.map((x) => [x.direction, Buffer.from(x.data).toString()])).toEqual([
+      ['out', 'ping'],
+      ['in', 'echo:ping'],
+    ]);
+    expect(conn(engine, c.id)).toMatchObject({ bytesOut: 4, chunksOut: 1, bytesIn: 9, chunksIn: 1 });
+  });
+
+  it('sends a large chunk as a preview but keeps the full bytes and size', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    const big = Buffer.alloc(20_000, 0x41);
+    value(await engine.send({ connectionId: 'C1', data: big }));
+    const rx = received(s);
+    await until(() => rx.data().length === 20_000, 'big payload at peer');
+    await until(() => chunkEvents(events, 'C1').length === 1, 'chunk event');
+    const ev = chunkEvents(events, 'C1')[0]!;
+    expect(ev.size).toBe(20_000);
+    expect(ev.data.byteLength).toBe(4096);
+  });
+});
+
+describe('closing', () => {
+  it('shows when the peer half-closes, and can still send to it', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    const rx = received(s);
+    s.end('bye');
+    await until(() => conn(engine, 'C1').state === 'half-closed', 'half-closed');
+    expect(conn(engine, 'C1').halfClosedBy).toBe('peer');
+    expect(conn(engine, 'C1').bytesIn).toBe(3);
+    value(await engine.send({ connectionId: 'C1', data: new TextEncoder().encode('after your FIN') }));
+    await until(() => rx.data().toString() === 'after your FIN', 'data after peer FIN');
+    value(engine.closeConnection({ connectionId: 'C1', mode: 'end' }));
+    await rx.ended;
+    await until(() => conn(engine, 'C1').state === 'closed', 'closed');
+    expect(conn(engine, 'C1').closeReason).toBe('closed (peer closed first)');
+  });
+
+  it('half-closes our side: the peer sees end of file and can still send', async () => {
+    const { engine } = makeEngine();
+    let peer!: net.Socket;
+    const { port } = await server((s) => (peer = s));
+    const c = value(await engine.connect({ host: '127.0.0.1', port, timeoutMs: 2000 }));
+    await until(() => peer !== undefined, 'peer');
+    const rx = received(peer);
+    const after = value(engine.closeConnection({ connectionId: c.id, mode: 'end' }));
+    expect(after).toMatchObject({ state: 'half-closed', halfClosedBy: 'local' });
+    await rx.ended;
+    const refused = await engine.send({ connectionId: c.id, data: new Uint8Array([1]) });
+    expect(refused).toMatchObject({ ok: false, code: 'EPIPE' });
+    peer.write('still talking');
+    await until(() => conn(engine, c.id).bytesIn === 13, 'data after our FIN');
+    peer.end();
+    await until(() => conn(engine, c.id).state === 'closed', 'closed');
+    expect(conn(engine, c.id).closeReason).toBe('closed by you');
+    expect((await engine.send({ connectionId: c.id, data: new Uint8Array([1]) })).ok).toBe(false);
+  });
+
+  it('resets a connection: the peer sees ECONNRESET', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    const peerError = new Promise<NodeJS.ErrnoException>((r) => s.once('error', r));
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    value(engine.closeConnection({ connectionId: 'C1', mode: 'reset' }));
+    expect((await peerError).code).toBe('ECONNRESET');
+    await until(() => conn(engine, 'C1').state === 'closed', 'closed');
+    expect(conn(engine, 'C1').closeReason).toBe('reset by you (RST sent)');
+  });
+
+  it('explains a reset from the peer, and other connections keep working', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const a = await client(l.port);
+    const b = await client(l.port);
+    const bRx = received(b);
+    await until(() => engine.snapshot().connections.length === 2, 'accepts');
+    const [first, second] = engine.snapshot().connections;
+    const aPort = a.localPort;
+    const aId = first!.remote.port === aPort ? first!.id : second!.id;
+    const bId = aId === first!.id ? second!.id : first!.id;
+    a.resetAndDestroy();
+    await until(() => conn(engine, aId).state === 'closed', 'reset seen');
+    expect(conn(engine, aId).error?.code).toBe('ECONNRESET');
+    expect(conn(engine, aId).error?.message).toMatch(/reset by the peer/);
+    value(await engine.send({ connectionId: bId, data: new TextEncoder().encode('ok') }));
+    await until(() => bRx.data().toString() === 'ok', 'other connection');
+  });
+});
+
+describe('connect errors', () => {
+  it('explains a refused connection', async () => {
+    const { engine } = makeEngine();
+    const { srv, port } = await server();
+    await new Promise<void>((r) => srv.close(() => r()));
+    const r = await engine.connect({ host: '127.0.0.1', port, timeoutMs: 2000 });
+    expect(r).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+    if (!r.ok) expect(r.message).toContain(`nothing is listening at 127.0.0.1:${port}`);
+    const record = engine.snapshot().connections[0]!;
+    expect(record.state).toBe('closed');
+    expect(record.closeReason).toMatch(/could not connect/);
+  });
+
+  it('times out when the peer never answers the handshake', async () => {
+    // A Python server with a full accept queue: further SYNs are dropped, so connects hang.
+    const py = spawn(
+      'python3',
+      [
+        '-c',
+        `
+import socket, sys, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for _ in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(('127.0.0.1', port))
+    except BlockingIOError: pass
+    fill.append(c)
+print(port, flush=True)
+time.sleep(30)
+`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(() => killChild(py));
+    const port = await new Promise<number>((r) => py.stdout!.once('data', (d) => r(Number(String(d).trim()))));
+    await new Promise((r) => setTimeout(r, 200));
+    const { engine } = makeEngine();
+    const r = await engine.connect({ host: '127.0.0.1', port, timeoutMs: 700 });
+    expect(r).toMatchObject({ ok: false, code: 'ETIMEDOUT' });
+    if (!r.ok) expect(r.message).toContain('Timed out');
+  });
+
+  it('refuses to send on unknown or closed connections with a clear error', async () => {
+    const { engine } = makeEngine();
+    expect(await engine.send({ connectionId: 'C999', data: new Uint8Array([1]) })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(engine.closeConnection({ connectionId: 'C999', mode: 'end' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(engine.stopListener({ listenerId: 'L999', closeClients: false })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+});
+
+describe('flow control and capture budget', () => {
+  it('pauses sockets while a subscriber lags, then delivers every byte in order', async () => {
+    const { engine, batches, sub } = makeEngine(
+      { batcher: { highWatermark: 64 * 1024, lowWatermark: 16 * 1024, maxBatchBytes: 16 * 1024 } },
+      false,
+    );
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    const total = 4 * 1024 * 1024;
+    const payload = Buffer.alloc(total);
+    for (let i = 0; i < total; i++) payload[i] = (i * 31 + (i >> 11)) & 0xff;
+    s.write(payload);
+    // Nothing is acknowledged: the engine must stop reading long before 4 MiB.
+    await new Promise((r) => setTimeout(r, 400));
+    const stalled = engine.snapshot().connections[0]!.bytesIn;
+    expect(stalled).toBeLessThan(total);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(engine.snapshot().connections[0]!.bytesIn).toBe(stalled);
+    // Acknowledge as batches come: the rest flows.
+    let acked = 0;
+    await until(
+      () => {
+        while (acked < batches.length) sub.ack(batches[acked++]!.id);
+        return engine.snapshot().connections[0]!.bytesIn === total;
+      },
+      'all bytes after acks resume',
+      15000,
+    );
+    // What was captured, chunk by chunk in full, is exactly what was sent.
+    const page = value(engine.getChunks({ connectionId: 'C1', fromSeq: 0, limit: 100_000 }));
+    expect(page.chunks.reduce((n, c) => n + c.size, 0)).toBe(total);
+    const hash = createHash('sha256');
+    for (const c of page.chunks) hash.update(value(engine.getChunkData({ connectionId: 'C1', seq: c.seq })).data);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(payload).digest('hex'));
+  });
+
+  it('evicts the oldest payloads past the budget but keeps counters exact', async () => {
+    const { engine, events } = makeEngine({ captureBudgetBytes: 64 * 1024 });
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    for (let i = 0; i < 40; i++) {
+      const before = chunkEvents(events, 'C1').length;
+      s.write(Buffer.alloc(4000, i));
+      await until(() => chunkEvents(events, 'C1').length === before + 1, 'chunk');
+    }
+    const c = conn(engine, 'C1');
+    expect(c.bytesIn).toBe(160_000);
+    expect(c.chunksIn).toBe(40);
+    expect(c.droppedChunks).toBeGreaterThan(0);
+    expect(c.droppedBytes).toBe(c.droppedChunks * 4000);
+    const page = value(engine.getChunks({ connectionId: 'C1', fromSeq: 0, limit: 1000 }));
+    expect(page.firstKeptSeq).toBe(c.droppedChunks);
+    expect(page.chunks[0]!.seq).toBe(c.droppedChunks);
+    expect(page.chunks.length + c.droppedChunks).toBe(40);
+    expect(page.chunks.at(-1)!.data[0]).toBe(39);
+    expect(events.some((e) => e.type === 'chunks-evicted' && e.connectionId === 'C1')).toBe(true);
+  });
+});
+
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    child.once('exit', () => r());
+    child.kill('SIGKILL');
+  });
+}
