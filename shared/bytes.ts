@@ -205,7 +205,7 @@ export interface HexDumpLine {
   ascii: string;
 }
 
-/** Formats bytes as a classic hex dump, 16 bytes to a line. */
+/** Formats bytes as a classic hex dump, 16 bytes to a line; every hex field has the same width. */
 export function hexDump(bytes: Uint8Array, startOffset = 0): HexDumpLine[] {
   const lines: HexDumpLine[] = [];
   for (let off = 0; off < bytes.length; off += 16) {
@@ -220,7 +220,9 @@ export function hexDump(bytes: Uint8Array, startOffset = 0): HexDumpLine[] {
         ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
       } else hex += '   ';
     }
-    lines.push({ offset: (startOffset + off).toString(16).padStart(8, '0'), hex: hex.trimEnd(), ascii });
+    // Drop only the separator after the last column: a short last line keeps its padding, so
+    // the ASCII column lines up with full lines when the dump is copied as text.
+    lines.push({ offset: (startOffset + off).toString(16).padStart(8, '0'), hex: hex.slice(0, -1), ascii });
   }
   return lines;
 }
