@@ -109,6 +109,8 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
                 role="row"
                 aria-rowindex={item.index + 1}
                 className={`chunk-row dir-${chunk.direction}`}
+                data-time={chunk.time}
+                data-seq={chunk.seq}
                 style={{ transform: `translateY(${item.start}px)` }}
               >
                 <ChunkCells chunk={chunk} prevTime={prev?.time} display={display} />
