@@ -13,22 +13,7 @@ export function ConnectionDetail() {
   const api = useApi();
   const id = useInspector((s) => s.selectedId);
   const c = useInspector((s) => (s.selectedId ? s.connections[s.selectedId] : undefined));
-  const hasChunks = useInspector((s) => (s.selectedId ? s.chunks[s.selectedId] !== undefined : false));
-  const mergeChunkPage = useInspector((s) => s.mergeChunkPage);
   const [error, setError] = useState<ErrorInfo | null>(null);
-
-  const recorded = c ? c.chunksIn + c.chunksOut : 0;
-  useEffect(() => {
-    // A connection that had traffic before this page loaded: fetch what the engine kept.
-    if (!id || hasChunks || recorded === 0) return;
-    let live = true;
-    void api.getChunks({ connectionId: id }).then((r) => {
-      if (live && r.ok) mergeChunkPage(id, r.value);
-    });
-    return () => {
-      live = false;
-    };
-  }, [api, id, hasChunks, recorded, mergeChunkPage]);
 
   useEffect(() => setError(null), [id]);
 

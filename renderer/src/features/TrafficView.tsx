@@ -3,47 +3,86 @@ import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 
 import { formatEscaped, hexDump } from '../../../shared/bytes';
 import { formatBytes, formatClock } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
-import { useInspector, type ChunkList } from '../state/store';
+import { useApi } from '../api/context';
+import { chunkAt, EMPTY_LIST, missingPages, PAGE_SIZE } from '../state/chunkList';
+import { useInspector } from '../state/store';
+import { ChunkDetail } from './ChunkDetail';
 
-type Display = 'text' | 'hex';
+export type Display = 'text' | 'hex';
 
-const EMPTY: ChunkList = { items: [], start: 0, end: 0, firstKeptSeq: 0 };
+/** Hex lines a collapsed row shows (16 bytes each); expand a row to see all of it. */
+const COLLAPSED_HEX_LINES = 4;
+const ROW_TEXT = 26;
+const ROW_HEX_LINE = 18;
 
 /**
- * The selected connection's chunks, one row per read or send, in order. Virtualized; it follows
- * new rows while the view is at the bottom and stops when the user scrolls up.
+ * The selected connection's chunks, one row per read or send, in order. Virtualized, and
+ * windowed: the store holds the live tail, and rows scrolled back to are fetched from the
+ * engine by page, so a million chunks cost no more than a screenful. It follows new rows while
+ * the view is at the bottom and stops when the user scrolls up.
  */
 export function TrafficView({ connectionId }: { connectionId: string }) {
-  const list = useInspector((s) => s.chunks[connectionId] ?? EMPTY);
+  const api = useApi();
+  const list = useInspector((s) => s.chunks[connectionId] ?? EMPTY_LIST);
+  const total = useInspector((s) => {
+    const c = s.connections[connectionId];
+    return c ? c.chunksIn + c.chunksOut : 0;
+  });
+  const droppedChunks = useInspector((s) => s.connections[connectionId]?.droppedChunks ?? 0);
   const droppedBytes = useInspector((s) => s.connections[connectionId]?.droppedBytes ?? 0);
+  const addChunkPage = useInspector((s) => s.addChunkPage);
   const [display, setDisplay] = useState<Display>('text');
   const [follow, setFollow] = useState(true);
+  const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
   const scrollRef = useRef<HTMLDivElement>(null);
   const lastTop = useRef(0);
-  const hasMarker = list.firstKeptSeq > 0 && droppedBytes > 0;
-  const rows = list.end - list.start;
+  const pending = useRef(new Set<number>());
+
+  // Chunks are evicted oldest first, so the first kept sequence number is the dropped count.
+  const firstKept = Math.max(droppedChunks, list.firstKeptSeq);
+  const hasMarker = firstKept > 0;
+  const rows = Math.max(0, total - firstKept);
   const count = rows + (hasMarker ? 1 : 0);
+  const seqOf = (index: number) => firstKept + index - (hasMarker ? 1 : 0);
 
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => (display === 'hex' ? 44 : 28),
-    overscan: 12,
-    getItemKey: (i) => {
-      if (hasMarker && i === 0) return 'dropped';
-      const c = list.items[list.start + i - (hasMarker ? 1 : 0)];
-      return c ? c.seq : `missing-${i}`;
+    estimateSize: (index) => {
+      if (hasMarker && index === 0) return ROW_TEXT;
+      if (display === 'text') return ROW_TEXT;
+      const c = chunkAt(list, seqOf(index));
+      const lines = Math.min(COLLAPSED_HEX_LINES, Math.max(1, Math.ceil((c?.data.byteLength ?? 16) / 16)));
+      return lines * ROW_HEX_LINE + 8;
     },
+    overscan: 10,
+    getItemKey: (index) => (hasMarker && index === 0 ? 'dropped' : seqOf(index)),
   });
 
   useEffect(() => {
-    // Switching text and hex changes every row's height.
     virtualizer.measure();
   }, [display, virtualizer]);
 
   useLayoutEffect(() => {
     if (follow && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
   }, [count, follow, virtualizer, display]);
+
+  const items = virtualizer.getVirtualItems();
+  const firstVisible = items.length ? seqOf(items[0]!.index) : 0;
+  const lastVisible = items.length ? seqOf(items[items.length - 1]!.index) : -1;
+
+  useEffect(() => {
+    // Fetch the pages of visible rows that the live tail does not hold.
+    if (lastVisible < firstVisible) return;
+    for (const pageNo of missingPages(list, Math.max(firstKept, firstVisible), lastVisible)) {
+      if (pending.current.has(pageNo)) continue;
+      pending.current.add(pageNo);
+      void api.getChunks({ connectionId, fromSeq: pageNo * PAGE_SIZE, limit: PAGE_SIZE }).then((r) => {
+        pending.current.delete(pageNo);
+        if (r.ok) addChunkPage(connectionId, pageNo, r.value.chunks, r.value.firstKeptSeq);
+      });
+    }
+  }, [api, connectionId, list, firstKept, firstVisible, lastVisible, addChunkPage]);
 
   const onScroll = useCallback(() => {
     const el = scrollRef.current;
@@ -53,6 +92,14 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
     if (atBottom) setFollow(true);
     else if (el.scrollTop < lastTop.current - 2) setFollow(false);
     lastTop.current = el.scrollTop;
+  }, []);
+
+  const toggle = useCallback((seq: number) => {
+    setExpanded((prev) => {
+      const next = new Set(prev);
+      if (!next.delete(seq)) next.add(seq);
+      return next;
+    });
   }, []);
 
   return (
@@ -69,7 +116,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
           </label>
         </div>
         <span className="muted small">
-          {rows} {rows === 1 ? 'chunk' : 'chunks'} shown
+          {rows.toLocaleString('en-US')} {rows === 1 ? 'chunk' : 'chunks'}
         </span>
         <span className="spacer" />
         {!follow && (
@@ -81,26 +128,31 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
       <div ref={scrollRef} className="traffic-scroll" role="log" aria-label="Traffic" onScroll={onScroll} tabIndex={0}>
         {count === 0 && <p className="muted empty">Nothing sent or received yet.</p>}
         <div role="table" aria-label="Chunks" aria-rowcount={count} style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((item) => {
+          {items.map((item) => {
+            const style = { transform: `translateY(${item.start}px)` };
             if (hasMarker && item.index === 0) {
               return (
-                <div
-                  key={item.key}
-                  ref={virtualizer.measureElement}
-                  data-index={item.index}
-                  role="row"
-                  aria-rowindex={1}
-                  className="chunk-row dropped-row"
-                  style={{ transform: `translateY(${item.start}px)` }}
-                >
-                  <span role="cell">{formatBytes(droppedBytes)} earlier not kept (capture budget reached)</span>
+                <div key={item.key} ref={virtualizer.measureElement} data-index={item.index} role="row" aria-rowindex={1} className="chunk-row dropped-row" style={style}>
+                  <span role="cell">
+                    {droppedBytes.toLocaleString('en-US')} bytes earlier not kept ({droppedChunks.toLocaleString('en-US')} chunks dropped when the
+                    capture budget was reached; the counters still include them)
+                  </span>
                 </div>
               );
             }
-            const index = list.start + item.index - (hasMarker ? 1 : 0);
-            const chunk = list.items[index];
-            if (!chunk) return null;
-            const prev = index > list.start ? list.items[index - 1] : undefined;
+            const seq = seqOf(item.index);
+            const chunk = chunkAt(list, seq);
+            if (!chunk) {
+              return (
+                <div key={item.key} ref={virtualizer.measureElement} data-index={item.index} role="row" aria-rowindex={item.index + 1} className="chunk-row loading-row" style={style}>
+                  <span role="cell" className="muted">
+                    loading chunk {seq + 1}…
+                  </span>
+                </div>
+              );
+            }
+            const prev = chunkAt(list, seq - 1);
+            const isOpen = expanded.has(seq);
             return (
               <div
                 key={item.key}
@@ -108,12 +160,13 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
                 data-index={item.index}
                 role="row"
                 aria-rowindex={item.index + 1}
-                className={`chunk-row dir-${chunk.direction}`}
+                className={`chunk-row dir-${chunk.direction}${isOpen ? ' expanded' : ''}`}
                 data-time={chunk.time}
                 data-seq={chunk.seq}
-                style={{ transform: `translateY(${item.start}px)` }}
+                style={style}
               >
-                <ChunkCells chunk={chunk} prevTime={prev?.time} display={display} />
+                <ChunkCells chunk={chunk} prevTime={prev?.time} display={display} expanded={isOpen} onToggle={toggle} />
+                {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} />}
               </div>
             );
           })}
@@ -127,13 +180,18 @@ const ChunkCells = memo(function ChunkCells({
   chunk,
   prevTime,
   display,
+  expanded,
+  onToggle,
 }: {
   chunk: Chunk;
   prevTime: number | undefined;
   display: Display;
+  expanded: boolean;
+  onToggle: (seq: number) => void;
 }) {
-  const more = chunk.size - chunk.data.byteLength;
   const delta = prevTime === undefined ? '' : `+${formatDelta(chunk.time - prevTime)}`;
+  const lines = display === 'hex' ? hexDump(chunk.data.subarray(0, COLLAPSED_HEX_LINES * 16)) : [];
+  const hidden = chunk.size - (display === 'hex' ? Math.min(chunk.size, COLLAPSED_HEX_LINES * 16) : chunk.data.byteLength);
   return (
     <>
       <span role="cell" className="cell-dir" title={chunk.direction === 'in' ? 'received' : 'sent'}>
@@ -141,17 +199,17 @@ const ChunkCells = memo(function ChunkCells({
       </span>
       <span role="cell" className="cell-time mono" title={delta ? `${delta} after the previous chunk` : undefined}>
         {formatClock(chunk.time)}
-        {delta && <span className="delta">{delta}</span>}
+        {delta && <span className="delta"> {delta}</span>}
       </span>
       <span role="cell" className="cell-size mono">
-        {chunk.size} B
+        {chunk.size.toLocaleString('en-US')} B
       </span>
-      <span role="cell" className="cell-data mono">
+      <span role="cell" className={`cell-data mono${expanded ? ' open' : ''}`}>
         {display === 'text' ? (
-          formatEscaped(chunk.data)
+          <span className="oneline">{formatEscaped(chunk.data.subarray(0, 512))}</span>
         ) : (
           <span className="hexdump">
-            {hexDump(chunk.data).map((line) => (
+            {lines.map((line) => (
               <span key={line.offset} className="hex-line">
                 <span className="hex-offset">{line.offset}</span>
                 <span className="hex-bytes">{line.hex}</span>
@@ -160,7 +218,12 @@ const ChunkCells = memo(function ChunkCells({
             ))}
           </span>
         )}
-        {more > 0 && <span className="muted"> … {formatBytes(more)} more not shown</span>}
+        {hidden > 0 && !expanded && <span className="muted more"> … {formatBytes(hidden)} more</span>}
+      </span>
+      <span role="cell" className="cell-actions">
+        <button type="button" className="mini" aria-expanded={expanded} aria-label={`${expanded ? 'Collapse' : 'Expand'} chunk ${chunk.seq + 1}`} onClick={() => onToggle(chunk.seq)}>
+          {expanded ? '▾' : '▸'}
+        </button>
       </span>
     </>
   );

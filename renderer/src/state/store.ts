@@ -1,19 +1,9 @@
 import { create, type StateCreator } from 'zustand';
-import type { Chunk, ChunkPage, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../../../shared/model';
-import type { LinkState } from '../api';
+import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../../../shared/model';
+import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './chunkList';
 
-/**
- * A connection's chunks as the view sees them. `items` is append-only and shared between
- * versions; `end` says how many of them this version holds and `start` where the kept ones
- * begin, so each batch makes a new small object without copying a long array.
- */
-export interface ChunkList {
-  items: Chunk[];
-  start: number;
-  end: number;
-  /** Sequence number of the first chunk the engine still keeps (those before were evicted). */
-  firstKeptSeq: number;
-}
+export type { ChunkList };
+import type { LinkState } from '../api';
 
 interface HostSlice {
   link: LinkState;
@@ -33,8 +23,8 @@ interface ConnectionsSlice {
 
 interface TrafficSlice {
   chunks: Record<string, ChunkList>;
-  /** Merges a page fetched from the engine (after a reload, or on selecting an old connection). */
-  mergeChunkPage(connectionId: string, page: ChunkPage): void;
+  /** Stores a page of older chunks fetched from the engine for rows the live tail lacks. */
+  addChunkPage(connectionId: string, pageNo: number, chunks: Chunk[], firstKeptSeq: number): void;
 }
 
 interface SelectionSlice {
@@ -60,44 +50,12 @@ const createListenersSlice: Slice<ListenersSlice> = () => ({ listeners: {}, list
 
 const createConnectionsSlice: Slice<ConnectionsSlice> = () => ({ connections: {}, connectionOrder: [] });
 
-const emptyList = (): ChunkList => ({ items: [], start: 0, end: 0, firstKeptSeq: 0 });
-
-/** Appends chunks in seq order, ignoring ones already present (a fetched page may overlap events). */
-function appendChunks(list: ChunkList | undefined, incoming: Chunk[]): ChunkList {
-  let base = list ?? emptyList();
-  // Another version may already have appended past our end: fork rather than clobber.
-  if (base.items.length !== base.end) base = { ...base, items: base.items.slice(0, base.end) };
-  const items = base.items;
-  let lastSeq = base.end > base.start ? items[base.end - 1]!.seq : -1;
-  for (const c of incoming) {
-    if (c.seq <= lastSeq) continue;
-    items.push(c);
-    lastSeq = c.seq;
-  }
-  return { ...base, items, end: items.length };
-}
-
-function dropBefore(list: ChunkList, firstKeptSeq: number): ChunkList {
-  let start = list.start;
-  while (start < list.end && list.items[start]!.seq < firstKeptSeq) start++;
-  if (start > 4096 && start * 2 > list.end) {
-    // Let go of evicted chunks once they are most of the array.
-    const items = list.items.slice(start, list.end);
-    return { items, start: 0, end: items.length, firstKeptSeq };
-  }
-  return { ...list, start, firstKeptSeq };
-}
-
 const createTrafficSlice: Slice<TrafficSlice> = (set) => ({
   chunks: {},
-  mergeChunkPage: (connectionId, page) =>
-    set((s) => {
-      const current = s.chunks[connectionId];
-      const known = current ? current.items.slice(current.start, current.end) : [];
-      const merged = [...page.chunks, ...known].sort((a, b) => a.seq - b.seq);
-      const list = appendChunks(undefined, merged);
-      return { chunks: { ...s.chunks, [connectionId]: dropBefore(list, page.firstKeptSeq) } };
-    }),
+  addChunkPage: (connectionId, pageNo, chunks, firstKeptSeq) =>
+    set((s) => ({
+      chunks: { ...s.chunks, [connectionId]: addPage(s.chunks[connectionId] ?? EMPTY_LIST, pageNo, chunks, firstKeptSeq) },
+    })),
 });
 
 const createSelectionSlice: Slice<SelectionSlice> = (set) => ({
@@ -201,10 +159,10 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
       let chunks = s.chunks;
       if (chunkGroups.size || evictions.size) {
         chunks = { ...s.chunks };
-        for (const [id, group] of chunkGroups) chunks[id] = appendChunks(chunks[id], group);
+        for (const [id, group] of chunkGroups) chunks[id] = appendLive(chunks[id] ?? EMPTY_LIST, group);
         for (const [id, firstKeptSeq] of evictions) {
           const list = chunks[id];
-          if (list) chunks[id] = dropBefore(list, firstKeptSeq);
+          chunks[id] = evictBefore(list ?? EMPTY_LIST, firstKeptSeq);
         }
       }
       return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId };

@@ -1,0 +1,92 @@
+import { useEffect, useState } from 'react';
+import { formatEscaped, hexDump, toHex } from '../../../shared/bytes';
+import { formatBytes } from '../../../shared/format';
+import type { Chunk } from '../../../shared/model';
+import { useApi } from '../api/context';
+import type { Display } from './TrafficView';
+
+/** Bytes shown in an expanded row; beyond this, Save keeps them all. */
+const SHOW_MAX = 64 * 1024;
+
+/** An expanded chunk: all of its bytes (fetched from the engine when the row had a preview), with Copy and Save. */
+export function ChunkDetail({ connectionId, chunk, display }: { connectionId: string; chunk: Chunk; display: Display }) {
+  const api = useApi();
+  const complete = chunk.data.byteLength >= chunk.size;
+  const [data, setData] = useState<Uint8Array | null>(complete ? chunk.data : null);
+  const [status, setStatus] = useState<string>('');
+
+  useEffect(() => {
+    if (complete) return;
+    let live = true;
+    void api.getChunkData({ connectionId, seq: chunk.seq }).then((r) => {
+      if (!live) return;
+      if (r.ok) setData(r.value.data);
+      else setStatus(r.message);
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, connectionId, chunk.seq, complete]);
+
+  if (!data) {
+    return (
+      <div className="chunk-detail" role="cell">
+        <span className="muted">{status || `Loading all ${formatBytes(chunk.size)}…`}</span>
+      </div>
+    );
+  }
+  const shown = data.subarray(0, SHOW_MAX);
+
+  async function copy() {
+    const text = display === 'hex' ? toHex(data!) : formatEscaped(data!);
+    try {
+      await navigator.clipboard.writeText(text);
+      setStatus(`Copied ${formatBytes(data!.byteLength)} as ${display === 'hex' ? 'hex' : 'escaped text'}.`);
+    } catch (err) {
+      setStatus(`Could not copy: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  function save() {
+    const url = URL.createObjectURL(new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${connectionId}-chunk-${chunk.seq + 1}-${chunk.direction}.bin`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    setStatus(`Saved ${formatBytes(data!.byteLength)} as ${a.download}.`);
+  }
+
+  return (
+    <div className="chunk-detail" role="cell">
+      <div className="chunk-detail-bar">
+        <span className="muted small">
+          Chunk {chunk.seq + 1}: {chunk.size.toLocaleString('en-US')} bytes
+        </span>
+        <button type="button" className="mini" onClick={() => void copy()}>
+          Copy
+        </button>
+        <button type="button" className="mini" onClick={save}>
+          Save
+        </button>
+        <span className="muted small" role="status">
+          {status}
+        </span>
+      </div>
+      {display === 'text' ? (
+        <pre className="full-text">{formatEscaped(shown)}</pre>
+      ) : (
+        <pre className="full-hex">
+          {hexDump(shown)
+            .map((l) => `${l.offset}  ${l.hex.padEnd(48)}  ${l.ascii}`)
+            .join('\n')}
+        </pre>
+      )}
+      {data.byteLength > SHOW_MAX && (
+        <p className="muted small">Showing the first {formatBytes(SHOW_MAX)} of {formatBytes(data.byteLength)}: Save keeps all of it.</p>
+      )}
+    </div>
+  );
+}
