@@ -57,6 +57,8 @@ const api: InspectorApi = {
   getChunks: (args) => ipcRenderer.invoke(Channels.command.getChunks, args),
   /** The full bytes of one recorded chunk (events carry only a preview of large ones). */
   getChunkData: (args) => ipcRenderer.invoke(Channels.command.getChunkData, args),
+  /** Changes settings for this run, such as the capture budget. */
+  setSettings: (args) => ipcRenderer.invoke(Channels.command.setSettings, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

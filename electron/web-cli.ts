@@ -13,6 +13,8 @@ const USAGE = `Usage: npm run web -- [--host ADDRESS] [--port N] [--no-open]
   --host ADDRESS  address to serve on (default 127.0.0.1: this machine only)
   --port N        port to serve on (default 0: a free port)
   --no-open       print the URL but do not open a browser
+  --capture-budget MIB
+                  payload bytes of captured chunks to keep (default 256 MiB)
   --help          show this help`;
 
 function fatal(message: string): never {
@@ -21,13 +23,14 @@ function fatal(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: { host?: string; port?: string; 'no-open'?: boolean; help?: boolean };
+  let values: { host?: string; port?: string; 'no-open'?: boolean; 'capture-budget'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         host: { type: 'string' },
         port: { type: 'string' },
         'no-open': { type: 'boolean' },
+        'capture-budget': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -46,7 +49,11 @@ async function main(): Promise<void> {
   }
   const host = values.host ?? '127.0.0.1';
   const staticDir = path.resolve(__dirname, '../renderer');
-  const engine = new Engine();
+  const budget = values['capture-budget'];
+  if (budget !== undefined && (!/^\d+$/.test(budget) || Number(budget) < 1)) {
+    fatal(`--capture-budget must be a whole number of MiB, at least 1 (got "${budget}")`);
+  }
+  const engine = new Engine(budget === undefined ? {} : { captureBudgetBytes: Number(budget) * 1024 * 1024 });
   let host$;
   try {
     host$ = await startWebHost({ engine, staticDir, host, port });

@@ -13,6 +13,7 @@ export const COMMAND_NAMES = [
   'closeConnection',
   'getChunks',
   'getChunkData',
+  'setSettings',
 ] as const;
 
 /** A command's name. */
@@ -37,6 +38,7 @@ export const Channels = {
     closeConnection: 'inspector:cmd:closeConnection',
     getChunks: 'inspector:cmd:getChunks',
     getChunkData: 'inspector:cmd:getChunkData',
+    setSettings: 'inspector:cmd:setSettings',
   } satisfies Record<CommandName, string>,
   events: 'inspector:events',
   ack: 'inspector:ack',

@@ -4,7 +4,7 @@
  * interface live here, and nowhere else.
  */
 import { z } from 'zod';
-import type { ChunkData, ChunkPage, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
+import type { ChunkData, ChunkPage, Settings, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
 
@@ -73,6 +73,15 @@ export const commandSchemas = {
   getChunkData: z
     .object({ connectionId: idSchema, seq: z.number({ error: 'seq must be a chunk number' }).int().min(0) })
     .strict(),
+  setSettings: z
+    .object({
+      captureBudgetMiB: z
+        .number({ error: 'Capture budget must be a number of MiB' })
+        .int('Capture budget must be a whole number of MiB')
+        .min(1, 'Capture budget must be at least 1 MiB')
+        .max(1024 * 1024, 'Capture budget must be at most 1 TiB'),
+    })
+    .strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -90,6 +99,7 @@ export interface CommandResults {
   closeConnection: ConnectionInfo;
   getChunks: ChunkPage;
   getChunkData: ChunkData;
+  setSettings: Settings;
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -121,6 +131,8 @@ export interface InspectorApi {
   getChunks(args: CommandInput<'getChunks'>): Promise<Result<ChunkPage>>;
   /** The full bytes of one recorded chunk (events and pages carry only a preview of large ones). */
   getChunkData(args: CommandInput<'getChunkData'>): Promise<Result<ChunkData>>;
+  /** Changes settings for this run; a smaller capture budget evicts the oldest chunks at once. */
+  setSettings(args: CommandInput<'setSettings'>): Promise<Result<Settings>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

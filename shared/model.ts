@@ -109,6 +109,13 @@ export interface EventBatch {
 export interface Snapshot {
   listeners: ListenerInfo[];
   connections: ConnectionInfo[];
+  settings: Settings;
+}
+
+/** Engine settings the user can change. */
+export interface Settings {
+  /** Payload bytes of captured chunks kept, across all connections. */
+  captureBudgetBytes: number;
 }
 
 /** All the bytes of one chunk. */

@@ -12,6 +12,7 @@ import {
   type Endpoint,
   type EventBatch,
   type ListenerInfo,
+  type Settings,
   type Snapshot,
   type SocketEvent,
 } from '../../shared/model';
@@ -137,6 +138,8 @@ export class Engine {
         return this.getChunks(a) as Result<CommandResults[K]>;
       case 'getChunkData':
         return this.getChunkData(a) as Result<CommandResults[K]>;
+      case 'setSettings':
+        return this.setSettings(a) as Result<CommandResults[K]>;
       default:
         return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
     }
@@ -146,7 +149,17 @@ export class Engine {
     return {
       listeners: [...this.listeners.values()].map((l) => ({ ...l.info })),
       connections: [...this.connections.values()].map((c) => ({ ...c.info })),
+      settings: this.settings(),
     };
+  }
+
+  settings(): Settings {
+    return { captureBudgetBytes: this.capture.budgetBytes };
+  }
+
+  setSettings({ captureBudgetMiB }: CommandArgs<'setSettings'>): Result<Settings> {
+    this.reportEvictions(this.capture.setBudget(captureBudgetMiB * 1024 * 1024));
+    return ok(this.settings());
   }
 
   startListener({ host, port }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
@@ -473,6 +486,11 @@ export class Engine {
     };
     const shown = preview(chunk);
     this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength);
+    this.reportEvictions(touched);
+  }
+
+  /** Tells subscribers which connections lost their oldest chunks to the budget. */
+  private reportEvictions(touched: ConnectionCapture[]): void {
     for (const cap of touched) {
       const owner = this.connections.get(cap.connectionId);
       if (owner) {

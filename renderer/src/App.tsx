@@ -2,6 +2,7 @@ import { ConnectForm } from './features/ConnectForm';
 import { ConnectionDetail } from './features/ConnectionDetail';
 import { ConnectionList } from './features/ConnectionList';
 import { ListenerPanel } from './features/ListenerPanel';
+import { SettingsPanel } from './features/SettingsPanel';
 import { useInspector } from './state/store';
 
 /** The whole window: forms and lists on the left, the selected connection on the right. */
@@ -20,6 +21,7 @@ export function App() {
         <ListenerPanel />
         <ConnectForm />
         <ConnectionList />
+        <SettingsPanel />
       </aside>
       <ConnectionDetail />
     </div>

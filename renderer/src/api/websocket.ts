@@ -76,6 +76,7 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     closeConnection: (args) => call('closeConnection', args),
     getChunks: (args) => call('getChunks', args),
     getChunkData: (args) => call('getChunkData', args),
+    setSettings: (args) => call('setSettings', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

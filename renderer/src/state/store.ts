@@ -1,5 +1,5 @@
 import { create, type StateCreator } from 'zustand';
-import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../../../shared/model';
+import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, Settings, Snapshot } from '../../../shared/model';
 import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './chunkList';
 
 export type { ChunkList };
@@ -9,6 +9,9 @@ interface HostSlice {
   link: LinkState;
   linkDetail?: string;
   setLink(link: LinkState, detail?: string): void;
+  /** The engine's settings, once known. */
+  settings: Settings | null;
+  setSettings(settings: Settings): void;
 }
 
 interface ListenersSlice {
@@ -44,6 +47,8 @@ type Slice<T> = StateCreator<InspectorState, [], [], T>;
 const createHostSlice: Slice<HostSlice> = (set) => ({
   link: 'connecting',
   setLink: (link, linkDetail) => set({ link, linkDetail }),
+  settings: null,
+  setSettings: (settings) => set({ settings }),
 });
 
 const createListenersSlice: Slice<ListenersSlice> = () => ({ listeners: {}, listenerOrder: [] });
@@ -75,6 +80,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
         connections[c.id] = c;
       }
       return {
+        settings: snapshot.settings,
         listeners,
         listenerOrder: snapshot.listeners.map((l) => l.id),
         connections,

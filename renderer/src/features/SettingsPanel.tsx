@@ -1,0 +1,54 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { formatBytes } from '../../../shared/format';
+import type { ErrorInfo } from '../../../shared/result';
+import { useApi } from '../api/context';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { useInspector } from '../state/store';
+
+/** Settings for this run: the capture budget (how many payload bytes the engine keeps). */
+export function SettingsPanel() {
+  const api = useApi();
+  const settings = useInspector((s) => s.settings);
+  const setSettings = useInspector((s) => s.setSettings);
+  const [budget, setBudget] = useState('');
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [status, setStatus] = useState('');
+
+  useEffect(() => {
+    if (settings) setBudget(String(Math.round(settings.captureBudgetBytes / (1024 * 1024))));
+  }, [settings]);
+
+  async function apply(e: FormEvent) {
+    e.preventDefault();
+    const mib = Number(budget.trim());
+    if (!/^\d+$/.test(budget.trim()) || mib < 1) {
+      setError({ code: 'INVALID_INPUT', message: 'Capture budget must be a whole number of MiB, at least 1.' });
+      return;
+    }
+    const result = await api.setSettings({ captureBudgetMiB: mib });
+    if (!result.ok) return setError(result);
+    setError(null);
+    setSettings(result.value);
+    setStatus(`Capture budget is now ${formatBytes(result.value.captureBudgetBytes)}.`);
+  }
+
+  return (
+    <details className="panel settings">
+      <summary>Settings</summary>
+      <form className="form-row" onSubmit={apply} noValidate>
+        <label className="field grow">
+          <span>Capture budget (MiB)</span>
+          <input value={budget} onChange={(e) => setBudget(e.target.value)} inputMode="numeric" autoComplete="off" />
+        </label>
+        <button type="submit">Apply</button>
+      </form>
+      <p className="muted small">
+        Payload bytes kept across all connections. Past it the oldest chunks are dropped; counters stay exact.
+      </p>
+      <p className="muted small" role="status">
+        {status}
+      </p>
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+    </details>
+  );
+}
