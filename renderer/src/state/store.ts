@@ -94,6 +94,11 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
       let listenerOrder = s.listenerOrder;
       let connections = s.connections;
       let connectionOrder = s.connectionOrder;
+      // One copy of the order per batch, then pushes: thousands of accepts in a batch stay linear.
+      const addConnection = (id: string) => {
+        if (connectionOrder === s.connectionOrder) connectionOrder = [...s.connectionOrder];
+        connectionOrder.push(id);
+      };
       let selectedId = s.selectedId;
       const chunkGroups = new Map<string, Chunk[]>();
       const evictions = new Map<string, number>();
@@ -123,7 +128,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
             break;
           case 'connection-opened':
             touchConnections();
-            if (!connections[ev.connection.id]) connectionOrder = [...connectionOrder, ev.connection.id];
+            if (!connections[ev.connection.id]) addConnection(ev.connection.id);
             connections[ev.connection.id] = ev.connection;
             // The first client a listener accepts is shown when nothing else is.
             if (selectedId === null && ev.connection.origin === 'accepted') selectedId = ev.connection.id;
@@ -131,7 +136,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           case 'connection-updated':
           case 'connection-closed': {
             touchConnections();
-            if (!connections[ev.connection.id]) connectionOrder = [...connectionOrder, ev.connection.id];
+            if (!connections[ev.connection.id]) addConnection(ev.connection.id);
             connections[ev.connection.id] = ev.connection;
             break;
           }

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { Chunk, ConnectionInfo, EventBatch, SocketEvent } from '../../../shared/model';
+import { addPage, appendLive, chunkAt, EMPTY_LIST, evictBefore, missingPages, PAGE_SIZE } from './chunkList';
+import { createInspectorStore } from './store';
+
+const enc = new TextEncoder();
+
+function chunk(seq: number, connectionId = 'C1', text = `#${seq}`): Chunk {
+  const data = enc.encode(text);
+  return { connectionId, seq, direction: seq % 2 ? 'out' : 'in', time: 1000 + seq, size: data.byteLength, data };
+}
+
+function connection(id: string, origin: 'accepted' | 'outgoing' = 'accepted'): ConnectionInfo {
+  return {
+    id,
+    origin,
+    remote: { address: '127.0.0.1', port: 40000, family: 'IPv4' },
+    state: 'open',
+    createdAt: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    chunksIn: 0,
+    chunksOut: 0,
+    droppedBytes: 0,
+    droppedChunks: 0,
+  };
+}
+
+let batchId = 1;
+function batch(events: SocketEvent[]): EventBatch {
+  return { id: batchId++, events, bytes: 0 };
+}
+
+describe('chunk list window', () => {
+  it('appends in order, ignores duplicates, and older versions keep their view', () => {
+    const a = appendLive(EMPTY_LIST, [chunk(0), chunk(1)]);
+    const b = appendLive(a, [chunk(1), chunk(2)]);
+    expect(b.tailEnd - b.tailStart).toBe(3);
+    expect(a.tailEnd - a.tailStart).toBe(2);
+    // Appending to the older version again must not clobber the newer one.
+    const c = appendLive(a, [chunk(2, 'C1', 'other')]);
+    expect(new TextDecoder().decode(chunkAt(b, 2)!.data)).toBe('#2');
+    expect(new TextDecoder().decode(chunkAt(c, 2)!.data)).toBe('other');
+  });
+
+  it('caps the live tail and fetches older rows by page', () => {
+    let list = EMPTY_LIST;
+    for (let s = 0; s < 1000; s += 100) list = appendLive(list, Array.from({ length: 100 }, (_, i) => chunk(s + i)), 300);
+    expect(list.tailEnd - list.tailStart).toBe(300);
+    expect(chunkAt(list, 700)?.seq).toBe(700);
+    expect(chunkAt(list, 699)).toBeUndefined();
+    expect(missingPages(list, 500, 800)).toEqual([Math.floor(500 / PAGE_SIZE), Math.floor(699 / PAGE_SIZE)].filter((v, i, a) => a.indexOf(v) === i));
+    const pageNo = Math.floor(600 / PAGE_SIZE);
+    const page = Array.from({ length: PAGE_SIZE }, (_, i) => chunk(pageNo * PAGE_SIZE + i));
+    list = addPage(list, pageNo, page, 0);
+    expect(chunkAt(list, 600)?.seq).toBe(600);
+    expect(missingPages(list, 600, 650)).toEqual([]);
+  });
+
+  it('forgets evicted chunks and never asks for them', () => {
+    let list = appendLive(EMPTY_LIST, Array.from({ length: 10 }, (_, i) => chunk(i)));
+    list = evictBefore(list, 4);
+    expect(chunkAt(list, 3)).toBeUndefined();
+    expect(chunkAt(list, 4)?.seq).toBe(4);
+    expect(list.firstKeptSeq).toBe(4);
+    expect(missingPages(evictBefore(EMPTY_LIST, 600), 0, 10)).toEqual([]);
+  });
+});
+
+describe('store', () => {
+  it('applies a batch in one update: connections, counters, chunks and the first accepted selection', () => {
+    const store = createInspectorStore();
+    let updates = 0;
+    store.subscribe(() => updates++);
+    store.getState().applyBatch(
+      batch([
+        { type: 'connection-opened', connection: connection('C1') },
+        { type: 'connection-opened', connection: connection('C2') },
+        { type: 'chunk', chunk: chunk(0, 'C1'), counters: { bytesIn: 2, bytesOut: 0, chunksIn: 1, chunksOut: 0 } },
+        { type: 'chunk', chunk: chunk(1, 'C1'), counters: { bytesIn: 2, bytesOut: 2, chunksIn: 1, chunksOut: 1 } },
+      ]),
+    );
+    expect(updates).toBe(1);
+    const s = store.getState();
+    expect(s.connectionOrder).toEqual(['C1', 'C2']);
+    expect(s.selectedId).toBe('C1');
+    expect(s.connections.C1).toMatchObject({ bytesIn: 2, bytesOut: 2, chunksIn: 1, chunksOut: 1 });
+    expect(chunkAt(s.chunks.C1!, 1)?.direction).toBe('out');
+  });
+
+  it('does not steal the selection, and outgoing connections are not auto-selected', () => {
+    const store = createInspectorStore();
+    store.getState().applyBatch(batch([{ type: 'connection-opened', connection: connection('C1', 'outgoing') }]));
+    expect(store.getState().selectedId).toBeNull();
+    store.getState().select('C1');
+    store.getState().applyBatch(batch([{ type: 'connection-opened', connection: connection('C2') }]));
+    expect(store.getState().selectedId).toBe('C1');
+  });
+
+  it('lists ten thousand connections opened in one batch, in order', () => {
+    const store = createInspectorStore();
+    const events: SocketEvent[] = Array.from({ length: 10_000 }, (_, i) => ({ type: 'connection-opened', connection: connection(`C${i + 1}`) }));
+    store.getState().applyBatch(batch(events));
+    const s = store.getState();
+    expect(s.connectionOrder).toHaveLength(10_000);
+    expect(s.connectionOrder[9_999]).toBe('C10000');
+    expect(Object.keys(s.connections)).toHaveLength(10_000);
+  });
+
+  it('records evictions: the dropped counts and the first kept chunk', () => {
+    const store = createInspectorStore();
+    store.getState().applyBatch(
+      batch([
+        { type: 'connection-opened', connection: connection('C1') },
+        ...[0, 1, 2].map((i): SocketEvent => ({ type: 'chunk', chunk: chunk(i * 2), counters: { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0 } })),
+        { type: 'chunks-evicted', connectionId: 'C1', droppedBytes: 100, droppedChunks: 2, firstKeptSeq: 2 },
+      ]),
+    );
+    const s = store.getState();
+    expect(s.connections.C1).toMatchObject({ droppedBytes: 100, droppedChunks: 2 });
+    expect(s.chunks.C1!.firstKeptSeq).toBe(2);
+  });
+});
