@@ -114,3 +114,34 @@ time.sleep(60)
     await stopProcess(client.child);
   }
 });
+
+test('after a reload the page shows what the engine kept, fetched page by page', async ({ app }) => {
+  const port = await startListenerFromUi(app);
+  const client = runPython(
+    `
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+for i in range(600):
+    s.sendall(b'row %04d|' % i)
+    time.sleep(0.001)
+time.sleep(60)
+`,
+    [String(port)],
+  );
+  try {
+    await expect(app.getByRole('main')).toContainText('in 5.27 KiB');
+    const before = (await app.getByRole('main').textContent())!;
+    const chunks = Number(/in 5\.27 KiB · ([\d,]+) chunks/.exec(before)![1]!.replace(/,/g, ''));
+    await app.reload();
+    await app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first().getByRole('button').click();
+    const log = app.getByRole('log', { name: 'Traffic' });
+    await expect(app.getByText(`${chunks.toLocaleString('en-US')} chunks`, { exact: true })).toBeVisible();
+    // The newest rows are fetched and shown, then the oldest when scrolled to the top.
+    await expect(log.getByRole('row').last()).toContainText('row 0599|');
+    await log.evaluate((el) => (el.scrollTop = 0));
+    await expect(log.getByRole('row').first()).toContainText('row 0000|');
+    await expect(log.getByText(/loading chunk/)).toHaveCount(0);
+  } finally {
+    await stopProcess(client.child);
+  }
+});
