@@ -13,6 +13,29 @@ export type { CommandName } from './channels';
 
 const HOST_PATTERN = /^(\[[0-9a-fA-F:.]+(%[\w.-]+)?\]|[0-9a-fA-F:.]+(%[\w.-]+)?|[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?)$/;
 
+/** True for an IPv6 address such as ::1, fe80::1%eth0, ::ffff:127.0.0.1 or [::1]. */
+function isIPv6Literal(text: string): boolean {
+  const bare = (text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text).replace(/%[\w.-]+$/, '');
+  const halves = bare.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
+  let count = 0;
+  for (let h = 0; h < groups.length; h++) {
+    const list = groups[h]!;
+    for (let g = 0; g < list.length; g++) {
+      const group = list[g]!;
+      const last = h === groups.length - 1 && g === list.length - 1;
+      if (last && group.includes('.')) {
+        // An embedded IPv4 address may only end the literal, and counts as two groups.
+        if (!/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(group)) return false;
+        count += 2;
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(group)) count += 1;
+      else return false;
+    }
+  }
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
 /** A host: an IPv4 or IPv6 literal (brackets allowed) or a DNS name such as localhost. */
 export const hostSchema = z
   .string({ error: 'Host must be text, such as 127.0.0.1, ::1 or localhost' })
@@ -20,6 +43,11 @@ export const hostSchema = z
   .min(1, 'Enter a host, such as 127.0.0.1, ::1 or localhost')
   .max(253, 'Host is too long (253 characters at most)')
   .regex(HOST_PATTERN, 'Host must be an IP address (127.0.0.1, ::1) or a host name (localhost), without spaces or a port')
+  // The pattern lets any run of hex digits, dots and colons through as an IP literal, so
+  // "127.0.0.1:80" would pass and fail later as an unknown host name: a colon means IPv6.
+  .refine((h) => !HOST_PATTERN.test(h) || !h.includes(':') || isIPv6Literal(h), {
+    error: 'Host must be an IP address (127.0.0.1, ::1) or a host name (localhost), without a port (put the port in the Port field)',
+  })
   .transform((h) => (h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h));
 
 const portMessage = 'Port must be a whole number from 0 to 65535';
