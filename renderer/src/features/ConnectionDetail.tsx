@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { formatBytes, formatEndpoint } from '../../../shared/format';
+import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -46,6 +46,10 @@ export function ConnectionDetail() {
           </span>
           <span className="dir-out">
             out {formatBytes(c.bytesOut)} · {c.chunksOut} {c.chunksOut === 1 ? 'chunk' : 'chunks'}
+          </span>
+          <span className="muted small" title="When it was created, opened and closed">
+            {c.openedAt ? `opened ${formatClock(c.openedAt)}` : `created ${formatClock(c.createdAt)}`}
+            {c.closedAt ? ` · closed ${formatClock(c.closedAt)}` : ''}
           </span>
           {c.closeReason && <span className="muted">{c.closeReason}</span>}
           <span className="spacer" />
