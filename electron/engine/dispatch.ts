@@ -11,7 +11,16 @@ export async function dispatchCommand(engine: Engine, name: unknown, input: unkn
   if (!isCommandName(name)) {
     return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command ${JSON.stringify(String(name)).slice(0, 80)}.` });
   }
-  const parsed = parseCommand(name, input);
+  let parsed: ReturnType<typeof parseCommand>;
+  try {
+    parsed = parseCommand(name, input);
+  } catch (err) {
+    // An in-process caller can pass an object whose getters throw; that is bad input, not a crash.
+    return fail({
+      code: 'INVALID_INPUT',
+      message: `The arguments of ${name} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    });
+  }
   if (!parsed.ok) return fail({ code: parsed.code, message: parsed.message });
   try {
     return await engine.execute(name, parsed.args);
