@@ -9,7 +9,7 @@ export interface ErrorContext {
 }
 
 function where(ctx: ErrorContext): string {
-  if (ctx.host === undefined || ctx.port === undefined) return 'there';
+  if (ctx.host === undefined || ctx.port === undefined) return 'that address';
   return formatHostPort(ctx.host, ctx.port);
 }
 
