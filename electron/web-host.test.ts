@@ -1,0 +1,447 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shared/model';
+import type { Result } from '../shared/result';
+import { decodeWire, encodeWire } from '../shared/wire';
+import { Engine, type EngineOptions } from './engine/engine';
+import { startWebHost, type WebHost } from './web-host';
+
+const INDEX_HTML = '<!doctype html><title>Socket Inspector test page</title><div id="root"></div>';
+const SECRET = 'TOP-SECRET-OUTSIDE-THE-STATIC-DIR';
+
+let dir: string;
+let staticDir: string;
+let engine: Engine | undefined;
+let host: WebHost | undefined;
+const clients: WebSocket[] = [];
+const rawSockets: net.Socket[] = [];
+
+async function start(options: EngineOptions = {}): Promise<WebHost> {
+  engine = new Engine(options);
+  host = await startWebHost({ engine, staticDir });
+  return host;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'socket-inspector-web-host-'));
+  staticDir = path.join(dir, 'static');
+  await mkdir(staticDir);
+  await mkdir(path.join(dir, 'static-evil'));
+  await writeFile(path.join(staticDir, 'index.html'), INDEX_HTML);
+  await writeFile(path.join(staticDir, 'app.js'), 'console.log("app");');
+  await writeFile(path.join(dir, 'secret.txt'), SECRET);
+  await writeFile(path.join(dir, 'static-evil', 'secret.txt'), SECRET);
+});
+
+afterEach(async () => {
+  for (const ws of clients.splice(0)) ws.terminate();
+  for (const s of rawSockets.splice(0)) s.destroy();
+  try {
+    await host?.close();
+  } finally {
+    host = undefined;
+    await engine?.shutdown();
+    engine = undefined;
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A raw HTTP request: the path is sent exactly as given, and the Host header can be anything. */
+function request(port: number, rawPath: string, options: { method?: string; hostHeader?: string | null } = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (options.hostHeader !== null) headers.host = options.hostHeader ?? `127.0.0.1:${port}`;
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: rawPath, method: options.method ?? 'GET', headers, setHost: false, agent: false },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface WsAttempt {
+  token?: string | null;
+  origin?: string | null;
+  hostHeader?: string;
+  path?: string;
+}
+
+/** Opens a WebSocket; resolves with the open socket, or with the HTTP status that refused it. */
+function openWs(h: WebHost, attempt: WsAttempt = {}): Promise<{ ws: WebSocket; status?: undefined } | { ws?: undefined; status: number }> {
+  const token = attempt.token === undefined ? h.token : attempt.token;
+  const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
+  const url = `ws://127.0.0.1:${h.port}${attempt.path ?? '/ws'}${query}`;
+  const origin = attempt.origin === undefined ? `http://127.0.0.1:${h.port}` : attempt.origin;
+  const ws = new WebSocket(url, {
+    ...(origin === null ? {} : { origin }),
+    headers: { host: attempt.hostHeader ?? `127.0.0.1:${h.port}` },
+  });
+  clients.push(ws);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (req, res) => {
+      resolve({ status: res.statusCode ?? 0 });
+      res.resume();
+      req.destroy();
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Reads an accepted socket's messages in order, and sends commands with fresh ids. */
+class Peer {
+  readonly messages: Record<string, unknown>[] = [];
+  private waiters: (() => void)[] = [];
+  private nextId = 100;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.messages.push(decodeWire(String(data)) as Record<string, unknown>);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  async waitFor<T extends Record<string, unknown>>(match: (m: Record<string, unknown>) => boolean, what: string, ms = 5000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found as T;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages.map((m) => m.kind))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  result(id: number): Promise<{ kind: 'result'; id: number; result: Result<unknown> }> {
+    return this.waitFor((m) => m.kind === 'result' && m.id === id, `result ${id}`);
+  }
+
+  async call<T>(name: unknown, args: unknown): Promise<Result<T>> {
+    const id = this.nextId++;
+    this.ws.send(encodeWire({ kind: 'command', id, name, args }));
+    return (await this.result(id)).result as Result<T>;
+  }
+
+  async value<T>(name: string, args: unknown): Promise<T> {
+    const result = await this.call<T>(name, args);
+    if (!result.ok) throw new Error(`${name} failed: ${result.code} ${result.message}`);
+    return result.value;
+  }
+
+  batches(): EventBatch[] {
+    return this.messages.filter((m) => m.kind === 'batch').map((m) => m.batch as EventBatch);
+  }
+}
+
+async function openPeer(h: WebHost): Promise<Peer> {
+  const opened = await openWs(h);
+  if (!opened.ws) throw new Error(`WebSocket refused with ${opened.status}`);
+  return new Peer(opened.ws);
+}
+
+describe('static files', () => {
+  it('serves index.html at / with a Content-Security-Policy', async () => {
+    const h = await start();
+    const reply = await request(h.port, '/');
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe(INDEX_HTML);
+    expect(reply.headers['content-type']).toMatch(/^text\/html/);
+    const csp = String(reply.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('serves other files with their content type, and 404 for missing ones', async () => {
+    const h = await start();
+    const js = await request(h.port, '/app.js');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(js.body).toContain('console.log');
+    expect((await request(h.port, '/missing.js')).status).toBe(404);
+    expect((await request(h.port, '/index.html?x=1#y')).body).toBe(INDEX_HTML);
+  });
+
+  it('answers HEAD without a body and refuses other methods', async () => {
+    const h = await start();
+    const head = await request(h.port, '/', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect((await request(h.port, '/', { method: 'POST' })).status).toBe(405);
+  });
+
+  it.each([
+    '/../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/%2E%2E/secret.txt',
+    '/..%2fsecret.txt',
+    '/%2e%2e%2fsecret.txt',
+    '/..%2f..%2f' + 'secret.txt',
+    '/..%5csecret.txt',
+    '/static/../../secret.txt',
+    '/../static-evil/secret.txt',
+    '/..%2fstatic-evil%2fsecret.txt',
+    '//..%2fsecret.txt',
+    '/%00',
+    '/%',
+  ])('does not serve files outside the static dir: %s', async (rawPath) => {
+    const h = await start();
+    const reply = await request(h.port, rawPath);
+    expect(reply.status).not.toBe(200);
+    expect([400, 403, 404]).toContain(reply.status);
+    expect(reply.body).not.toContain(SECRET);
+  });
+
+  it('refuses a wrong Host header with 421', async () => {
+    const h = await start();
+    for (const hostHeader of ['evil.example', `evil.example:${h.port}`, `127.0.0.1:${h.port + 1}`, '127.0.0.1']) {
+      const reply = await request(h.port, '/', { hostHeader });
+      expect(reply.status, hostHeader).toBe(421);
+      expect(reply.body).not.toContain('Socket Inspector test page');
+    }
+    // Without any Host header Node's HTTP parser already answers 400.
+    const none = await request(h.port, '/', { hostHeader: null });
+    expect([400, 421]).toContain(none.status);
+    expect(none.body).not.toContain('Socket Inspector test page');
+    for (const hostHeader of [`127.0.0.1:${h.port}`, `localhost:${h.port}`, `LocalHost:${h.port}`]) {
+      expect((await request(h.port, '/', { hostHeader })).status, hostHeader).toBe(200);
+    }
+  });
+
+  it('puts the token and port in its URL', async () => {
+    const h = await start();
+    expect(h.token.length).toBeGreaterThanOrEqual(16);
+    expect(h.url).toBe(`http://127.0.0.1:${h.port}/?token=${h.token}`);
+  });
+});
+
+describe('WebSocket admission', () => {
+  it('refuses a missing token with 401', async () => {
+    const h = await start();
+    expect(await openWs(h, { token: null })).toEqual({ status: 401 });
+    expect(await openWs(h, { token: '' })).toEqual({ status: 401 });
+  });
+
+  it('refuses a wrong token with 401', async () => {
+    const h = await start();
+    const sameLength = h.token.slice(0, -1) + (h.token.endsWith('A') ? 'B' : 'A');
+    expect(await openWs(h, { token: sameLength })).toEqual({ status: 401 });
+    expect(await openWs(h, { token: 'short' })).toEqual({ status: 401 });
+    expect(await openWs(h, { token: h.token + 'x' })).toEqual({ status: 401 });
+  });
+
+  it('refuses a foreign Origin with 403, even with the right token', async () => {
+    const h = await start();
+    for (const origin of [
+      'http://evil.example',
+      `http://evil.example:${h.port}`,
+      `https://127.0.0.1:${h.port}`,
+      `http://127.0.0.1:${h.port + 1}`,
+      'null',
+      'file://',
+    ]) {
+      expect(await openWs(h, { origin }), origin).toEqual({ status: 403 });
+    }
+    expect(await openWs(h, { origin: null })).toEqual({ status: 403 });
+  });
+
+  it('refuses a wrong Host header with 403', async () => {
+    const h = await start();
+    expect(await openWs(h, { hostHeader: 'evil.example' })).toEqual({ status: 403 });
+    expect(await openWs(h, { hostHeader: `rebind.example:${h.port}`, origin: `http://rebind.example:${h.port}` })).toEqual({
+      status: 403,
+    });
+  });
+
+  it('refuses other paths with 404', async () => {
+    const h = await start();
+    expect(await openWs(h, { path: '/other' })).toEqual({ status: 404 });
+  });
+
+  it('accepts the right token, Origin and Host', async () => {
+    const h = await start();
+    const opened = await openWs(h);
+    expect(opened.ws?.readyState).toBe(WebSocket.OPEN);
+    const viaLocalhost = await openWs(h, { hostHeader: `localhost:${h.port}`, origin: `http://localhost:${h.port}` });
+    expect(viaLocalhost.ws?.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('WebSocket commands', () => {
+  it('answers a command with its result', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    peer.ws.send(encodeWire({ kind: 'command', id: 1, name: 'startListener', args: { host: '127.0.0.1', port: 0 } }));
+    const reply = await peer.result(1);
+    expect(reply).toMatchObject({ kind: 'result', id: 1, result: { ok: true } });
+    const listener = (reply.result as { value: ListenerInfo }).value;
+    expect(listener.port).toBeGreaterThan(0);
+    expect(engine!.snapshot().listeners.map((l) => l.id)).toEqual([listener.id]);
+  });
+
+  it('carries bytes both ways: a send with bytes, and chunks that come back as Uint8Array', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    const listener = await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
+    const conn = await peer.value<ConnectionInfo>('connect', { host: '127.0.0.1', port: listener.port });
+    const payload = Uint8Array.from([0, 1, 2, 0xfe, 0xff, 0x0a]);
+    expect(await peer.value<{ bytes: number }>('send', { connectionId: conn.id, data: payload })).toEqual({ bytes: 6 });
+    const chunkEvent = await peer.waitFor(
+      (m) =>
+        m.kind === 'batch' &&
+        (m.batch as EventBatch).events.some((e) => e.type === 'chunk' && e.chunk.direction === 'in'),
+      'an incoming chunk event',
+    );
+    const event = (chunkEvent.batch as EventBatch).events.find((e) => e.type === 'chunk' && e.chunk.direction === 'in');
+    const data = (event as { chunk: { data: unknown } }).chunk.data;
+    expect(data).toBeInstanceOf(Uint8Array);
+    expect([...(data as Uint8Array)]).toEqual([...payload]);
+  });
+
+  it('answers malformed messages with an error and keeps the socket open', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    const errorsSoFar = () => peer.messages.filter((m) => m.kind === 'result' && m.id === -1).length;
+    const expectError = async (send: () => void, id: number, pattern: RegExp) => {
+      const before = errorsSoFar();
+      send();
+      const reply =
+        id === -1
+          ? await peer.waitFor(() => errorsSoFar() > before, 'an error result').then(
+              () => peer.messages.filter((m) => m.kind === 'result' && m.id === -1).at(-1)!,
+            )
+          : await peer.result(id);
+      expect(reply.result).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
+      expect((reply.result as { message: string }).message).toMatch(pattern);
+      // The socket still answers a valid command.
+      const snap = await peer.call<Snapshot>('getSnapshot', {});
+      expect(snap.ok).toBe(true);
+      expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+    };
+
+    await expectError(() => peer.ws.send('{not json'), -1, /Malformed message/);
+    await expectError(() => peer.ws.send(Buffer.from(encodeWire({ kind: 'command', id: 9, name: 'getSnapshot', args: {} })), { binary: true }), -1, /binary/);
+    await expectError(() => peer.ws.send(encodeWire({ kind: 'bogus', id: 7 })), 7, /Malformed message/);
+    await expectError(() => peer.ws.send(encodeWire({ kind: 'command', id: 'one', name: 'getSnapshot', args: {} })), -1, /Malformed/);
+    await expectError(() => peer.ws.send('null'), -1, /Malformed/);
+    await expectError(() => peer.ws.send('[1,2,3]'), -1, /Malformed/);
+    await expectError(() => peer.ws.send('42'), -1, /Malformed/);
+    await expectError(() => peer.ws.send('{"kind":"command","id":8,"name":"send","args":{"connectionId":"C1","data":{"$b64":"@@"}}}'), -1, /Malformed/);
+    await expectError(
+      () => peer.ws.send(encodeWire({ kind: 'command', id: 3, name: 'startListener', args: { host: 'has space', port: -1 } })),
+      3,
+      /host:.*port:/,
+    );
+    await expectError(
+      () => peer.ws.send(encodeWire({ kind: 'command', id: 4, name: 'send', args: { connectionId: 'C1', data: [1, 2, 3] } })),
+      4,
+      /data: data must be bytes/,
+    );
+    const unknown = await peer.call('__proto__', {});
+    expect(unknown).toMatchObject({ ok: false, code: 'UNKNOWN_COMMAND' });
+    expect(engine!.snapshot().listeners).toEqual([]);
+    expect(await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 })).toMatchObject({ state: 'listening' });
+  });
+
+  it('sends event batches after a listener starts, and accepts their acknowledgements', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    const listener = await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
+    const first = await peer.waitFor(
+      (m) => m.kind === 'batch' && (m.batch as EventBatch).events.some((e) => e.type === 'listener-started'),
+      'a listener-started batch',
+    );
+    const batch = first.batch as EventBatch;
+    expect(batch.id).toBeGreaterThan(0);
+    const started = batch.events.find((e) => e.type === 'listener-started') as { listener: ListenerInfo };
+    expect(started.listener.id).toBe(listener.id);
+    const before = peer.messages.length;
+    peer.ws.send(encodeWire({ kind: 'ack', batchId: batch.id }));
+    peer.ws.send(encodeWire({ kind: 'ack', batchId: 'not a number' }));
+    expect((await peer.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
+    // Acknowledgements get no reply, not even an error.
+    expect(peer.messages.slice(before).filter((m) => m.kind === 'result')).toHaveLength(1);
+    expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('applies acknowledgements: unacknowledged batches pause the sockets, acknowledged ones let all bytes through', async () => {
+    const total = 8 << 20;
+    const h = await start({ batcher: { maxBatchBytes: 4096, highWatermark: 16 << 10, lowWatermark: 8 << 10 } });
+    const peer = await openPeer(h);
+    const listener = await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
+    const bytesIn = async () => {
+      const snap = await peer.value<Snapshot>('getSnapshot', {});
+      return snap.connections.find((c) => c.origin === 'accepted')?.bytesIn ?? 0;
+    };
+
+    const sender = net.connect({ host: '127.0.0.1', port: listener.port });
+    rawSockets.push(sender);
+    sender.on('error', () => {});
+    await new Promise<void>((resolve) => sender.once('connect', () => resolve()));
+    sender.write(Buffer.alloc(total, 0x61));
+
+    // Without acknowledgements the engine stops reading well short of the whole payload.
+    let last = -1;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 40));
+      const now = await bytesIn();
+      if (now > 0 && now === last) break;
+      last = now;
+    }
+    const stalled = await bytesIn();
+    expect(stalled).toBeGreaterThan(0);
+    expect(stalled).toBeLessThan(total / 2);
+
+    // Acknowledging every batch, old and new, lets the rest through.
+    const ackAll = () => {
+      const ids = peer.batches().map((b) => b.id);
+      if (ids.length) peer.ws.send(encodeWire({ kind: 'ack', batchId: Math.max(...ids) }));
+    };
+    peer.ws.on('message', ackAll);
+    ackAll();
+    const deadline = Date.now() + 15_000;
+    while ((await bytesIn()) < total) {
+      if (Date.now() > deadline) throw new Error(`only ${await bytesIn()} of ${total} bytes arrived`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await bytesIn()).toBe(total);
+  });
+
+  it('stops delivering to a socket once it closes, without harming the engine', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => {
+      peer.ws.once('close', () => resolve());
+      peer.ws.close();
+    });
+    const again = await openPeer(h);
+    const snap = await again.value<Snapshot>('getSnapshot', {});
+    expect(snap.listeners).toHaveLength(1);
+    expect((await again.call('startListener', { host: '127.0.0.1', port: 0 })).ok).toBe(true);
+  });
+});
