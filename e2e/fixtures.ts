@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test as base, expect, type Page } from '@playwright/test';
@@ -10,11 +12,16 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export interface WebHostProcess {
   url: string;
   child: ChildProcess;
+  dataDir: string;
 }
 
 /** Starts the browser host on a free loopback port and waits for the URL line it prints. */
-export async function startWebHostProcess(): Promise<WebHostProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/electron/web.cjs'), '--no-open', '--port', '0'], {
+export async function startWebHostProcess(dataDir?: string): Promise<WebHostProcess> {
+  const args = [path.join(ROOT, 'dist/electron/web.cjs'), '--no-open', '--port', '0'];
+  // Each test gets its own data folder, so saved messages never leak between tests or runs.
+  const dir = dataDir ?? (await mkdtemp(path.join(tmpdir(), 'si-e2e-data-')));
+  args.push('--data-dir', dir);
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -36,7 +43,7 @@ export async function startWebHostProcess(): Promise<WebHostProcess> {
       reject(new Error(`browser host exited with ${code}:\n${output}`));
     });
   });
-  return { url, child };
+  return { url, child, dataDir: dir };
 }
 
 /** Stops a child process and waits for it, killing it if it lingers. */
@@ -93,6 +100,7 @@ export const test = base.extend<{ host: WebHostProcess; app: Page }>({
       await use(host);
     } finally {
       await stopProcess(host.child);
+      await rm(host.dataDir, { recursive: true, force: true });
     }
   },
   app: async ({ page, host }, use) => {

@@ -25,7 +25,8 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const engine = new Engine();
+// Saved messages and history live beside the app's other per-user data.
+const engine = new Engine({ dataDir: app.getPath('userData') });
 let mainWindow: BrowserWindow | null = null;
 let disposeIpc: (() => void) | null = null;
 

@@ -59,6 +59,22 @@ const api: InspectorApi = {
   getChunkData: (args) => ipcRenderer.invoke(Channels.command.getChunkData, args),
   /** Changes settings for this run, such as the capture budget. */
   setSettings: (args) => ipcRenderer.invoke(Channels.command.setSettings, args),
+  /** Sets the auto-responder of a listener (for all its clients) or of one connection. */
+  setResponder: (args) => ipcRenderer.invoke(Channels.command.setResponder, args),
+  /** Sends the same bytes to every open client of a listener. */
+  broadcast: (args) => ipcRenderer.invoke(Channels.command.broadcast, args),
+  /** Sends bytes N times, or every intervalMs until stopped. */
+  startRepeat: (args) => ipcRenderer.invoke(Channels.command.startRepeat, args),
+  /** Stops a repeat task. */
+  stopTask: (args) => ipcRenderer.invoke(Channels.command.stopTask, args),
+  /** The listening sockets on this machine, with their owners where visible. */
+  listPorts: (args) => ipcRenderer.invoke(Channels.command.listPorts, args),
+  /** Signals a process the user chose to end. */
+  endProcess: (args) => ipcRenderer.invoke(Channels.command.endProcess, args),
+  /** Saved messages and send history. */
+  getSaved: (args) => ipcRenderer.invoke(Channels.command.getSaved, args),
+  /** Replaces saved messages and send history. */
+  setSaved: (args) => ipcRenderer.invoke(Channels.command.setSaved, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from './engine/engine';
+import { defaultDataDir } from './engine/saved';
 import { openBrowser } from './open-browser';
 import { startWebHost } from './web-host';
 
@@ -13,6 +14,8 @@ const USAGE = `Usage: npm run web -- [--host ADDRESS] [--port N] [--no-open]
   --host ADDRESS  address to serve on (default 127.0.0.1: this machine only)
   --port N        port to serve on (default 0: a free port)
   --no-open       print the URL but do not open a browser
+  --data-dir DIR   where saved messages and history are kept
+                  (default: the per-user config folder)
   --capture-budget MIB
                   payload bytes of captured chunks to keep (default 256 MiB)
   --help          show this help`;
@@ -23,7 +26,7 @@ function fatal(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: { host?: string; port?: string; 'no-open'?: boolean; 'capture-budget'?: string; help?: boolean };
+  let values: { host?: string; port?: string; 'no-open'?: boolean; 'capture-budget'?: string; 'data-dir'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         'no-open': { type: 'boolean' },
         'capture-budget': { type: 'string' },
+        'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -53,7 +57,10 @@ async function main(): Promise<void> {
   if (budget !== undefined && (!/^\d+$/.test(budget) || Number(budget) < 1)) {
     fatal(`--capture-budget must be a whole number of MiB, at least 1 (got "${budget}")`);
   }
-  const engine = new Engine(budget === undefined ? {} : { captureBudgetBytes: Number(budget) * 1024 * 1024 });
+  const engine = new Engine({
+    dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
+    ...(budget === undefined ? {} : { captureBudgetBytes: Number(budget) * 1024 * 1024 }),
+  });
   let host$;
   try {
     host$ = await startWebHost({ engine, staticDir, host, port });

@@ -27,6 +27,14 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   getChunks: { connectionId: 'C1', fromSeq: 0, limit: 10 },
   getChunkData: { connectionId: 'C1', seq: 0 },
   setSettings: { captureBudgetMiB: 64 },
+  setResponder: { target: { listenerId: 'L1' }, responder: { kind: 'echo' } },
+  broadcast: { listenerId: 'L1', data: Uint8Array.of(1) },
+  startRepeat: { target: { connectionId: 'C1' }, data: Uint8Array.of(1), intervalMs: 100, count: 3 },
+  stopTask: { taskId: 'T1' },
+  listPorts: {},
+  endProcess: { pid: 4242, signal: 'SIGTERM' },
+  getSaved: {},
+  setSaved: { snippets: [{ name: 'hello', text: 'hi\\n', hex: false, lineEnding: 'none' }], history: ['one'] },
 };
 
 const badIds: [string, unknown][] = [
@@ -113,6 +121,49 @@ export const BAD_FIELD_VALUES: Record<string, [string, unknown][]> = {
     ['the string "64"', '64'],
     ['over 1 TiB', 1024 * 1024 + 1],
     ['null', null],
+  ],
+  target: [
+    ['empty', {}],
+    ['both ids', { connectionId: 'C1', listenerId: 'L1' }],
+    ['a string', 'C1'],
+    ['null', null],
+  ],
+  responder: [
+    ['an unknown kind', { kind: 'shout' }],
+    ['fixed with odd hex', { kind: 'fixed', reply: '4', hex: true, close: false }],
+    ['fixed with a bad escape', { kind: 'fixed', reply: 'a\\q', hex: false, close: false }],
+    ['a rule with a bad regex', { kind: 'rules', rules: [{ match: 'regex', pattern: '(', reply: 'x', delayMs: 0, close: false }], defaultReply: '', lineFraming: false }],
+    ['a rule with bad hex', { kind: 'rules', rules: [{ match: 'hex', pattern: 'zz', reply: 'x', delayMs: 0, close: false }], defaultReply: '', lineFraming: false }],
+    ['a program without a command', { kind: 'program', command: '  ', args: [], shell: false }],
+    ['null', null],
+  ],
+  intervalMs: [
+    ['-1', -1],
+    ['1.5', 1.5],
+    ['over a day', 86_400_001],
+  ],
+  count: [
+    ['0', 0],
+    ['1.5', 1.5],
+    ['a string', '3'],
+  ],
+  pid: [
+    ['1', 1],
+    ['0', 0],
+    ['-5', -5],
+    ['a string', '42'],
+  ],
+  signal: [
+    ['SIGHUP', 'SIGHUP'],
+    ['a number', 9],
+  ],
+  snippets: [
+    ['a snippet without a name', [{ name: '', text: 'x', hex: false, lineEnding: 'none' }]],
+    ['not an array', 'x'],
+  ],
+  history: [
+    ['numbers', [1, 2]],
+    ['201 entries', Array.from({ length: 201 }, () => 'x')],
   ],
   seq: [
     ['-1', -1],

@@ -4,7 +4,8 @@
  * interface live here, and nowhere else.
  */
 import { z } from 'zod';
-import type { ChunkData, ChunkPage, Settings, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
+import { parseEscapes, parseHex } from './bytes';
+import type { ChunkData, ChunkPage, PortEntry, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
 
@@ -70,6 +71,91 @@ const idSchema = z.string().min(1, 'An id is required').max(64, 'Id is too long'
 
 const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { error: 'data must be bytes' });
 
+const targetSchema = z.union([z.object({ connectionId: idSchema }).strict(), z.object({ listenerId: idSchema }).strict()], {
+  error: 'target must be {connectionId} or {listenerId}',
+});
+
+const MAX_TEXT = 1024 * 1024;
+const textSchema = (what: string) => z.string({ error: `${what} must be text` }).max(MAX_TEXT, `${what} is too long (1 MiB at most)`);
+
+function checkEscapes(text: string, ctx: z.RefinementCtx, path: (string | number)[]): void {
+  // Placeholders are not escapes; check what is around them.
+  const outside = text.replace(/\{\{[^}]*\}\}/g, '');
+  const parsed = parseEscapes(outside);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error, path });
+}
+
+const ruleSchema = z
+  .object({
+    match: z.enum(['exact', 'contains', 'startsWith', 'regex', 'hex'], { error: 'match must be exact, contains, startsWith, regex or hex' }),
+    pattern: textSchema('pattern'),
+    reply: textSchema('reply'),
+    delayMs: z.number().int().min(0, 'delay must be 0 ms or more').max(600_000, 'delay must be at most 10 minutes').default(0),
+    close: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    if (rule.match === 'regex') {
+      try {
+        new RegExp(rule.pattern);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['pattern'], message: `not a valid regular expression: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    } else if (rule.match === 'hex') {
+      const parsed = parseHex(rule.pattern);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['pattern'], message: parsed.error });
+      else if (parsed.bytes.length === 0) ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'hex pattern is empty' });
+    } else if (rule.pattern.length === 0 && rule.match !== 'exact') {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: 'pattern is empty' });
+    }
+    checkEscapes(rule.reply, ctx, ['reply']);
+  });
+
+/** An auto-responder configuration, checked in full before it is used. */
+export const responderSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('off') }).strict(),
+    z.object({ kind: z.literal('echo') }).strict(),
+    z
+      .object({ kind: z.literal('fixed'), reply: textSchema('reply'), hex: z.boolean().default(false), close: z.boolean().default(false) })
+      .strict()
+      .superRefine((r, ctx) => {
+        if (r.hex) {
+          const parsed = parseHex(r.reply);
+          if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['reply'], message: parsed.error });
+        } else checkEscapes(r.reply, ctx, ['reply']);
+      }),
+    z
+      .object({
+        kind: z.literal('rules'),
+        rules: z.array(ruleSchema).max(200, 'at most 200 rules'),
+        defaultReply: textSchema('default reply').default(''),
+        lineFraming: z.boolean().default(false),
+      })
+      .strict()
+      .superRefine((r, ctx) => checkEscapes(r.defaultReply, ctx, ['defaultReply'])),
+    z
+      .object({
+        kind: z.literal('program'),
+        command: z.string({ error: 'command must be text' }).trim().min(1, 'Enter a command to run').max(4096, 'command is too long'),
+        args: z.array(z.string().max(4096)).max(256, 'at most 256 arguments').default([]),
+        shell: z.boolean().default(false),
+      })
+      .strict(),
+  ],
+  { error: 'responder kind must be off, echo, fixed, rules or program' },
+);
+
+const snippetSchema = z
+  .object({
+    name: z.string().trim().min(1, 'A saved message needs a name').max(100, 'name is too long (100 characters at most)'),
+    text: textSchema('text'),
+    hex: z.boolean(),
+    lineEnding: z.enum(['none', 'lf', 'crlf']),
+  })
+  .strict();
+
 /** Request schemas, one per command. Every command entering a host is parsed by its schema. */
 export const commandSchemas = {
   getSnapshot: z.object({}).strict(),
@@ -110,6 +196,31 @@ export const commandSchemas = {
         .max(1024 * 1024, 'Capture budget must be at most 1 TiB'),
     })
     .strict(),
+  setResponder: z.object({ target: targetSchema, responder: responderSchema }).strict(),
+  broadcast: z.object({ listenerId: idSchema, data: bytesSchema }).strict(),
+  startRepeat: z
+    .object({
+      target: targetSchema,
+      data: bytesSchema,
+      intervalMs: z.number().int().min(0, 'interval must be 0 ms or more').max(86_400_000, 'interval must be at most a day'),
+      count: z.number().int().min(1, 'count must be at least 1').max(1_000_000_000).optional(),
+    })
+    .strict(),
+  stopTask: z.object({ taskId: idSchema }).strict(),
+  listPorts: z.object({}).strict(),
+  endProcess: z
+    .object({
+      pid: z.number().int().min(2, 'pid must be a process id above 1'),
+      signal: z.enum(['SIGTERM', 'SIGKILL'], { error: 'signal must be SIGTERM or SIGKILL' }),
+    })
+    .strict(),
+  getSaved: z.object({}).strict(),
+  setSaved: z
+    .object({
+      snippets: z.array(snippetSchema).max(500, 'at most 500 saved messages'),
+      history: z.array(z.string().max(65_536)).max(200, 'at most 200 history entries'),
+    })
+    .strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -128,6 +239,14 @@ export interface CommandResults {
   getChunks: ChunkPage;
   getChunkData: ChunkData;
   setSettings: Settings;
+  setResponder: ResponderConfig;
+  broadcast: { connections: number; bytes: number };
+  startRepeat: TaskInfo;
+  stopTask: TaskInfo;
+  listPorts: PortEntry[];
+  endProcess: { pid: number; exited: boolean };
+  getSaved: SavedState;
+  setSaved: SavedState;
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -161,6 +280,22 @@ export interface InspectorApi {
   getChunkData(args: CommandInput<'getChunkData'>): Promise<Result<ChunkData>>;
   /** Changes settings for this run; a smaller capture budget evicts the oldest chunks at once. */
   setSettings(args: CommandInput<'setSettings'>): Promise<Result<Settings>>;
+  /** Sets the auto-responder of a listener (for all its clients) or of one connection. */
+  setResponder(args: CommandInput<'setResponder'>): Promise<Result<ResponderConfig>>;
+  /** Sends the same bytes to every open client of a listener. */
+  broadcast(args: CommandInput<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>>;
+  /** Sends bytes N times, or every intervalMs until stopped, to a connection or a listener's clients. */
+  startRepeat(args: CommandInput<'startRepeat'>): Promise<Result<TaskInfo>>;
+  /** Stops a repeat task. */
+  stopTask(args: CommandInput<'stopTask'>): Promise<Result<TaskInfo>>;
+  /** The listening TCP and UDP sockets on this machine, with their owners where visible. */
+  listPorts(args: CommandInput<'listPorts'>): Promise<Result<PortEntry[]>>;
+  /** Signals a process (after the user confirmed); says whether it has exited. */
+  endProcess(args: CommandInput<'endProcess'>): Promise<Result<{ pid: number; exited: boolean }>>;
+  /** Saved messages and send history, kept across restarts. */
+  getSaved(args: CommandInput<'getSaved'>): Promise<Result<SavedState>>;
+  /** Replaces the saved messages and send history. */
+  setSaved(args: CommandInput<'setSaved'>): Promise<Result<SavedState>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

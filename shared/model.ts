@@ -34,6 +34,8 @@ export interface ListenerInfo {
   clientCount: number;
   /** Clients accepted since it started. */
   acceptedCount: number;
+  /** The auto-responder for its clients. */
+  responder?: ResponderConfig;
 }
 
 /** Byte and chunk counters per direction. Exact, even when old payloads were evicted. */
@@ -67,6 +69,94 @@ export interface ConnectionInfo extends Counters {
   /** Payload bytes and chunks no longer kept because the capture budget was reached. */
   droppedBytes: number;
   droppedChunks: number;
+  /** The auto-responder set on this connection itself (a listener's applies to its clients too). */
+  responder?: ResponderConfig;
+  /** The program behind this connection, when a program responder runs for it. */
+  program?: ProgramInfo;
+}
+
+/** A command run for a connection, as `ncat --exec` does: its stdin is what the peer sends. */
+export interface ProgramInfo {
+  command: string;
+  pid?: number;
+  state: 'running' | 'exited' | 'failed';
+  /** The last few KiB of what it wrote to stderr. */
+  stderr: string;
+  exitCode?: number | null;
+  signal?: string | null;
+  /** Why it could not start (ENOENT: no such program…). */
+  error?: string;
+}
+
+/** How a rule matches a received chunk (or line, with line framing). */
+export type MatchKind = 'exact' | 'contains' | 'startsWith' | 'regex' | 'hex';
+
+/** One auto-responder rule: the first rule that matches wins. */
+export interface ResponderRule {
+  match: MatchKind;
+  /** Text to compare (exact, contains, startsWith), a regular expression, or hex bytes. */
+  pattern: string;
+  /** Reply template: escapes (\r \n \xNN) and {{time}} {{unixtime}} {{counter}} {{random}} {{1}}… {{hex}}. */
+  reply: string;
+  /** Wait this long before replying. */
+  delayMs: number;
+  /** Close the connection (FIN) after replying. */
+  close: boolean;
+}
+
+/** What answers automatically on a listener's clients or on one connection. */
+export type ResponderConfig =
+  | { kind: 'off' }
+  | { kind: 'echo' }
+  | { kind: 'fixed'; reply: string; hex: boolean; close: boolean }
+  | {
+      kind: 'rules';
+      rules: ResponderRule[];
+      /** Reply when no rule matches; empty for none. */
+      defaultReply: string;
+      /** Apply rules to each line (split at \n, the \r\n or \n kept out of the match) instead of each chunk. */
+      lineFraming: boolean;
+    }
+  | { kind: 'program'; command: string; args: string[]; shell: boolean };
+
+/** A repeat-send task: N times or every X ms until stopped. */
+export interface TaskInfo {
+  id: string;
+  target: { connectionId: string } | { listenerId: string };
+  bytes: number;
+  intervalMs: number;
+  /** How many sends in all; absent means until stopped. */
+  count?: number;
+  sent: number;
+  state: 'running' | 'done' | 'stopped' | 'failed';
+  error?: string;
+}
+
+/** A listening socket on this machine, as the ports view lists it. */
+export interface PortEntry {
+  protocol: 'tcp' | 'tcp6' | 'udp' | 'udp6';
+  address: string;
+  port: number;
+  /** Absent when the owner cannot be seen (another user's process, without privilege). */
+  pid?: number;
+  process?: string;
+  /** Set when the owner is hidden from us. */
+  ownerHidden?: boolean;
+}
+
+/** A saved message: one click sends it. */
+export interface Snippet {
+  name: string;
+  text: string;
+  hex: boolean;
+  lineEnding: 'none' | 'lf' | 'crlf';
+}
+
+/** What is kept across restarts. */
+export interface SavedState {
+  snippets: Snippet[];
+  /** Messages sent from the message box, newest last. */
+  history: string[];
 }
 
 /** What one read delivered (in) or one send wrote (out), in order. */
@@ -81,6 +171,8 @@ export interface Chunk {
   size: number;
   /** The bytes, or the first PREVIEW_BYTES of them when the chunk is larger. */
   data: Uint8Array;
+  /** Set on out chunks an auto-responder or program responder sent, not the user. */
+  auto?: boolean;
 }
 
 /** Chunks larger than this reach the renderer as a preview of their first bytes. */
@@ -95,7 +187,8 @@ export type SocketEvent =
   | { type: 'connection-updated'; connection: ConnectionInfo }
   | { type: 'connection-closed'; connection: ConnectionInfo }
   | { type: 'chunk'; chunk: Chunk; counters: Counters }
-  | { type: 'chunks-evicted'; connectionId: string; droppedBytes: number; droppedChunks: number; firstKeptSeq: number };
+  | { type: 'chunks-evicted'; connectionId: string; droppedBytes: number; droppedChunks: number; firstKeptSeq: number }
+  | { type: 'task-updated'; task: TaskInfo };
 
 /** A group of events delivered together; the receiver acknowledges it by id. */
 export interface EventBatch {
@@ -110,6 +203,7 @@ export interface Snapshot {
   listeners: ListenerInfo[];
   connections: ConnectionInfo[];
   settings: Settings;
+  tasks: TaskInfo[];
 }
 
 /** Engine settings the user can change. */

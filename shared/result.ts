@@ -12,6 +12,8 @@ export interface ErrorInfo {
   message: string;
   /** What to do about it, when there is something to suggest. */
   hint?: string;
+  /** For EADDRINUSE: the process that holds the port, when the OS lets us see it. */
+  holder?: { pid: number; name: string };
 }
 
 /** Wraps a value as a successful Result. */

@@ -408,3 +408,70 @@ function killChild(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
   });
 }
+
+describe('broadcast, repeat and saved messages', () => {
+  it('broadcasts to every open client of a listener, recording an out chunk on each', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const peers = await Promise.all([client(l.port), client(l.port), client(l.port)]);
+    const rx = peers.map(received);
+    await until(() => engine.snapshot().listeners[0]!.clientCount === 3, 'accepts');
+    expect(value(await engine.broadcast({ listenerId: l.id, data: new TextEncoder().encode('all') }))).toEqual({ connections: 3, bytes: 9 });
+    await until(() => rx.every((r) => r.data().toString() === 'all'), 'every client got it');
+    for (const c of engine.snapshot().connections) expect(c).toMatchObject({ bytesOut: 3, chunksOut: 1 });
+    expect(await engine.broadcast({ listenerId: 'L99', data: new Uint8Array([1]) })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('repeats N times at an interval, then reports done', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    const rx = received(s);
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    const task = value(engine.startRepeat({ target: { connectionId: 'C1' }, data: new TextEncoder().encode('tick;'), intervalMs: 20, count: 5 }));
+    expect(task.state).toBe('running');
+    await until(() => events.some((e) => e.type === 'task-updated' && e.task.id === task.id && e.task.state === 'done'), 'task done');
+    await until(() => rx.data().toString() === 'tick;'.repeat(5), 'five ticks');
+    expect(conn(engine, 'C1').chunksOut).toBe(5);
+    expect(engine.snapshot().tasks[0]).toMatchObject({ id: task.id, sent: 5, state: 'done' });
+  });
+
+  it('repeats until stopped, and Stop takes effect during a long interval', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    const rx = received(s);
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    const task = value(engine.startRepeat({ target: { listenerId: l.id }, data: new Uint8Array([0x41]), intervalMs: 60_000 }));
+    await until(() => rx.data().length === 1, 'first send');
+    const stopped = value(engine.stopTask({ taskId: task.id }));
+    expect(stopped).toMatchObject({ state: 'stopped', sent: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rx.data().length).toBe(1);
+    expect(engine.stopTask({ taskId: 'T999' })).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+  });
+
+  it('fails a repeat whose connection closes, with the reason', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const s = await client(l.port);
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    const task = value(engine.startRepeat({ target: { connectionId: 'C1' }, data: new Uint8Array([1]), intervalMs: 10 }));
+    s.destroy();
+    await until(() => events.some((e) => e.type === 'task-updated' && e.task.id === task.id && e.task.state === 'failed'), 'task failed');
+    const last = [...events].reverse().find((e) => e.type === 'task-updated' && e.task.id === task.id);
+    expect(last?.type === 'task-updated' && last.task.error).toMatch(/closed|reset|peer/i);
+  });
+
+  it('keeps saved messages and history across engines sharing a data folder', async () => {
+    const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp(`${(process.env.TMPDIR ?? '/tmp').replace(/\/$/, '')}/si-saved-`));
+    cleanups.push(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
+    const first = new Engine({ dataDir: dir });
+    cleanups.push(() => first.shutdown());
+    const state = { snippets: [{ name: 'greet', text: 'hello\\r\\n', hex: false, lineEnding: 'none' as const }], history: ['a', 'b'] };
+    expect(value(first.setSaved(state))).toEqual(state);
+    const second = new Engine({ dataDir: dir });
+    cleanups.push(() => second.shutdown());
+    expect(value(second.getSaved())).toEqual(state);
+  });
+});

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CommandArgs, CommandName, CommandResults } from '../../shared/contract';
 import {
@@ -12,8 +13,10 @@ import {
   type Endpoint,
   type EventBatch,
   type ListenerInfo,
+  type SavedState,
   type Settings,
   type Snapshot,
+  type TaskInfo,
   type SocketEvent,
 } from '../../shared/model';
 import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
@@ -21,11 +24,14 @@ import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
 import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
 import { formatHostPort } from '../../shared/format';
 import { explainError } from './errors';
+import { SavedStore } from './saved';
 
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
   /** Bytes of chunk payload kept across all connections (default 256 MiB). */
   captureBudgetBytes?: number;
+  /** Folder for saved messages and history; without one they last for the run only. */
+  dataDir?: string;
   batcher?: Partial<BatcherOptions>;
 }
 
@@ -39,6 +45,14 @@ interface ListenerEntry {
   info: ListenerInfo;
   server: net.Server;
   clients: Set<ConnectionEntry>;
+}
+
+interface TaskEntry {
+  info: TaskInfo;
+  stopped: boolean;
+  /** Ends the current wait between sends early (Stop). */
+  wake?: () => void;
+  lastEmit: number;
 }
 
 interface ConnectionEntry {
@@ -87,12 +101,16 @@ export class Engine {
   private readonly batcherOptions: BatcherOptions;
   private nextListenerId = 1;
   private nextConnectionId = 1;
+  private nextTaskId = 1;
+  private readonly tasks = new Map<string, TaskEntry>();
+  private readonly saved: SavedStore;
   private pressured = 0;
   private closed = false;
 
   constructor(options: EngineOptions = {}) {
     this.capture = new CaptureStore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET);
     this.batcherOptions = { ...defaultBatcherOptions, ...options.batcher };
+    this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
   }
 
   /** Receives every event from now on, in batches. Call ack(batch.id) after applying each. */
@@ -140,6 +158,20 @@ export class Engine {
         return this.getChunkData(a) as Result<CommandResults[K]>;
       case 'setSettings':
         return this.setSettings(a) as Result<CommandResults[K]>;
+      case 'broadcast':
+        return (await this.broadcast(a)) as Result<CommandResults[K]>;
+      case 'startRepeat':
+        return this.startRepeat(a) as Result<CommandResults[K]>;
+      case 'stopTask':
+        return this.stopTask(a) as Result<CommandResults[K]>;
+      case 'getSaved':
+        return this.getSaved() as Result<CommandResults[K]>;
+      case 'setSaved':
+        return this.setSaved(a) as Result<CommandResults[K]>;
+      case 'setResponder':
+      case 'listPorts':
+      case 'endProcess':
+        return fail({ code: 'NOT_AVAILABLE', message: `${name} is not available yet.` });
       default:
         return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
     }
@@ -150,6 +182,7 @@ export class Engine {
       listeners: [...this.listeners.values()].map((l) => ({ ...l.info })),
       connections: [...this.connections.values()].map((c) => ({ ...c.info })),
       settings: this.settings(),
+      tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
     };
   }
 
@@ -266,21 +299,125 @@ export class Engine {
   async send({ connectionId, data }: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
     const entry = this.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const { state, halfClosedBy } = entry.info;
-    if (state === 'connecting') return fail({ code: 'NOT_CONNECTED', message: 'Still connecting: wait until the connection is open.' });
-    if (state === 'closed' || entry.socket.destroyed) {
-      return fail({ code: 'CLOSED', message: 'This connection is closed; nothing can be sent on it.', hint: 'Connect again to send.' });
-    }
-    if (state === 'half-closed' && halfClosedBy === 'local') {
-      return fail({ code: 'EPIPE', message: 'You already closed the sending side of this connection (FIN sent).', hint: 'Connect again to send more.' });
-    }
+    const refused = sendRefusal(entry);
+    if (refused) return fail(refused);
     if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
+    const error = await this.write(entry, data, false);
+    return error ? fail(error) : ok({ bytes: data.byteLength });
+  }
+
+  async broadcast({ listenerId, data }: CommandArgs<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>> {
+    const listener = this.listeners.get(listenerId);
+    if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
+    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
+    const targets = [...listener.clients].filter((c) => !sendRefusal(c));
+    if (targets.length === 0) {
+      return fail({ code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` });
+    }
+    await Promise.all(targets.map((c) => this.write(c, data, false)));
+    return ok({ connections: targets.length, bytes: data.byteLength * targets.length });
+  }
+
+  startRepeat({ target, data, intervalMs, count }: CommandArgs<'startRepeat'>): Result<TaskInfo> {
+    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
+    const targets = this.targetsOf(target);
+    if ('code' in targets) return fail(targets);
+    const task: TaskEntry = {
+      info: { id: `T${this.nextTaskId++}`, target, bytes: data.byteLength, intervalMs, count, sent: 0, state: 'running' },
+      stopped: false,
+      lastEmit: 0,
+    };
+    this.tasks.set(task.info.id, task);
+    this.emit({ type: 'task-updated', task: { ...task.info } });
+    void this.runTask(task, new Uint8Array(data));
+    return ok({ ...task.info });
+  }
+
+  stopTask({ taskId }: CommandArgs<'stopTask'>): Result<TaskInfo> {
+    const task = this.tasks.get(taskId);
+    if (!task) return fail({ code: 'NOT_FOUND', message: `No task has id ${taskId}.` });
+    if (task.info.state === 'running') {
+      task.stopped = true;
+      task.info.state = 'stopped';
+      task.wake?.();
+      this.emitTask(task, true);
+    }
+    return ok({ ...task.info });
+  }
+
+  getSaved(): Result<SavedState> {
+    return ok(this.saved.get());
+  }
+
+  setSaved(state: CommandArgs<'setSaved'>): Result<SavedState> {
+    const problem = this.saved.set(state);
+    return problem ? fail({ code: 'NOT_SAVED', message: problem }) : ok(state);
+  }
+
+  private async runTask(task: TaskEntry, data: Uint8Array): Promise<void> {
+    const total = task.info.count ?? Number.POSITIVE_INFINITY;
+    while (!task.stopped && task.info.sent < total) {
+      const targets = this.targetsOf(task.info.target);
+      if ('code' in targets) {
+        this.finishTask(task, 'failed', targets.message);
+        return;
+      }
+      const errors = (await Promise.all(targets.map((t) => this.write(t, data, false)))).filter((e) => e !== null);
+      if (errors.length === targets.length) {
+        this.finishTask(task, 'failed', errors[0]!.message);
+        return;
+      }
+      task.info.sent += 1;
+      this.emitTask(task, false);
+      if (task.stopped || task.info.sent >= total) break;
+      // Sleeps are cancellable so Stop takes effect at once, even with long intervals.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, task.info.intervalMs);
+        task.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      task.wake = undefined;
+    }
+    if (!task.stopped) this.finishTask(task, 'done');
+  }
+
+  private finishTask(task: TaskEntry, state: 'done' | 'failed', error?: string): void {
+    if (task.info.state !== 'running') return;
+    task.info.state = state;
+    if (error) task.info.error = error;
+    this.emitTask(task, true);
+  }
+
+  private emitTask(task: TaskEntry, force: boolean): void {
+    // A fast repeat must not flood subscribers with progress: about ten updates a second.
+    const t = Date.now();
+    if (!force && t - task.lastEmit < 100) return;
+    task.lastEmit = t;
+    this.emit({ type: 'task-updated', task: { ...task.info } });
+  }
+
+  /** The connections a task or broadcast writes to, or why there are none. */
+  private targetsOf(target: TaskInfo['target']): ConnectionEntry[] | ErrorInfo {
+    if ('connectionId' in target) {
+      const entry = this.connections.get(target.connectionId);
+      if (!entry) return { code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` };
+      return sendRefusal(entry) ?? [entry];
+    }
+    const listener = this.listeners.get(target.listenerId);
+    if (!listener) return { code: 'NOT_FOUND', message: `Listener ${target.listenerId} is not running.` };
+    const open = [...listener.clients].filter((c) => !sendRefusal(c));
+    return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
+  }
+
+  /** Records bytes as an out chunk and writes them; resolves once the socket took them (backpressure). */
+  private write(entry: ConnectionEntry, data: Uint8Array, auto: boolean): Promise<ErrorInfo | null> {
     const bytes = new Uint8Array(data);
-    this.record(entry, 'out', bytes);
+    this.record(entry, 'out', bytes, auto);
     return new Promise((resolve) => {
       entry.socket.write(bytes, (err) => {
-        if (err) resolve(fail(explainError(err, { op: 'send', host: entry.info.remote.address, port: entry.info.remote.port })));
-        else resolve(ok({ bytes: bytes.byteLength }));
+        resolve(err ? explainError(err, { op: 'send', host: entry.info.remote.address, port: entry.info.remote.port }) : null);
       });
     });
   }
@@ -338,6 +475,10 @@ export class Engine {
       (l) => new Promise<void>((r) => l.server.close(() => r())),
     );
     this.listeners.clear();
+    for (const t of this.tasks.values()) {
+      t.stopped = true;
+      t.wake?.();
+    }
     for (const c of this.connections.values()) {
       c.localClose ??= 'shutdown';
       c.socket.destroy();
@@ -454,7 +595,7 @@ export class Engine {
     this.emit({ type: 'connection-closed', connection: { ...info } });
   }
 
-  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array): void {
+  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false): void {
     const info = entry.info;
     // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
     // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
@@ -476,6 +617,7 @@ export class Engine {
       time: now(),
       size: bytes.byteLength,
       data: bytes,
+      ...(auto ? { auto: true } : {}),
     };
     const touched = this.capture.add(entry.capture, chunk);
     const counters: Counters = {
@@ -522,6 +664,19 @@ export class Engine {
     if (pause) entry.socket.pause();
     else entry.socket.resume();
   }
+}
+
+/** Why nothing can be sent on this connection now, or null when it can send. */
+function sendRefusal(entry: ConnectionEntry): ErrorInfo | null {
+  const { state, halfClosedBy } = entry.info;
+  if (state === 'connecting') return { code: 'NOT_CONNECTED', message: 'Still connecting: wait until the connection is open.' };
+  if (state === 'closed' || entry.socket.destroyed) {
+    return { code: 'CLOSED', message: 'This connection is closed; nothing can be sent on it.', hint: 'Connect again to send.' };
+  }
+  if (state === 'half-closed' && halfClosedBy === 'local') {
+    return { code: 'EPIPE', message: 'You already closed the sending side of this connection (FIN sent).', hint: 'Connect again to send more.' };
+  }
+  return null;
 }
 
 /** The chunk as subscribers see it: the first PREVIEW_BYTES of a large payload. */

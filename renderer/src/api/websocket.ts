@@ -77,6 +77,14 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     getChunks: (args) => call('getChunks', args),
     getChunkData: (args) => call('getChunkData', args),
     setSettings: (args) => call('setSettings', args),
+    setResponder: (args) => call('setResponder', args),
+    broadcast: (args) => call('broadcast', args),
+    startRepeat: (args) => call('startRepeat', args),
+    stopTask: (args) => call('stopTask', args),
+    listPorts: (args) => call('listPorts', args),
+    endProcess: (args) => call('endProcess', args),
+    getSaved: (args) => call('getSaved', args),
+    setSaved: (args) => call('setSaved', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
