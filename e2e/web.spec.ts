@@ -79,7 +79,7 @@ test('connect to an echo server, send a message, and see the echo', async ({ app
     await app.getByLabel('Hex input').check();
     await app.getByLabel('Line ending').selectOption('crlf');
     await app.getByRole('textbox', { name: 'Message' }).fill('48 69');
-    await app.getByRole('button', { name: 'Send' }).click();
+    await app.getByRole('button', { name: 'Send', exact: true }).click();
     await expect(rows).toHaveCount(4);
     await expect(rows.nth(3)).toContainText('Hi\\r\\n');
     await app.getByRole('radio', { name: 'Hex dump' }).check();
@@ -138,7 +138,7 @@ test('bad input is refused in place and nothing is sent', async ({ app }) => {
   await app.getByLabel('Remote port').fill(String(port));
   await app.getByRole('button', { name: 'Connect' }).click();
   const message = app.getByRole('textbox', { name: 'Message' });
-  await expect(app.getByRole('button', { name: 'Send' })).toBeEnabled();
+  await expect(app.getByRole('button', { name: 'Send', exact: true })).toBeEnabled();
 
   await message.fill('bad \\q escape');
   await message.press('Enter');
@@ -147,7 +147,7 @@ test('bad input is refused in place and nothing is sent', async ({ app }) => {
 
   await app.getByLabel('Hex input').check();
   await message.fill('48 6');
-  await app.getByRole('button', { name: 'Send' }).click();
+  await app.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(app.getByRole('alert')).toContainText('odd number');
 
   // Nothing went out on the selected connection.

@@ -37,7 +37,7 @@ time.sleep(30)
   const log = page.getByRole('log', { name: 'Traffic' });
   await log.getByRole('row').nth(3).waitFor();
   await page.getByRole('textbox', { name: 'Message' }).fill('PONG\\n');
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await log.getByRole('row').nth(4).waitFor();
   await page.getByLabel('Remote port').fill(String(port));
   await page.getByRole('button', { name: 'Connect' }).click();

@@ -5,7 +5,7 @@ import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { describeState } from './ConnectionList';
-import { SendBox } from './SendBox';
+import { SendBox } from './send/SendBox';
 import { TrafficView } from './TrafficView';
 
 /** The selected connection: its endpoints, state and counters, its traffic, and the send box. */

@@ -16,5 +16,8 @@ export function startEventPump(api: InspectorApi, store: Store): () => void {
   void api.getSnapshot().then((result) => {
     if (result.ok) store.getState().applySnapshot(result.value);
   });
+  void api.getSaved({}).then((result) => {
+    if (result.ok) store.getState().setSaved(result.value);
+  });
   return unsubscribe;
 }

@@ -1,5 +1,5 @@
 import { create, type StateCreator } from 'zustand';
-import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, Settings, Snapshot } from '../../../shared/model';
+import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, SavedState, Settings, Snapshot, TaskInfo } from '../../../shared/model';
 import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './chunkList';
 
 export type { ChunkList };
@@ -35,12 +35,30 @@ interface SelectionSlice {
   select(id: string | null): void;
 }
 
+interface SavedSlice {
+  /** Saved messages and send history, once loaded from the host. */
+  saved: SavedState | null;
+  setSaved(saved: SavedState): void;
+}
+
+interface TasksSlice {
+  tasks: Record<string, TaskInfo>;
+  taskOrder: string[];
+}
+
 interface PumpSlice {
   applyBatch(batch: EventBatch): void;
   applySnapshot(snapshot: Snapshot): void;
 }
 
-export type InspectorState = HostSlice & ListenersSlice & ConnectionsSlice & TrafficSlice & SelectionSlice & PumpSlice;
+export type InspectorState = HostSlice &
+  ListenersSlice &
+  ConnectionsSlice &
+  TrafficSlice &
+  SelectionSlice &
+  SavedSlice &
+  TasksSlice &
+  PumpSlice;
 
 type Slice<T> = StateCreator<InspectorState, [], [], T>;
 
@@ -54,6 +72,10 @@ const createHostSlice: Slice<HostSlice> = (set) => ({
 const createListenersSlice: Slice<ListenersSlice> = () => ({ listeners: {}, listenerOrder: [] });
 
 const createConnectionsSlice: Slice<ConnectionsSlice> = () => ({ connections: {}, connectionOrder: [] });
+
+const createSavedSlice: Slice<SavedSlice> = (set) => ({ saved: null, setSaved: (saved) => set({ saved }) });
+
+const createTasksSlice: Slice<TasksSlice> = () => ({ tasks: {}, taskOrder: [] });
 
 const createTrafficSlice: Slice<TrafficSlice> = (set) => ({
   chunks: {},
@@ -79,7 +101,11 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
         if (!connections[c.id]) order.push(c.id);
         connections[c.id] = c;
       }
+      const tasks: Record<string, TaskInfo> = {};
+      for (const t of snapshot.tasks) tasks[t.id] = t;
       return {
+        tasks,
+        taskOrder: snapshot.tasks.map((t) => t.id),
         settings: snapshot.settings,
         listeners,
         listenerOrder: snapshot.listeners.map((l) => l.id),
@@ -100,6 +126,8 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
         connectionOrder.push(id);
       };
       let selectedId = s.selectedId;
+      let tasks = s.tasks;
+      let taskOrder = s.taskOrder;
       const chunkGroups = new Map<string, Chunk[]>();
       const evictions = new Map<string, number>();
       const touchListeners = () => {
@@ -152,6 +180,11 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
             group.push(ev.chunk);
             break;
           }
+          case 'task-updated':
+            if (tasks === s.tasks) tasks = { ...s.tasks };
+            if (!tasks[ev.task.id]) taskOrder = [...taskOrder, ev.task.id];
+            tasks[ev.task.id] = ev.task;
+            break;
           case 'chunks-evicted': {
             evictions.set(ev.connectionId, ev.firstKeptSeq);
             const existing = connections[ev.connectionId];
@@ -176,7 +209,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           chunks[id] = evictBefore(list ?? EMPTY_LIST, firstKeptSeq);
         }
       }
-      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId };
+      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder };
     }),
 });
 
@@ -188,6 +221,8 @@ export function createInspectorStore() {
     ...createConnectionsSlice(...a),
     ...createTrafficSlice(...a),
     ...createSelectionSlice(...a),
+    ...createSavedSlice(...a),
+    ...createTasksSlice(...a),
     ...createPumpSlice(...a),
   }));
 }
