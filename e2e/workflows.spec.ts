@@ -1,0 +1,153 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, runPython, startListenerFromUi, startWebHostProcess, stopProcess, test } from './fixtures';
+
+/** A Python server that accepts one client, counts (and hashes) what it sends until EOF, and prints it. */
+const SINK = `
+import hashlib, socket
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+print(srv.getsockname()[1], flush=True)
+conn, _ = srv.accept()
+h = hashlib.sha256(); n = 0
+while True:
+    data = conn.recv(1 << 16)
+    if not data: break
+    h.update(data); n += len(data)
+print(n, h.hexdigest(), flush=True)
+conn.close()
+`;
+
+async function startSink() {
+  const sink = runPython(SINK);
+  const port = await new Promise<number>((resolve, reject) => {
+    sink.child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+    sink.child.once('exit', () => reject(new Error('sink exited')));
+  });
+  return { sink, port };
+}
+
+async function connectFromUi(app: Page, port: number) {
+  await app.getByLabel('Remote host').fill('127.0.0.1');
+  await app.getByLabel('Remote port').fill(String(port));
+  await app.getByRole('button', { name: 'Connect' }).click();
+  await expect(app.getByRole('button', { name: 'Send', exact: true })).toBeEnabled();
+}
+
+test('Send file sends the file byte for byte', async ({ app }) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'si-file-'));
+  const { sink, port } = await startSink();
+  try {
+    const bytes = randomBytes(3 * 1024 * 1024 + 123);
+    const file = path.join(dir, 'payload.bin');
+    await writeFile(file, bytes);
+    await connectFromUi(app, port);
+    await app.getByLabel('Send file…').setInputFiles(file);
+    await expect(app.getByRole('status').filter({ hasText: 'Sent payload.bin' })).toContainText(`${bytes.length.toLocaleString('en-US')} bytes`);
+    await app.getByRole('button', { name: 'Close', exact: true }).click();
+    const result = await sink.done;
+    const [n, sha] = result.stdout.trim().split('\n').at(-1)!.split(' ');
+    expect(Number(n)).toBe(bytes.length);
+    expect(sha).toBe(createHash('sha256').update(bytes).digest('hex'));
+    await expect(app.getByRole('main')).toContainText('out 3.00 MiB');
+  } finally {
+    await stopProcess(sink.child);
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a repeat task runs until Stop, and then sends nothing more', async ({ app }) => {
+  const { sink, port } = await startSink();
+  try {
+    await connectFromUi(app, port);
+    await app.getByLabel('Repeat').check();
+    await app.getByLabel('Times').fill('');
+    await app.getByLabel('Every (ms)').fill('50');
+    await app.getByRole('textbox', { name: 'Message' }).fill('tick\\n');
+    await app.getByRole('button', { name: 'Send', exact: true }).click();
+    const task = app.getByRole('list', { name: 'Tasks' }).getByRole('listitem').first();
+    await expect(task).toContainText('running');
+    await expect(task).toContainText(/sent ([3-9]|\d\d)/);
+    await task.getByRole('button', { name: 'Stop' }).click();
+    await expect(task).toContainText('stopped');
+    const sent = Number(/sent (\d+)/.exec((await task.textContent())!)![1]);
+    await app.waitForTimeout(300);
+    await expect(task).toContainText(`sent ${sent}`);
+    await app.getByRole('button', { name: 'Close', exact: true }).click();
+    const [n] = (await sink.done).stdout.trim().split('\n').at(-1)!.split(' ');
+    expect(Number(n)).toBe(sent * 5);
+  } finally {
+    await stopProcess(sink.child);
+  }
+});
+
+test('Send to all clients reaches every client of the listener', async ({ app }) => {
+  const port = await startListenerFromUi(app);
+  const code = `
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+print('connected', flush=True)
+print(s.recv(100).decode(), flush=True)
+`;
+  const a = runPython(code, [String(port)]);
+  const b = runPython(code, [String(port)]);
+  try {
+    await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem').first()).toContainText('2 clients');
+    await app.getByRole('textbox', { name: 'Message' }).fill('hello everyone');
+    await app.getByRole('button', { name: 'Send to all clients' }).click();
+    await expect(app.getByRole('status').filter({ hasText: 'Sent to 2 clients' })).toBeVisible();
+    for (const peer of [a, b]) expect((await peer.done).stdout).toContain('hello everyone');
+  } finally {
+    await stopProcess(a.child);
+    await stopProcess(b.child);
+  }
+});
+
+test('saved messages send with one click and survive a restart; Up and Down walk the history', async ({ app, host }) => {
+  const { sink, port } = await startSink();
+  let second: Awaited<ReturnType<typeof startWebHostProcess>> | undefined;
+  try {
+    await connectFromUi(app, port);
+    const message = app.getByRole('textbox', { name: 'Message' });
+    await message.fill('PING\\r\\n');
+    await app.getByRole('button', { name: 'Save message…' }).click();
+    await app.getByLabel('Name', { exact: true }).fill('ping');
+    await app.getByRole('button', { name: 'Save', exact: true }).click();
+    await app.getByRole('button', { name: 'Send saved message ping' }).click();
+    const rows = app.getByRole('log', { name: 'Traffic' }).getByRole('row');
+    await expect(rows.first()).toContainText('PING\\r\\n');
+
+    await message.fill('one');
+    await message.press('Enter');
+    await message.fill('two');
+    await message.press('Enter');
+    await expect(rows).toHaveCount(3);
+    await message.press('ArrowUp');
+    await expect(message).toHaveValue('two');
+    await message.press('ArrowUp');
+    await expect(message).toHaveValue('one');
+    await message.press('ArrowDown');
+    await expect(message).toHaveValue('two');
+
+    // A new host on the same data folder still has the saved message and the history.
+    await stopProcess(host.child);
+    second = await startWebHostProcess(host.dataDir);
+    await app.goto(second.url);
+    await startListenerFromUi(app);
+    const peer = runPython(`import socket, sys, time\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\ntime.sleep(30)`, [
+      String(Number(/127\.0\.0\.1:(\d+)/.exec((await app.getByRole('list', { name: 'Listeners' }).textContent())!)![1])),
+    ]);
+    try {
+      await expect(app.getByRole('button', { name: 'Send saved message ping' })).toBeVisible();
+      await app.getByRole('textbox', { name: 'Message' }).press('ArrowUp');
+      await expect(app.getByRole('textbox', { name: 'Message' })).toHaveValue('two');
+    } finally {
+      await stopProcess(peer.child);
+    }
+  } finally {
+    await stopProcess(sink.child);
+    await stopProcess(second?.child);
+  }
+});
