@@ -2,6 +2,7 @@ import { ConnectForm } from './features/ConnectForm';
 import { ConnectionDetail } from './features/ConnectionDetail';
 import { ConnectionList } from './features/ConnectionList';
 import { ListenerPanel } from './features/ListenerPanel';
+import { PortsView } from './features/PortsView';
 import { SettingsPanel } from './features/SettingsPanel';
 import { useInspector } from './state/store';
 
@@ -9,10 +10,16 @@ import { useInspector } from './state/store';
 export function App() {
   const link = useInspector((s) => s.link);
   const linkDetail = useInspector((s) => s.linkDetail);
+  const openPorts = useInspector((s) => s.openPorts);
   return (
     <div className="app">
       <aside className="sidebar">
-        <h1 className="app-title">Socket Inspector</h1>
+        <div className="title-row">
+          <h1 className="app-title">Socket Inspector</h1>
+          <button type="button" className="mini" onClick={() => openPorts()}>
+            Ports
+          </button>
+        </div>
         {link === 'closed' && linkDetail && (
           <div role="alert" className="alert">
             <strong>{linkDetail}</strong>
@@ -23,7 +30,10 @@ export function App() {
         <ConnectionList />
         <SettingsPanel />
       </aside>
-      <ConnectionDetail />
+      <div className="main-area">
+        <ConnectionDetail />
+        <PortsView />
+      </div>
     </div>
   );
 }

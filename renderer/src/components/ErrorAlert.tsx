@@ -1,7 +1,8 @@
+import type { ReactNode } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 
 /** An error shown beside the action that caused it, with what to try next. */
-export function ErrorAlert({ error, onDismiss }: { error: ErrorInfo | null; onDismiss?: () => void }) {
+export function ErrorAlert({ error, onDismiss, children }: { error: ErrorInfo | null; onDismiss?: () => void; children?: ReactNode }) {
   if (!error) return null;
   return (
     <div role="alert" className="alert">
@@ -9,6 +10,7 @@ export function ErrorAlert({ error, onDismiss }: { error: ErrorInfo | null; onDi
         <strong>{error.message}</strong>
         {error.hint && <span className="alert-hint">{error.hint}</span>}
         {error.code && <span className="alert-code">{error.code}</span>}
+        {children && <div className="alert-actions">{children}</div>}
       </div>
       {onDismiss && (
         <button type="button" className="icon-button" aria-label="Dismiss error" onClick={onDismiss}>

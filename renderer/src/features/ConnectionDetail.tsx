@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
+import type { ProgramInfo } from '../../../shared/model';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { describeState } from './ConnectionList';
+import { describeResponder, ResponderEditor } from './ResponderEditor';
 import { SendBox } from './send/SendBox';
 import { TrafficView } from './TrafficView';
 
@@ -14,8 +16,12 @@ export function ConnectionDetail() {
   const id = useInspector((s) => s.selectedId);
   const c = useInspector((s) => (s.selectedId ? s.connections[s.selectedId] : undefined));
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const [editing, setEditing] = useState(false);
 
-  useEffect(() => setError(null), [id]);
+  useEffect(() => {
+    setError(null);
+    setEditing(false);
+  }, [id]);
 
   if (!id || !c) {
     return (
@@ -53,6 +59,9 @@ export function ConnectionDetail() {
           </span>
           {c.closeReason && <span className="muted">{c.closeReason}</span>}
           <span className="spacer" />
+          <button type="button" aria-expanded={editing} disabled={c.state === 'closed'} onClick={() => setEditing((v) => !v)} title="Answer this connection automatically">
+            Auto-reply: {describeResponder(c.responder)}
+          </button>
           <button type="button" disabled={!closable} onClick={() => void close('end')} title="Close gracefully: send FIN">
             Close
           </button>
@@ -60,11 +69,44 @@ export function ConnectionDetail() {
             Reset
           </button>
         </div>
+        {editing && (
+          <ResponderEditor target={{ connectionId: id }} current={c.responder} label={`connection ${formatEndpoint(c.remote)}`} onDone={() => setEditing(false)} />
+        )}
+        {c.program && <ProgramStatus program={c.program} />}
         {c.error && c.state === 'closed' && <ErrorAlert error={c.error} />}
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
       </header>
       <TrafficView key={id} connectionId={id} />
       <SendBox key={`send-${id}`} connectionId={id} />
     </main>
+  );
+}
+
+/** The program behind a connection: its state, pid, exit code and the tail of its stderr. */
+function ProgramStatus({ program }: { program: ProgramInfo }) {
+  const ended =
+    program.state === 'failed'
+      ? `could not start: ${program.error ?? 'unknown error'}`
+      : program.state === 'exited'
+        ? program.signal
+          ? `ended by ${program.signal}`
+          : `exited with code ${program.exitCode}`
+        : 'running';
+  return (
+    <section className="program" aria-label="Program">
+      <div className="inline small">
+        <span className="badge">program</span>
+        <span className="mono">{program.command}</span>
+        {program.pid !== undefined && <span className="muted">pid {program.pid}</span>}
+        <span className={program.state === 'running' ? 'state-label state-open' : program.state === 'failed' || (program.exitCode ?? 0) !== 0 ? 'dir-out' : 'muted'}>
+          {ended}
+        </span>
+      </div>
+      {program.stderr && (
+        <pre className="stderr" aria-label="Program stderr">
+          {program.stderr}
+        </pre>
+      )}
+    </section>
   );
 }

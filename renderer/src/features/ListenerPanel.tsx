@@ -6,6 +6,8 @@ import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { parsePortField } from './fields';
+import { ProcessEnder } from './ProcessEnder';
+import { describeResponder, ResponderEditor } from './ResponderEditor';
 
 /** Start TCP listeners and see the running ones with their client counts. */
 export function ListenerPanel() {
@@ -16,14 +18,20 @@ export function ListenerPanel() {
   const [error, setError] = useState<ErrorInfo | null>(null);
   const listenerIds = useInspector(useShallow((s) => s.listenerOrder));
 
-  async function start(e: FormEvent) {
-    e.preventDefault();
-    const p = parsePortField(port, { allowZero: true });
+  const openPorts = useInspector((s) => s.openPorts);
+
+  async function startOn(portText: string) {
+    const p = parsePortField(portText, { allowZero: true });
     if (!p.ok) return setError(p.error);
     setBusy(true);
     const result = await api.startListener({ host, port: p.port });
     setBusy(false);
     setError(result.ok ? null : result);
+  }
+
+  function start(e: FormEvent) {
+    e.preventDefault();
+    void startOn(port);
   }
 
   return (
@@ -48,7 +56,26 @@ export function ListenerPanel() {
           Start listener
         </button>
       </form>
-      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      <ErrorAlert error={error} onDismiss={() => setError(null)}>
+        {error?.code === 'EADDRINUSE' && (
+          <>
+            <button
+              type="button"
+              className="mini"
+              onClick={() => {
+                setPort('0');
+                void startOn('0');
+              }}
+            >
+              Use a free port
+            </button>
+            <button type="button" className="mini" onClick={() => openPorts(port.trim())}>
+              Show ports
+            </button>
+            {error.holder && <ProcessEnder pid={error.holder.pid} name={error.holder.name} />}
+          </>
+        )}
+      </ErrorAlert>
       <ul className="listener-list" aria-label="Listeners">
         {listenerIds.map((id) => (
           <ListenerRow key={id} id={id} onError={setError} />
@@ -62,6 +89,7 @@ export function ListenerPanel() {
 function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | null) => void }) {
   const api = useApi();
   const listener = useInspector((s) => s.listeners[id]);
+  const [editing, setEditing] = useState(false);
   if (!listener) return null;
   const where = formatHostPort(listener.address, listener.port);
   const stop = async (closeClients: boolean) => {
@@ -81,6 +109,9 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
         </span>
         <span className="muted small">{listener.acceptedCount} accepted</span>
         <span className="spacer" />
+        <button type="button" aria-expanded={editing} onClick={() => setEditing((v) => !v)} title="Answer this listener's clients automatically">
+          Auto-reply: {describeResponder(listener.responder)}
+        </button>
         <button type="button" onClick={() => void stop(false)} title="Stop accepting; open clients stay connected">
           Stop
         </button>
@@ -90,6 +121,7 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
           </button>
         )}
       </div>
+      {editing && <ResponderEditor target={{ listenerId: id }} current={listener.responder} label={`listener ${where}`} onDone={() => setEditing(false)} />}
     </li>
   );
 }

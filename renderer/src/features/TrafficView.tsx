@@ -194,8 +194,8 @@ const ChunkCells = memo(function ChunkCells({
   const hidden = chunk.size - (display === 'hex' ? Math.min(chunk.size, COLLAPSED_HEX_LINES * 16) : chunk.data.byteLength);
   return (
     <>
-      <span role="cell" className="cell-dir" title={chunk.direction === 'in' ? 'received' : 'sent'}>
-        {chunk.direction === 'in' ? '← in' : '→ out'}
+      <span role="cell" className="cell-dir" title={chunk.direction === 'in' ? 'received' : chunk.auto ? 'sent automatically (auto-reply or program)' : 'sent'}>
+        {chunk.direction === 'in' ? '← in' : chunk.auto ? '→ auto' : '→ out'}
       </span>
       <span role="cell" className="cell-time mono" title={delta ? `${delta} after the previous chunk` : undefined}>
         {formatClock(chunk.time)}

@@ -41,6 +41,14 @@ interface SavedSlice {
   setSaved(saved: SavedState): void;
 }
 
+interface UiSlice {
+  /** The ports view, and the filter it opens with. */
+  portsOpen: boolean;
+  portsFilter: string;
+  openPorts(filter?: string): void;
+  closePorts(): void;
+}
+
 interface TasksSlice {
   tasks: Record<string, TaskInfo>;
   taskOrder: string[];
@@ -58,6 +66,7 @@ export type InspectorState = HostSlice &
   SelectionSlice &
   SavedSlice &
   TasksSlice &
+  UiSlice &
   PumpSlice;
 
 type Slice<T> = StateCreator<InspectorState, [], [], T>;
@@ -76,6 +85,13 @@ const createConnectionsSlice: Slice<ConnectionsSlice> = () => ({ connections: {}
 const createSavedSlice: Slice<SavedSlice> = (set) => ({ saved: null, setSaved: (saved) => set({ saved }) });
 
 const createTasksSlice: Slice<TasksSlice> = () => ({ tasks: {}, taskOrder: [] });
+
+const createUiSlice: Slice<UiSlice> = (set) => ({
+  portsOpen: false,
+  portsFilter: '',
+  openPorts: (filter = '') => set({ portsOpen: true, portsFilter: filter }),
+  closePorts: () => set({ portsOpen: false }),
+});
 
 const createTrafficSlice: Slice<TrafficSlice> = (set) => ({
   chunks: {},
@@ -223,6 +239,7 @@ export function createInspectorStore() {
     ...createSelectionSlice(...a),
     ...createSavedSlice(...a),
     ...createTasksSlice(...a),
+    ...createUiSlice(...a),
     ...createPumpSlice(...a),
   }));
 }
