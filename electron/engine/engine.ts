@@ -448,15 +448,18 @@ export class Engine {
   getChunks({ connectionId, fromSeq, limit }: CommandArgs<'getChunks'>): Result<ChunkPage> {
     const entry = this.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const chunks = entry.capture.read(fromSeq, limit).map(preview);
+    const chunks = this.capture.read(entry.capture, fromSeq, limit);
     return ok({ chunks, firstKeptSeq: entry.capture.firstKeptSeq, droppedBytes: entry.capture.droppedBytes });
   }
 
   getChunkData({ connectionId, seq }: CommandArgs<'getChunkData'>): Result<ChunkData> {
     const entry = this.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const [chunk] = entry.capture.read(seq, 1);
-    if (!chunk || chunk.seq !== seq) {
+    const data = this.capture.readData(entry.capture, seq);
+    if (!data) {
+      if (entry.capture.indexOf(seq) >= 0) {
+        return fail({ code: 'READ_FAILED', message: `Chunk ${seq} is kept but its bytes could not be read back: ${this.capture.reason ?? 'read error'}` });
+      }
       return fail({
         code: seq < entry.capture.firstKeptSeq ? 'EVICTED' : 'NOT_FOUND',
         message:
@@ -465,7 +468,7 @@ export class Engine {
             : `Connection ${connectionId} has no chunk ${seq}.`,
       });
     }
-    return ok({ seq, data: chunk.data });
+    return ok({ seq, data });
   }
 
   /** Stops every listener and destroys every socket; used when the app quits and by tests. */
@@ -485,6 +488,7 @@ export class Engine {
     }
     for (const b of this.batchers) b.close();
     this.batchers.clear();
+    this.capture.close();
     await Promise.all(servers);
   }
 
