@@ -151,3 +151,39 @@ test('saved messages send with one click and survive a restart; Up and Down walk
     await stopProcess(second?.child);
   }
 });
+
+test('a port held by another program names it; the ports view lists it; ending it after confirmation frees the port', async ({ app }) => {
+  const holder = runPython(`
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(60)
+`);
+  try {
+    const port = await new Promise<number>((resolve) => holder.child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const pid = holder.child.pid!;
+    await app.getByLabel('Listen address').fill('127.0.0.1');
+    await app.getByLabel('Listen port').fill(String(port));
+    await app.getByRole('button', { name: 'Start listener' }).click();
+    const alert = app.getByRole('alert');
+    await expect(alert).toContainText(new RegExp(`Port ${port} is already in use: it is held by python[\\d.]*, pid ${pid}`));
+
+    await alert.getByRole('button', { name: 'Show ports' }).click();
+    const ports = app.getByRole('dialog', { name: 'Ports' });
+    await expect(ports.getByLabel('Filter ports')).toHaveValue(String(port));
+    const row = ports.getByRole('row').filter({ hasText: String(pid) });
+    await expect(row).toHaveCount(1);
+    await expect(row).toContainText('TCP');
+    await expect(row).toContainText('python');
+    await ports.getByRole('button', { name: 'Close ports view' }).click();
+
+    await alert.getByRole('button', { name: new RegExp(`^End python[\\d.]* \\(pid ${pid}\\)`) }).click();
+    await alert.getByRole('button', { name: 'End process' }).click();
+    await expect(alert.getByRole('status')).toContainText('has exited');
+    expect((await holder.done).code).not.toBe(0);
+    await app.getByRole('button', { name: 'Start listener' }).click();
+    await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toContainText(`127.0.0.1:${port}`);
+  } finally {
+    await stopProcess(holder.child);
+  }
+});

@@ -475,3 +475,36 @@ describe('broadcast, repeat and saved messages', () => {
     expect(value(second.getSaved())).toEqual(state);
   });
 });
+
+describe('who holds a port', () => {
+  it('names the process holding a port, and ending it frees the port', async () => {
+    const py = spawn('python3', ['-c', "import socket, time\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)"], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanups.push(() => killChild(py));
+    const port = await new Promise<number>((r) => py.stdout!.once('data', (d) => r(Number(String(d).trim()))));
+    const { engine } = makeEngine();
+    const r = await engine.startListener({ host: '127.0.0.1', port });
+    expect(r).toMatchObject({ ok: false, code: 'EADDRINUSE', holder: { pid: py.pid } });
+    if (r.ok) return;
+    expect(r.holder!.name).toMatch(/^python/);
+    expect(r.message).toContain(`Port ${port} is already in use: it is held by ${r.holder!.name}, pid ${py.pid}`);
+    const ports = value(await engine.listPorts());
+    expect(ports.some((p) => p.port === port && p.pid === py.pid && p.protocol === 'tcp')).toBe(true);
+    expect(value(await engine.endProcess({ pid: py.pid!, signal: 'SIGTERM' })).exited).toBe(true);
+    expect(value(await engine.startListener({ host: '127.0.0.1', port })).port).toBe(port);
+  });
+
+  it('says when the port is held by one of its own listeners', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const r = await engine.startListener({ host: '127.0.0.1', port: l.port });
+    expect(r).toMatchObject({ ok: false, code: 'EADDRINUSE' });
+    if (!r.ok) expect(r.message).toContain("this app's own listener");
+  });
+
+  it('explains a process that cannot be signalled', async () => {
+    const { engine } = makeEngine();
+    expect(await engine.endProcess({ pid: 2 ** 22 + 12345, signal: 'SIGTERM' })).toMatchObject({ ok: false, code: 'ESRCH' });
+  });
+});

@@ -13,6 +13,7 @@ import {
   type Endpoint,
   type EventBatch,
   type ListenerInfo,
+  type PortEntry,
   type SavedState,
   type Settings,
   type Snapshot,
@@ -24,6 +25,7 @@ import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
 import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
 import { formatHostPort } from '../../shared/format';
 import { explainError } from './errors';
+import { endProcess, findPortHolder, listListeningPorts } from './ports';
 import { SavedStore } from './saved';
 
 /** Engine settings; every field has a sensible default. */
@@ -169,9 +171,11 @@ export class Engine {
       case 'setSaved':
         return this.setSaved(a) as Result<CommandResults[K]>;
       case 'setResponder':
-      case 'listPorts':
-      case 'endProcess':
         return fail({ code: 'NOT_AVAILABLE', message: `${name} is not available yet.` });
+      case 'listPorts':
+        return (await this.listPorts()) as Result<CommandResults[K]>;
+      case 'endProcess':
+        return (await this.endProcess(a)) as Result<CommandResults[K]>;
       default:
         return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
     }
@@ -202,7 +206,9 @@ export class Engine {
       const onError = (err: Error) => {
         server.removeListener('listening', onListening);
         server.close();
-        resolve(fail(explainError(err, { op: 'listen', host, port })));
+        const explained = explainError(err, { op: 'listen', host, port });
+        if (explained.code !== 'EADDRINUSE') return resolve(fail(explained));
+        void this.explainPortInUse(explained, host, port).then((e) => resolve(fail(e)));
       };
       const onListening = () => {
         server.removeListener('error', onError);
@@ -343,6 +349,43 @@ export class Engine {
       this.emitTask(task, true);
     }
     return ok({ ...task.info });
+  }
+
+  async listPorts(): Promise<Result<PortEntry[]>> {
+    try {
+      return ok(await listListeningPorts());
+    } catch (err) {
+      return fail({ code: 'PORTS_UNAVAILABLE', message: `Could not list the ports on this machine: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  async endProcess({ pid, signal }: CommandArgs<'endProcess'>): Promise<Result<{ pid: number; exited: boolean }>> {
+    try {
+      return ok(await endProcess(pid, signal));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return fail({ code: /No process/.test(message) ? 'ESRCH' : /Not allowed/.test(message) ? 'EPERM' : 'EINVAL', message });
+    }
+  }
+
+  /** Names who holds a port: one of our own listeners, or another process when the OS shows it. */
+  private async explainPortInUse(error: ErrorInfo, host: string, port: number): Promise<ErrorInfo> {
+    const ours = [...this.listeners.values()].find((l) => l.info.port === port);
+    if (ours) {
+      return {
+        ...error,
+        message: `Port ${port} is already in use: this app's own listener on ${formatHostPort(ours.info.address, port)} holds it.`,
+        hint: 'Stop that listener first, or choose another port (0 picks a free one).',
+      };
+    }
+    const holder = await findPortHolder(port, host).catch(() => null);
+    if (!holder) return error;
+    return {
+      ...error,
+      holder,
+      message: `Port ${port} is already in use: it is held by ${holder.name}, pid ${holder.pid}.`,
+      hint: `Choose another port (port 0 picks a free one), or end ${holder.name} if you no longer need it.`,
+    };
   }
 
   getSaved(): Result<SavedState> {
@@ -685,7 +728,8 @@ function sendRefusal(entry: ConnectionEntry): ErrorInfo | null {
 
 /** The chunk as subscribers see it: the first PREVIEW_BYTES of a large payload. */
 function preview(chunk: Chunk): Chunk {
-  return chunk.data.byteLength > PREVIEW_BYTES ? { ...chunk, data: chunk.data.subarray(0, PREVIEW_BYTES) } : chunk;
+  // A copy, not a view: a view would keep the whole socket read buffer alive until the batch goes.
+  return chunk.data.byteLength > PREVIEW_BYTES ? { ...chunk, data: chunk.data.slice(0, PREVIEW_BYTES) } : chunk;
 }
 
 export type { ErrorInfo };
