@@ -508,3 +508,102 @@ describe('who holds a port', () => {
     expect(await engine.endProcess({ pid: 2 ** 22 + 12345, signal: 'SIGTERM' })).toMatchObject({ ok: false, code: 'ESRCH' });
   });
 });
+
+/** Runs a Python client against 127.0.0.1:port; resolves with what it printed. */
+function pythonClient(port: number, code: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('python3', ['-c', `import socket, sys, time\ns = socket.create_connection(('127.0.0.1', ${port}))\ns.settimeout(10)\n${code}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => killChild(child));
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.once('exit', (c) => resolve({ code: c, stdout, stderr })));
+}
+
+const READ_ALL = `
+buf = b''
+while True:
+    d = s.recv(4096)
+    if not d: break
+    buf += d
+print(repr(buf))
+`;
+
+describe('auto-responders with real clients', () => {
+  it('echo: a Python client gets its message back', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'echo' } }));
+    const r = await pythonClient(l.port, "s.sendall(b'hello echo')\nprint(repr(s.recv(100)))");
+    expect(r.stdout.trim()).toBe("b'hello echo'");
+    const chunks = value(engine.getChunks({ connectionId: 'C1', fromSeq: 0, limit: 10 })).chunks;
+    expect(chunks.map((c) => [c.direction, c.auto ?? false])).toEqual([
+      ['in', false],
+      ['out', true],
+    ]);
+  });
+
+  it('ACK and close: the client gets ACK! and then end of file', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'fixed', reply: 'ACK!', hex: false, close: true } }));
+    const r = await pythonClient(l.port, `s.sendall(b'hi')\n${READ_ALL}`);
+    expect(r.stdout.trim()).toBe("b'ACK!'");
+  });
+
+  it('program responder: a calculator answers 2+3 with 5, and its exit is shown', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const calc = 'import sys\nfor line in sys.stdin:\n    print(eval(line), flush=True)\nsys.stderr.write("bye\\n")';
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'program', command: 'python3', args: ['-u', '-c', calc], shell: false } }));
+    const r = await pythonClient(
+      l.port,
+      `s.sendall(b'2+3\\n')\nline = b''\nwhile not line.endswith(b'\\n'): line += s.recv(100)\nprint(repr(line))\ns.shutdown(socket.SHUT_WR)\n${READ_ALL}`,
+    );
+    expect(r.stdout.trim().split('\n')).toEqual(["b'5\\n'", "b''"]);
+    await until(() => conn(engine, 'C1').program?.state === 'exited', 'program exit');
+    expect(conn(engine, 'C1').program).toMatchObject({ command: expect.stringMatching(/^python3 -u -c /), exitCode: 0, stderr: 'bye\n' });
+    expect(events.some((e) => e.type === 'connection-updated' && e.connection.program?.state === 'running')).toBe(true);
+  });
+
+  it('rules: a regex group in the reply, the default reply, and a delay that keeps order', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    value(
+      engine.setResponder({
+        target: { listenerId: l.id },
+        responder: {
+          kind: 'rules',
+          lineFraming: true,
+          defaultReply: 'ERR unknown: {{hex}}\\n',
+          rules: [
+            { match: 'regex', pattern: '^HELLO (\\w+)$', reply: 'Hi {{1}} #{{counter}}\\n', delayMs: 0, close: false },
+            { match: 'exact', pattern: 'SLOW', reply: 'slow\\n', delayMs: 300, close: false },
+            { match: 'startsWith', pattern: 'QUIT', reply: 'bye\\n', delayMs: 0, close: true },
+          ],
+        },
+      }),
+    );
+    const started = Date.now();
+    const r = await pythonClient(l.port, `s.sendall(b'HELLO bob\\nSLOW\\nNOPE\\r\\nQUIT now\\n')\n${READ_ALL}`);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(r.stdout.trim()).toBe("b'Hi bob #1\\nslow\\nERR unknown: 4e 4f 50 45\\nbye\\n'");
+  });
+
+  it("a connection's own setting overrides its listener's, and Off silences it", async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'echo' } }));
+    const s = await client(l.port);
+    const rx = received(s);
+    await until(() => engine.snapshot().connections.length === 1, 'accept');
+    value(engine.setResponder({ target: { connectionId: 'C1' }, responder: { kind: 'off' } }));
+    s.write('quiet');
+    await until(() => conn(engine, 'C1').bytesIn === 5, 'data in');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(rx.data().length).toBe(0);
+    expect(engine.snapshot().listeners[0]!.responder).toEqual({ kind: 'echo' });
+  });
+});

@@ -14,6 +14,7 @@ import {
   type EventBatch,
   type ListenerInfo,
   type PortEntry,
+  type ResponderConfig,
   type SavedState,
   type Settings,
   type Snapshot,
@@ -26,6 +27,7 @@ import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './captu
 import { formatHostPort } from '../../shared/format';
 import { explainError } from './errors';
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
+import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
 import { SavedStore } from './saved';
 
 /** Engine settings; every field has a sensible default. */
@@ -47,6 +49,8 @@ interface ListenerEntry {
   info: ListenerInfo;
   server: net.Server;
   clients: Set<ConnectionEntry>;
+  /** {{counter}} and such, shared by the responders of all its clients. */
+  responderShared: ResponderShared;
 }
 
 interface TaskEntry {
@@ -65,6 +69,8 @@ interface ConnectionEntry {
   /** Set when the user asked for the close, so the reason says who closed it. */
   localClose?: 'end' | 'reset' | 'listener-stopped' | 'shutdown';
   paused: boolean;
+  /** The running auto-responder: the connection's own setting, else its listener's. */
+  responder: Responder | null;
 }
 
 function now(): number {
@@ -171,7 +177,7 @@ export class Engine {
       case 'setSaved':
         return this.setSaved(a) as Result<CommandResults[K]>;
       case 'setResponder':
-        return fail({ code: 'NOT_AVAILABLE', message: `${name} is not available yet.` });
+        return this.setResponder(a) as Result<CommandResults[K]>;
       case 'listPorts':
         return (await this.listPorts()) as Result<CommandResults[K]>;
       case 'endProcess':
@@ -216,6 +222,7 @@ export class Engine {
         const entry: ListenerEntry = {
           server,
           clients: new Set(),
+          responderShared: { counter: 0 },
           info: {
             id: `L${this.nextListenerId++}`,
             requestedHost: host,
@@ -349,6 +356,57 @@ export class Engine {
       this.emitTask(task, true);
     }
     return ok({ ...task.info });
+  }
+
+  setResponder({ target, responder }: CommandArgs<'setResponder'>): Result<ResponderConfig> {
+    const config = responder as ResponderConfig;
+    if ('listenerId' in target) {
+      const listener = this.listeners.get(target.listenerId);
+      if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${target.listenerId}.` });
+      listener.info.responder = config.kind === 'off' ? undefined : config;
+      listener.responderShared = { counter: 0 };
+      this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+      // Current clients follow the listener too, unless they have a setting of their own.
+      for (const client of listener.clients) {
+        if (!client.info.responder && client.info.state !== 'closed') this.startResponder(client, config);
+      }
+      return ok(config);
+    }
+    const entry = this.connections.get(target.connectionId);
+    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` });
+    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This connection is closed; nothing will answer on it.' });
+    // "Off" on a connection is a setting of its own: it silences its listener's auto-reply there.
+    entry.info.responder = config;
+    this.startResponder(entry, config);
+    this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    return ok(config);
+  }
+
+  /** Replaces the connection's running responder with one for this config. */
+  private startResponder(entry: ConnectionEntry, config: ResponderConfig): void {
+    if (entry.responder) {
+      entry.responder.dispose();
+      entry.responder = null;
+      if (entry.info.program?.state === 'running') {
+        entry.info.program = { ...entry.info.program, state: 'exited', signal: 'SIGTERM' };
+        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+      }
+    }
+    const host: ResponderHost = {
+      sendAuto: (bytes) => {
+        if (sendRefusal(entry)) return false;
+        void this.write(entry, bytes, true);
+        return true;
+      },
+      end: () => {
+        if (!sendRefusal(entry)) this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
+      },
+      programUpdated: (info) => {
+        entry.info.program = info;
+        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+      },
+    };
+    entry.responder = createResponder(config, host, entry.listener?.responderShared);
   }
 
   async listPorts(): Promise<Result<PortEntry[]>> {
@@ -553,6 +611,7 @@ export class Engine {
     this.markOpen(entry, false);
     this.emit({ type: 'connection-opened', connection: { ...entry.info } });
     this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+    if (listener.info.responder) this.startResponder(entry, listener.info.responder);
   }
 
   private register(
@@ -571,12 +630,19 @@ export class Engine {
       droppedChunks: 0,
       ...init,
     };
-    const entry: ConnectionEntry = { info, socket, capture: new ConnectionCapture(id), paused: false };
+    const entry: ConnectionEntry = { info, socket, capture: new ConnectionCapture(id), paused: false, responder: null };
     this.connections.set(id, entry);
     socket.setNoDelay(true);
     if (this.pressured > 0) this.pauseEntry(entry, true);
-    socket.on('data', (buf: Buffer) => this.record(entry, 'in', buf));
-    socket.on('end', () => this.onPeerEnd(entry));
+    socket.on('data', (buf: Buffer) => {
+      this.record(entry, 'in', buf);
+      // After the chunk is recorded, so an automatic reply always follows what it answers.
+      entry.responder?.onData(buf);
+    });
+    socket.on('end', () => {
+      this.onPeerEnd(entry);
+      entry.responder?.onPeerEnd();
+    });
     socket.on('error', (err) => {
       const e = unwrapError(err);
       const remote = entry.info.remote;
@@ -610,6 +676,8 @@ export class Engine {
   }
 
   private onClose(entry: ConnectionEntry): void {
+    entry.responder?.dispose();
+    entry.responder = null;
     const info = entry.info;
     const wasConnecting = info.state === 'connecting';
     const bothFins = info.state === 'half-closed';
