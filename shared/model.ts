@@ -142,6 +142,8 @@ export interface PortEntry {
   process?: string;
   /** Set when the owner is hidden from us. */
   ownerHidden?: boolean;
+  /** Set when the owner is this app itself (its own listeners and host). */
+  self?: boolean;
 }
 
 /** A saved message: one click sends it. */

@@ -411,7 +411,8 @@ export class Engine {
 
   async listPorts(): Promise<Result<PortEntry[]>> {
     try {
-      return ok(await listListeningPorts());
+      const ports = await listListeningPorts();
+      return ok(ports.map((p) => (p.pid === process.pid ? { ...p, self: true } : p)));
     } catch (err) {
       return fail({ code: 'PORTS_UNAVAILABLE', message: `Could not list the ports on this machine: ${err instanceof Error ? err.message : String(err)}` });
     }

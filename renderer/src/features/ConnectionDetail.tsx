@@ -15,6 +15,10 @@ export function ConnectionDetail() {
   const api = useApi();
   const id = useInspector((s) => s.selectedId);
   const c = useInspector((s) => (s.selectedId ? s.connections[s.selectedId] : undefined));
+  const listenerResponder = useInspector((s) => {
+    const lid = s.selectedId ? s.connections[s.selectedId]?.listenerId : undefined;
+    return lid ? s.listeners[lid]?.responder : undefined;
+  });
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [editing, setEditing] = useState(false);
 
@@ -60,7 +64,7 @@ export function ConnectionDetail() {
           {c.closeReason && <span className="muted">{c.closeReason}</span>}
           <span className="spacer" />
           <button type="button" aria-expanded={editing} disabled={c.state === 'closed'} onClick={() => setEditing((v) => !v)} title="Answer this connection automatically">
-            Auto-reply: {describeResponder(c.responder)}
+            Auto-reply: {c.responder || !listenerResponder ? describeResponder(c.responder) : `listener's (${describeResponder(listenerResponder)})`}
           </button>
           <button type="button" disabled={!closable} onClick={() => void close('end')} title="Close gracefully: send FIN">
             Close

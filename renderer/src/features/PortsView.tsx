@@ -82,8 +82,11 @@ export function PortsView() {
                 <td className="mono">{p.address}</td>
                 <td className="mono">{p.port}</td>
                 <td className="mono">{p.pid ?? '—'}</td>
-                <td>{p.ownerHidden ? <span className="muted">hidden (another user's process)</span> : (p.process ?? '—')}</td>
-                <td>{p.pid !== undefined && <ProcessEnder pid={p.pid} name={p.process ?? 'process'} onEnded={() => void refresh()} />}</td>
+                <td>
+                  {p.ownerHidden ? <span className="muted">hidden (another user's process)</span> : (p.process ?? '—')}
+                  {p.self && <span className="muted"> (this app)</span>}
+                </td>
+                <td>{p.pid !== undefined && !p.self && <ProcessEnder pid={p.pid} name={p.process ?? 'process'} onEnded={() => void refresh()} />}</td>
               </tr>
             ))}
           </tbody>

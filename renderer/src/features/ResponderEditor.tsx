@@ -94,7 +94,7 @@ export function ResponderEditor({
     <form className="responder" onSubmit={apply} aria-label={`Auto-reply for ${label}`} noValidate>
       <label className="inline">
         Auto-reply
-        <select value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
+        <select aria-label="Auto-reply" value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
           <option value="off">Off</option>
           <option value="echo">Echo</option>
           <option value="fixed">Fixed reply</option>

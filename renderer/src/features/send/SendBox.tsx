@@ -129,7 +129,7 @@ export function SendBox({ connectionId }: { connectionId: string }) {
         </label>
         <label className="inline">
           Line ending
-          <select value={ending} onChange={(e) => setEnding(e.target.value as LineEnding)}>
+          <select aria-label="Line ending" value={ending} onChange={(e) => setEnding(e.target.value as LineEnding)}>
             <option value="none">None</option>
             <option value="lf">LF (\n)</option>
             <option value="crlf">CRLF (\r\n)</option>
