@@ -1,0 +1,192 @@
+// Chromium for the bench (Debian's, where present) and what the bench does in the page:
+// drive the UI by role and label, and measure inside the page with the page's own clock.
+import { existsSync } from 'node:fs';
+import { chromium } from '@playwright/test';
+import { onCleanup } from './procs.mjs';
+
+const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+
+/** Launches headless Chromium; closed on interrupt too. */
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync(SYSTEM_CHROMIUM) ? SYSTEM_CHROMIUM : undefined);
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const off = onCleanup(() => browser.close());
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    off();
+    await close().catch(() => {});
+  };
+  return browser;
+}
+
+/** Opens a page at the host's URL and waits for the UI. */
+export async function openApp(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Start listener' }).waitFor({ timeout: 15_000 });
+  return page;
+}
+
+/** Starts a listener from the UI (127.0.0.1, port 0) and reads the chosen port from its row. */
+export async function startListenerFromUi(page) {
+  await page.getByLabel('Listen address').fill('127.0.0.1');
+  await page.getByLabel('Listen port').fill('0');
+  await page.getByRole('button', { name: 'Start listener' }).click();
+  const row = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
+  await row.waitFor({ timeout: 10_000 });
+  const end = Date.now() + 10_000;
+  while (Date.now() < end) {
+    const m = /127\.0\.0\.1:(\d+)/.exec((await row.textContent()) ?? '');
+    if (m) return Number(m[1]);
+    await page.waitForTimeout(20);
+  }
+  throw new Error('the listener row shows no port');
+}
+
+/** Waits until the selected connection's Traffic log is on the page. */
+export async function waitTrafficLog(page) {
+  await page.getByRole('log', { name: 'Traffic' }).waitFor({ timeout: 15_000 });
+}
+
+/** Clock offset page − bench process (ms), from the tightest of a few round trips. */
+export async function pageClockOffset(page) {
+  let best = { rtt: Infinity, offset: 0 };
+  for (let i = 0; i < 15; i++) {
+    const t0 = performance.timeOrigin + performance.now();
+    const p = await page.evaluate(() => performance.timeOrigin + performance.now());
+    const t1 = performance.timeOrigin + performance.now();
+    if (t1 - t0 < best.rtt) best = { rtt: t1 - t0, offset: p - (t0 + t1) / 2 };
+  }
+  return best;
+}
+
+/**
+ * Polls (every 5 ms, in the page) the selected connection's header until it shows `bytesLabel`
+ * received and the peer's FIN (or closed): the engine has then received every byte, since FIN
+ * comes after the data. Records the page time when it first does, and the header text.
+ */
+export async function armDoneWatch(page, bytesLabel) {
+  await page.evaluate((label) => {
+    const w = (window.__benchDone = { at: 0, text: '' });
+    const timer = setInterval(() => {
+      const main = document.querySelector('[aria-label="Selected connection"]');
+      const header = main?.querySelector('header');
+      const text = header?.textContent ?? '';
+      if (text.includes(`in ${label} `) && (text.includes('peer sent FIN') || text.includes('closed'))) {
+        w.at = performance.timeOrigin + performance.now();
+        w.text = text;
+        clearInterval(timer);
+      }
+    }, 5);
+  }, bytesLabel);
+}
+
+/** Waits for armDoneWatch's condition; returns { at, text } or null on time-out. */
+export async function waitDone(page, timeoutMs) {
+  try {
+    await page.waitForFunction(() => window.__benchDone && window.__benchDone.at > 0, null, { timeout: timeoutMs, polling: 100 });
+  } catch {
+    return null;
+  }
+  return page.evaluate(() => window.__benchDone);
+}
+
+/** The selected connection's header text (counters), for the record. */
+export async function headerText(page) {
+  return page.evaluate(() => document.querySelector('[aria-label="Selected connection"] header')?.textContent ?? '');
+}
+
+/**
+ * Records, for every traffic row that appears (first time its data-seq is seen), page time minus
+ * its data-time (the engine's receive time). Watches the whole body: rows added and rows whose
+ * data-seq changes (a recycled element).
+ */
+export async function armLatencyObserver(page) {
+  await page.evaluate(() => {
+    const seen = new Set();
+    const lat = [];
+    const take = (el) => {
+      if (!(el instanceof Element)) return;
+      const rows = el.matches('[role="row"][data-seq]') ? [el] : el.querySelectorAll('[role="row"][data-seq]');
+      const t = performance.timeOrigin + performance.now();
+      for (const row of rows) {
+        const seq = row.dataset.seq;
+        if (seen.has(seq)) continue;
+        seen.add(seq);
+        const time = Number(row.dataset.time);
+        if (Number.isFinite(time)) lat.push(t - time);
+      }
+    };
+    const log = document.querySelector('[role="log"][aria-label="Traffic"]');
+    const obs = new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === 'attributes') take(r.target);
+        else for (const n of r.addedNodes) take(n);
+      }
+    });
+    obs.observe(log, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-seq'] });
+    window.__benchLatency = { lat, seen, stop: () => obs.disconnect() };
+  });
+}
+
+/** Stops the latency observer and returns the samples (ms). */
+export async function collectLatency(page) {
+  return page.evaluate(() => {
+    const l = window.__benchLatency;
+    l.stop();
+    return { samples: l.lat, rows: l.seen.size };
+  });
+}
+
+/** Starts counting frames (requestAnimationFrame) and long tasks (PerformanceObserver). */
+export async function armFrameMeter(page) {
+  await page.evaluate(() => {
+    const m = (window.__benchFrames = { frames: [], longtasks: [], running: true });
+    const obs = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) m.longtasks.push({ start: performance.timeOrigin + e.startTime, duration: e.duration });
+    });
+    obs.observe({ type: 'longtask', buffered: false });
+    m.obs = obs;
+    const tick = () => {
+      if (!m.running) return;
+      m.frames.push(performance.timeOrigin + performance.now());
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+}
+
+/** Frames and long tasks between two page times (ms since epoch). */
+export async function frameStats(page, from, to) {
+  return page.evaluate(
+    ({ from, to }) => {
+      const m = window.__benchFrames;
+      const frames = m.frames.filter((t) => t >= from && t <= to);
+      let maxGap = 0;
+      for (let i = 1; i < frames.length; i++) maxGap = Math.max(maxGap, frames[i] - frames[i - 1]);
+      // A gap that spans the window's start or end counts too.
+      if (frames.length) maxGap = Math.max(maxGap, frames[0] - from, to - frames[frames.length - 1]);
+      else maxGap = to - from;
+      const tasks = m.longtasks.filter((t) => t.start + t.duration >= from && t.start <= to);
+      return {
+        fps: (frames.length / (to - from)) * 1000,
+        frames: frames.length,
+        maxFrameGapMs: maxGap,
+        longTasks: tasks.length,
+        longestTaskMs: tasks.reduce((a, t) => Math.max(a, t.duration), 0),
+      };
+    },
+    { from, to },
+  );
+}
+
+export async function stopFrameMeter(page) {
+  await page.evaluate(() => {
+    const m = window.__benchFrames;
+    m.running = false;
+    m.obs.disconnect();
+  });
+}

@@ -1,0 +1,244 @@
+// The benchmark's peers, each run as its own process so they never share an event loop with
+// what they measure. One JSON object per line on stdout; the bench reads them.
+//
+//   node bench/peer.mjs stream  --port P --bytes N         connect, write N bytes, end
+//   node bench/peer.mjs paced   --port P --rate R --seconds S --size B
+//                                                           connect, wait for "go" on stdin, then
+//                                                           one write of B bytes every 1/R s, end
+//   node bench/peer.mjs many    --port P --count N --batch K
+//                                                           open N connections K at a time, hold them
+//   node bench/peer.mjs sink    [--port P]                  node:net server: count bytes until end
+//   node bench/peer.mjs accept  --count N                   node:net server: accept N and hold them
+//
+// Only loopback: every address here is 127.0.0.1.
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const HOST = '127.0.0.1';
+/** Wall-clock milliseconds with sub-millisecond precision, the same clock the engine stamps chunks with. */
+const now = () => performance.timeOrigin + performance.now();
+const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    port: { type: 'string' },
+    bytes: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    size: { type: 'string' },
+    count: { type: 'string' },
+    batch: { type: 'string' },
+    'time-limit': { type: 'string' },
+  },
+});
+const num = (name, fallback) => {
+  const v = values[name];
+  if (v === undefined) {
+    if (fallback === undefined) throw new Error(`--${name} is required`);
+    return fallback;
+  }
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number`);
+  return n;
+};
+
+// A peer never outlives its purpose: the bench kills it, and this is the backstop.
+const timeLimit = num('time-limit', 600) * 1000;
+setTimeout(() => {
+  say({ event: 'error', message: `time limit of ${timeLimit / 1000} s reached` });
+  process.exit(3);
+}, timeLimit).unref();
+process.on('SIGTERM', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
+
+/** Resident set (VmRSS) and its peak (VmHWM) in bytes, from /proc. */
+function memory() {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+function connect(port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: HOST, port });
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Stream mode: connect → write the same 64 KiB buffer until N bytes → end → 'finish'. */
+async function stream() {
+  const total = num('bytes');
+  const buf = Buffer.alloc(64 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789\n');
+  const socket = await connect(num('port'));
+  const connectedAt = now();
+  let written = 0;
+  // How long the sender waited for the receiver: a paused reader shows as long waits for 'drain'.
+  let drainWaits = 0;
+  let drainMs = 0;
+  let longestDrainMs = 0;
+  let drainWaitsOver50ms = 0;
+  while (written < total) {
+    const n = Math.min(buf.length, total - written);
+    const ok = socket.write(n === buf.length ? buf : buf.subarray(0, n));
+    written += n;
+    if (!ok) {
+      const t = now();
+      await new Promise((r) => socket.once('drain', r));
+      const waited = now() - t;
+      drainWaits += 1;
+      drainMs += waited;
+      if (waited > longestDrainMs) longestDrainMs = waited;
+      if (waited > 50) drainWaitsOver50ms += 1;
+    }
+  }
+  await new Promise((r) => socket.end(r));
+  const finishedAt = now();
+  say({ event: 'done', bytes: written, connectedAt, finishedAt, drainWaits, drainMs, longestDrainMs, drainWaitsOver50ms });
+  // Stay connected (half-closed) until the bench is done with this connection and stops us.
+  socket.on('error', () => {});
+  socket.resume();
+}
+
+/**
+ * Paced mode: after "go" on stdin, one write of `size` bytes every 1/rate seconds for `seconds`.
+ * Sub-millisecond spacing without burning a core: Atomics.wait sleeps the thread until the next
+ * write is due, in slices of 20 ms between which the event loop runs (to finish queued writes).
+ */
+async function paced() {
+  const rate = num('rate');
+  const seconds = num('seconds');
+  const size = Math.max(16, num('size', 32));
+  const socket = await connect(num('port'));
+  socket.setNoDelay(true);
+  socket.on('error', () => {});
+  socket.resume();
+  say({ event: 'connected', connectedAt: now() });
+  await new Promise((resolve) => {
+    let buffered = '';
+    process.stdin.on('data', (d) => {
+      buffered += d;
+      if (buffered.includes('go')) resolve();
+    });
+  });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const interval = 1000 / rate;
+  const filler = '.'.repeat(size);
+  const message = (seq) => {
+    const head = `m${seq} `;
+    return `${head}${filler.slice(0, size - head.length - 1)}\n`;
+  };
+  const startedAt = now();
+  const endAt = startedAt + seconds * 1000;
+  let sent = 0;
+  let skipped = 0;
+  let maxQueued = 0;
+  while (now() < endAt) {
+    const sliceEnd = Math.min(endAt, now() + 20);
+    for (;;) {
+      const t = now();
+      if (t >= sliceEnd) break;
+      const due = Math.min(Math.floor((t - startedAt) / interval) + 1, Math.ceil(seconds * rate)) - sent - skipped;
+      if (due <= 0) {
+        const wait = startedAt + (sent + skipped) * interval - t;
+        Atomics.wait(sleeper, 0, 0, Math.max(0.02, Math.min(wait, sliceEnd - t)));
+        continue;
+      }
+      for (let i = 0; i < due; i++) {
+        // A receiver that stopped reading must not make this process grow without bound.
+        if (socket.writableLength > 8 << 20) skipped += 1;
+        else {
+          socket.write(message(sent + skipped));
+          sent += 1;
+        }
+      }
+      if (socket.writableLength > maxQueued) maxQueued = socket.writableLength;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const endedAt = now();
+  await new Promise((r) => socket.end(r));
+  say({ event: 'done', sent, skipped, size, startedAt, endedAt, finishedAt: now(), maxQueued });
+}
+
+/** Many mode: N connections opened `batch` at a time (each batch waits for the one before). */
+async function many() {
+  const port = num('port');
+  const count = num('count');
+  const batch = Math.max(1, num('batch', 500));
+  const sockets = [];
+  let errors = 0;
+  const errorCodes = {};
+  const startedAt = now();
+  for (let i = 0; i < count; i += batch) {
+    const n = Math.min(batch, count - i);
+    await Promise.all(
+      Array.from({ length: n }, () =>
+        connect(port).then(
+          (s) => {
+            s.on('error', () => {});
+            sockets.push(s);
+          },
+          (err) => {
+            errors += 1;
+            errorCodes[err.code ?? 'other'] = (errorCodes[err.code ?? 'other'] ?? 0) + 1;
+          },
+        ),
+      ),
+    );
+  }
+  say({ event: 'connected', count: sockets.length, errors, errorCodes, startedAt, connectedAt: now() });
+  // Hold them until the bench stops this process.
+  setInterval(() => {}, 1 << 30);
+}
+
+/** Sink mode: a plain node:net server that counts bytes until the peer's end. */
+function sink() {
+  const server = net.createServer((socket) => {
+    let bytes = 0;
+    let firstByteAt = 0;
+    socket.on('data', (b) => {
+      if (bytes === 0) firstByteAt = now();
+      bytes += b.length;
+    });
+    socket.on('end', () => {
+      const endAt = now();
+      say({ event: 'done', bytes, firstByteAt, endAt, ...memory() });
+      socket.end();
+      server.close();
+    });
+    socket.on('error', () => {});
+  });
+  server.listen(num('port', 0), HOST, () => say({ event: 'listening', port: server.address().port }));
+}
+
+/** Accept mode: a plain node:net server that accepts N connections and holds them. */
+function accept() {
+  const count = num('count');
+  const held = [];
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    held.push(socket);
+    if (held.length === count) say({ event: 'accepted', count, acceptedAt: now(), ...memory() });
+  });
+  server.listen(0, HOST, () => say({ event: 'listening', port: server.address().port }));
+}
+
+const modes = { stream, paced, many, sink, accept };
+const mode = modes[positionals[0]];
+if (!mode) {
+  process.stderr.write(`unknown mode "${positionals[0]}": one of ${Object.keys(modes).join(', ')}\n`);
+  process.exit(2);
+}
+Promise.resolve()
+  .then(mode)
+  .catch((err) => {
+    say({ event: 'error', message: err instanceof Error ? err.message : String(err), code: err?.code });
+    process.exit(1);
+  });

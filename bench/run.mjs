@@ -1,0 +1,813 @@
+// Socket Inspector benchmarks: throughput, memory, UI latency, UI responsiveness under a flood,
+// and many connections, each against a baseline measured in the same run.
+// Usage: npm run bench  (builds first), or: node bench/run.mjs [--quick] [--only a,b] [--out FILE]
+// See bench/README.md for what each row measures.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  armDoneWatch,
+  armFrameMeter,
+  armLatencyObserver,
+  collectLatency,
+  frameStats,
+  headerText,
+  launchBrowser,
+  openApp,
+  pageClockOffset,
+  startListenerFromUi,
+  stopFrameMeter,
+  waitDone,
+  waitTrafficLog,
+} from './browser.mjs';
+import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, waitLine, waitListening, which } from './procs.mjs';
+
+const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender'];
+const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
+
+  --quick     smaller volumes (128/256 MiB), 2 s floods, 1,000 connections: a fast check
+  --only      run these sections only (comma-separated)
+  --out FILE  where to write the JSON results (default: bench/results/latest.json for a full
+              run, bench/results/partial.json otherwise)
+  --host-cpu-prof DIR
+              run every browser host with node --cpu-prof, writing .cpuprofile files to DIR
+              (open them in Chrome DevTools): where the host's time goes`;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    'host-cpu-prof': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const only = args.only ? args.only.split(',').map((s) => s.trim()).filter(Boolean) : SECTIONS;
+for (const s of only) {
+  if (!SECTIONS.includes(s)) {
+    console.error(`unknown section "${s}"\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const full = !args.quick && only.length === SECTIONS.length;
+const hostNodeArgs = args['host-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['host-cpu-prof'])}`] : [];
+const outFile = path.resolve(args.out ?? path.join(BENCH, 'results', full ? 'latest.json' : 'partial.json'));
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const CONFIG = args.quick
+  ? { volumes: [128 * MiB, 256 * MiB], latencySeconds: 2, floodSeconds: 2, idleSeconds: 2, connections: 1000 }
+  : { volumes: [1 * GiB, 2 * GiB], latencySeconds: 10, floodSeconds: 10, idleSeconds: 10, connections: 10_000 };
+Object.assign(CONFIG, { latencyRate: 2000, floodRate: 50_000, messageSize: 32, connectBatch: 500 });
+
+// Bounded in time whatever happens: past this the bench stops everything and says so.
+const WATCHDOG_MS = 15 * 60 * 1000;
+const watchdog = setTimeout(() => {
+  console.error(`\nThe bench ran past ${WATCHDOG_MS / 60000} minutes: stopping.`);
+  killAllNow();
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+const now = () => performance.timeOrigin + performance.now();
+// Peak RSS of the same volume varies by up to ~15% between runs here (garbage-collector timing);
+// memory that grew with volume would double from 1 to 2 GiB.
+const GROWTH_TOLERANCE = 1.25;
+const MB = 1e6;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The UI's byte format (shared/format.ts formatBytes), to find a count in the page text. */
+function uiBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+const volumeLabel = (n) => (n >= GiB ? `${n / GiB} GiB` : `${n / MiB} MiB`);
+const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const mb = (bytes) => `${fmt(bytes / MB, 0)} MB`;
+const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
+const chunksIn = (header) => Number((/in [^·]+· (\d+) chunks?/.exec(header)?.[1] ?? 'NaN'));
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const read = (f) => {
+    try {
+      return readFileSync(f, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  let fdHardLimit = null;
+  try {
+    fdHardLimit = execFileSync('bash', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+  } catch {
+    // no bash
+  }
+  return {
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism?.() ?? os.cpus().length,
+    memoryBytes: os.totalmem(),
+    memory: `${(os.totalmem() / GiB).toFixed(1)} GiB`,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    somaxconn: Number(read('/proc/sys/net/core/somaxconn')),
+    tcpMaxSynBacklog: Number(read('/proc/sys/net/ipv4/tcp_max_syn_backlog')),
+    openFilesHardLimit: fdHardLimit,
+  };
+}
+
+/**
+ * Other processes busy on this machine when the bench starts (over 20% of a core in one second),
+ * by name: they compete with what is measured, so the results say so.
+ */
+async function busyProcesses() {
+  const { readdirSync } = await import('node:fs');
+  const ticks = () => {
+    const m = new Map();
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const name = stat.slice(stat.indexOf('(') + 1, close);
+        const f = stat.slice(close + 2).split(' ');
+        m.set(pid, { name, ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        // gone
+      }
+    }
+    return m;
+  };
+  const a = ticks();
+  await sleep(1000);
+  const b = ticks();
+  const hz = 100;
+  const busy = [];
+  for (const [pid, { name, ticks: t }] of b) {
+    const before = a.get(pid);
+    const cpu = before ? (t - before.ticks) / hz : 0;
+    if (cpu > 0.2 && Number(pid) !== process.pid) busy.push({ pid: Number(pid), name, cpuPercent: Math.round(cpu * 100) });
+  }
+  return busy;
+}
+
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Time to move `bytes` through TCP at a floor of 8 MB/s, plus a minute: past that, it failed. */
+const transferTimeout = (bytes) => 60_000 + (bytes / (8 * MB)) * 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Measurements. Each starts what it needs and stops it in finally.
+
+/** The stream into a plain node:net sink in its own process. */
+async function streamIntoNodeSink(bytes) {
+  const sink = peer('sink');
+  let sender;
+  try {
+    const { port } = await waitLine(sink, (o) => o.event === 'listening', 10_000, 'port');
+    sender = peer('stream', { port, bytes });
+    const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
+    const got = await waitLine(sink, (o) => o.event === 'done', 30_000, 'byte count');
+    const seconds = (got.endAt - sent.connectedAt) / 1000;
+    return { bytes: got.bytes, seconds, mbps: got.bytes / seconds / MB, senderSeconds: (sent.finishedAt - sent.connectedAt) / 1000, sinkPeakRss: got.hwm, sender: sent };
+  } finally {
+    await stop(sender);
+    await stop(sink);
+  }
+}
+
+/** The stream into `socat -u TCP-LISTEN:PORT,reuseaddr /dev/null` (bound to loopback). */
+async function streamIntoSocat(bytes) {
+  const port = await freePort();
+  const socat = start('socat', ['-u', `TCP-LISTEN:${port},reuseaddr,bind=127.0.0.1`, '/dev/null'], { name: 'socat' });
+  let sender;
+  try {
+    await waitListening(port);
+    sender = peer('stream', { port, bytes });
+    const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
+    // socat -u exits when it has read the peer's end: everything is in.
+    let timer;
+    const exit = await Promise.race([socat.exited, new Promise((r) => (timer = setTimeout(() => r(null), 30_000)))]);
+    clearTimeout(timer);
+    if (!exit) throw new Error('socat did not exit after the stream ended');
+    const seconds = (socat.exitedAt - sent.connectedAt) / 1000;
+    return { bytes, seconds, mbps: bytes / seconds / MB, exit, sender: sent };
+  } finally {
+    await stop(sender);
+    await stop(socat);
+  }
+}
+
+/** The stream into a listener started from the UI, with the page open and the connection selected. */
+async function streamIntoInspector(browser, bytes) {
+  const host = await startHost({ nodeArgs: hostNodeArgs });
+  let page;
+  let sender;
+  try {
+    page = await openApp(browser, host.url);
+    const port = await startListenerFromUi(page);
+    await armDoneWatch(page, uiBytes(bytes));
+    const clock = await pageClockOffset(page);
+    const rssSamples = [];
+    const sampler = setInterval(() => {
+      try {
+        rssSamples.push([now(), procStatus(host.pid).rss]);
+      } catch {
+        // host gone: the wait below reports it
+      }
+    }, 100);
+    try {
+      sender = peer('stream', { port, bytes });
+      const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
+      const ui = await waitDone(page, 120_000);
+      const status = procStatus(host.pid);
+      const header = await headerText(page);
+      if (!ui) throw new Error(`the UI did not show ${uiBytes(bytes)} in and the peer's FIN within 2 minutes after the sender finished (header: ${header})`);
+      const seconds = (ui.at - sent.connectedAt) / 1000;
+      const chunks = chunksIn(ui.text);
+      // Within the run: the resident set's peak in the first and the second half of the transfer.
+      // Memory that grows with volume peaks later; bounded memory plateaus.
+      const mid = (sent.connectedAt + ui.at) / 2;
+      const halfPeak = (inFirst) => rssSamples.filter(([t]) => t >= sent.connectedAt && t <= ui.at && t < mid === inFirst).reduce((a, [, r]) => Math.max(a, r), 0);
+      return {
+        bytes,
+        seconds,
+        mbps: bytes / seconds / MB,
+        senderSeconds: (sent.finishedAt - sent.connectedAt) / 1000,
+        uiLagAfterSenderMs: ui.at - sent.finishedAt,
+        chunks,
+        averageChunkBytes: bytes / chunks,
+        hostPeakRss: status.hwm,
+        hostRssAfter: status.rss,
+        hostPeakRssSampled: rssSamples.reduce((a, [, r]) => Math.max(a, r), 0),
+        hostRssPeakFirstHalf: halfPeak(true),
+        hostRssPeakSecondHalf: halfPeak(false),
+        clock,
+        header: ui.text,
+        sender: sent,
+      };
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    await stop(sender);
+    await page?.close().catch(() => {});
+    await host.close();
+  }
+}
+
+function latencySummary(samples, rows, extra = {}) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    rows,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
+    min: sorted[0] ?? NaN,
+    ...extra,
+  };
+}
+
+/** Paced small writes into the inspector; latency from the engine's receive time to the row in the DOM. */
+async function latencyInspector(browser) {
+  const host = await startHost({ nodeArgs: hostNodeArgs });
+  let page;
+  let sender;
+  try {
+    page = await openApp(browser, host.url);
+    const port = await startListenerFromUi(page);
+    sender = peer('paced', { port, rate: CONFIG.latencyRate, seconds: CONFIG.latencySeconds, size: CONFIG.messageSize });
+    await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
+    await waitTrafficLog(page);
+    const clock = await pageClockOffset(page);
+    await armLatencyObserver(page);
+    sender.child.stdin.write('go\n');
+    const done = await waitLine(sender, (o) => o.event === 'done', CONFIG.latencySeconds * 1000 + 30_000, 'end of the run');
+    await armDoneWatch(page, uiBytes(done.sent * done.size));
+    const ui = await waitDone(page, 30_000);
+    await sleep(200);
+    const { samples, rows } = await collectLatency(page);
+    const header = ui?.text ?? (await headerText(page));
+    // Page time minus engine time, both the machine's wall clock (the measured offset between the
+    // page's and Node's clocks is kept in the results: a fraction of a millisecond).
+    return latencySummary(samples, rows, { sent: done.sent, chunks: chunksIn(header), seconds: CONFIG.latencySeconds, clock, uiCaughtUp: Boolean(ui) });
+  } finally {
+    await stop(sender);
+    await page?.close().catch(() => {});
+    await host.close();
+  }
+}
+
+/** The same paced writes into the minimal relay page (one WebSocket message and one div per chunk). */
+async function latencyMinimal(browser) {
+  const relay = start(process.execPath, [path.join(BENCH, 'minimal-relay.mjs')], { name: 'minimal relay' });
+  let page;
+  let sender;
+  try {
+    const ready = await waitLine(relay, (o) => o.event === 'ready', 10_000, 'URL');
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(ready.url);
+    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 10_000 });
+    const clock = await pageClockOffset(page);
+    sender = peer('paced', { port: ready.tcpPort, rate: CONFIG.latencyRate, seconds: CONFIG.latencySeconds, size: CONFIG.messageSize });
+    await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
+    await armLatencyObserver(page);
+    sender.child.stdin.write('go\n');
+    const done = await waitLine(sender, (o) => o.event === 'done', CONFIG.latencySeconds * 1000 + 30_000, 'end of the run');
+    await sleep(500);
+    const { samples, rows } = await collectLatency(page);
+    return latencySummary(
+      samples,
+      rows,
+      { sent: done.sent, seconds: CONFIG.latencySeconds, clock },
+    );
+  } finally {
+    await stop(sender);
+    await page?.close().catch(() => {});
+    await stop(relay);
+  }
+}
+
+/** Idle, then a flood of small writes, with the connection selected: frames and long tasks. */
+async function flood(browser) {
+  const host = await startHost({ nodeArgs: hostNodeArgs });
+  let page;
+  let sender;
+  try {
+    page = await openApp(browser, host.url);
+    const port = await startListenerFromUi(page);
+    sender = peer('paced', { port, rate: CONFIG.floodRate, seconds: CONFIG.floodSeconds, size: CONFIG.messageSize });
+    await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
+    await waitTrafficLog(page);
+    const clock = await pageClockOffset(page);
+    await armFrameMeter(page);
+    const idleFrom = now();
+    await sleep(CONFIG.idleSeconds * 1000);
+    const idleTo = now();
+    sender.child.stdin.write('go\n');
+    const done = await waitLine(sender, (o) => o.event === 'done', CONFIG.floodSeconds * 1000 + 30_000, 'end of the flood');
+    const floodFrom = done.startedAt;
+    const floodTo = done.endedAt;
+    await armDoneWatch(page, uiBytes(done.sent * done.size));
+    const ui = await waitDone(page, 60_000);
+    const caughtUpAt = ui ? ui.at : now();
+    const header = ui?.text ?? (await headerText(page));
+    const idle = await frameStats(page, idleFrom, idleTo);
+    const during = await frameStats(page, floodFrom, floodTo);
+    const whole = await frameStats(page, floodFrom, caughtUpAt);
+    await stopFrameMeter(page);
+    const status = procStatus(host.pid);
+    return {
+      idle,
+      flood: during,
+      floodAndCatchUp: whole,
+      sent: done.sent,
+      skipped: done.skipped,
+      sentPerSecond: done.sent / ((done.endedAt - done.startedAt) / 1000),
+      chunks: chunksIn(header),
+      chunksPerSecond: chunksIn(header) / ((done.endedAt - done.startedAt) / 1000),
+      senderMaxQueuedBytes: done.maxQueued,
+      uiCaughtUp: Boolean(ui),
+      catchUpMs: caughtUpAt - floodTo,
+      hostPeakRss: status.hwm,
+      clock,
+    };
+  } finally {
+    await stop(sender);
+    await page?.close().catch(() => {});
+    await host.close();
+  }
+}
+
+/** N connections into a listener started from the UI, held until the UI lists them all. */
+async function scaleInspector(browser, n) {
+  const drops0 = listenDrops();
+  const host = await startHost({ raiseFdLimit: true, nodeArgs: hostNodeArgs });
+  let page;
+  let client;
+  try {
+    page = await openApp(browser, host.url);
+    const port = await startListenerFromUi(page);
+    const clock = await pageClockOffset(page);
+    await page.evaluate((count) => {
+      const w = (window.__benchListed = { at: 0, heading: '', listener: '' });
+      const timer = setInterval(() => {
+        const heading = [...document.querySelectorAll('h2')].find((h) => h.textContent.startsWith('Connections'));
+        const listener = document.querySelector('[aria-label="Listeners"] li');
+        const h = heading?.textContent ?? '';
+        const l = listener?.textContent ?? '';
+        if (h.replace(/\s+/g, ' ').trim() === `Connections ${count}` && l.includes(`${count} clients`)) {
+          w.at = performance.timeOrigin + performance.now();
+          w.heading = h;
+          w.listener = l;
+          clearInterval(timer);
+        }
+      }, 20);
+    }, n);
+    client = peer('many', { port, count: n, batch: CONFIG.connectBatch }, { raiseFdLimit: true });
+    const connected = await waitLine(client, (o) => o.event === 'connected', 180_000, 'connections');
+    let listed = null;
+    try {
+      await page.waitForFunction(() => window.__benchListed.at > 0, null, { timeout: 120_000, polling: 100 });
+      listed = await page.evaluate(() => window.__benchListed);
+    } catch {
+      // not all listed: reported below
+    }
+    const status = procStatus(host.pid);
+    const shown = await page.evaluate(() => ({
+      heading: [...document.querySelectorAll('h2')].find((h) => h.textContent.startsWith('Connections'))?.textContent ?? '',
+      listener: document.querySelector('[aria-label="Listeners"] li')?.textContent ?? '',
+    }));
+    const drops1 = listenDrops();
+    return {
+      count: n,
+      connected: connected.count,
+      connectErrors: connected.errors,
+      connectErrorCodes: connected.errorCodes,
+      clientSeconds: (connected.connectedAt - connected.startedAt) / 1000,
+      listed: Boolean(listed),
+      seconds: listed ? (listed.at - connected.startedAt) / 1000 : NaN,
+      shown,
+      hostRss: status.rss,
+      hostPeakRss: status.hwm,
+      hostOpenFilesLimit: status.nofile,
+      listenOverflows: drops1.overflows - drops0.overflows,
+      listenDrops: drops1.drops - drops0.drops,
+    };
+  } finally {
+    await stop(client);
+    await page?.close().catch(() => {});
+    await host.close();
+  }
+}
+
+/** The same N connections into a plain node:net server in its own process. */
+async function scaleNodeServer(n) {
+  const drops0 = listenDrops();
+  const server = peer('accept', { count: n }, { raiseFdLimit: true });
+  let client;
+  try {
+    const { port } = await waitLine(server, (o) => o.event === 'listening', 10_000, 'port');
+    client = peer('many', { port, count: n, batch: CONFIG.connectBatch }, { raiseFdLimit: true });
+    const connected = await waitLine(client, (o) => o.event === 'connected', 180_000, 'connections');
+    const accepted = await waitLine(server, (o) => o.event === 'accepted', 60_000, 'accept count');
+    const status = procStatus(server.pid);
+    const drops1 = listenDrops();
+    return {
+      count: n,
+      connected: connected.count,
+      connectErrors: connected.errors,
+      clientSeconds: (connected.connectedAt - connected.startedAt) / 1000,
+      seconds: (accepted.acceptedAt - connected.startedAt) / 1000,
+      rss: status.rss,
+      peakRss: status.hwm,
+      openFilesLimit: status.nofile,
+      listenOverflows: drops1.overflows - drops0.overflows,
+      listenDrops: drops1.drops - drops0.drops,
+    };
+  } finally {
+    await stop(client);
+    await stop(server);
+  }
+}
+
+/**
+ * Packet Sender where installed. Its command line is a client only; its TCP server is part of
+ * the GUI, so it is started with Qt's offscreen platform and its listening port found in /proc.
+ * What it received is read from the kernel: its socket's receive queue drains to zero once it
+ * has read everything the sender wrote.
+ */
+async function streamIntoPacketSender(bytes) {
+  const bin = which('packetsender');
+  if (!bin) return { installed: false };
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const home = await mkdtemp(path.join(os.tmpdir(), 'si-bench-ps-'));
+  const ps = start('env', [`HOME=${home}`, 'QT_QPA_PLATFORM=offscreen', bin], { name: 'packetsender' });
+  let sender;
+  try {
+    const port = await findListeningPort(ps.pid, 15_000);
+    if (!port) return { installed: true, ran: false, reason: 'Packet Sender started but opened no TCP listening port within 15 s (its TCP server may be off in its settings)' };
+    if (!isLoopbackListener(port)) return { installed: true, ran: false, reason: `Packet Sender listens on port ${port}, but not on loopback: not used` };
+    sender = peer('stream', { port, bytes });
+    const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
+    const drained = await waitReceiveQueueEmpty(port, 120_000);
+    const seconds = drained ? (drained - sent.connectedAt) / 1000 : NaN;
+    return { installed: true, ran: true, port, bytesSent: sent.bytes, allRead: Boolean(drained), seconds, mbps: drained ? bytes / seconds / MB : NaN };
+  } catch (err) {
+    return { installed: true, ran: false, reason: String(err.message ?? err) };
+  } finally {
+    await stop(sender);
+    await stop(ps);
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+function tcpTable() {
+  const rows = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const [laddr, lport] = f[1].split(':');
+      const [, rport] = f[2].split(':');
+      const [, rxq] = f[4].split(':');
+      rows.push({ laddr, lport: parseInt(lport, 16), rport: parseInt(rport, 16), state: f[3], rxQueue: parseInt(rxq, 16), inode: f[9] });
+    }
+  }
+  return rows;
+}
+
+async function findListeningPort(pid, timeoutMs) {
+  const { readdirSync, readlinkSync } = await import('node:fs');
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const inodes = new Set();
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      }
+    } catch {
+      // not started yet, or gone
+    }
+    const listening = tcpTable().find((r) => r.state === '0A' && inodes.has(r.inode));
+    if (listening) return listening.lport;
+    await sleep(200);
+  }
+  return null;
+}
+
+function isLoopbackListener(port) {
+  // 0100007F is 127.0.0.1; 00000000 (any) also accepts loopback connections.
+  return tcpTable().some((r) => r.state === '0A' && r.lport === port && (r.laddr === '0100007F' || /^0+$/.test(r.laddr) || r.laddr.endsWith('01000000')));
+}
+
+async function waitReceiveQueueEmpty(port, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const accepted = tcpTable().filter((r) => r.lport === port && r.state !== '0A');
+    if (accepted.length && accepted.every((r) => r.rxQueue === 0)) return now();
+    await sleep(10);
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+const results = { machine: { ...machine(), loadAverageAtStart: os.loadavg().map((l) => Number(l.toFixed(2))) }, date: new Date().toISOString(), mode: args.quick ? 'quick' : 'full', sections: only, config: CONFIG, raw: {}, rows: [], errors: [] };
+const startedAt = Date.now();
+try {
+  // What was measured: the build of this working tree, at this commit, with these files changed.
+  const git = (...a) => execFileSync('git', a, { cwd: path.dirname(BENCH), encoding: 'utf8' }).trim();
+  const changed = git('status', '--porcelain', '--', 'electron', 'renderer', 'shared').split('\n').filter(Boolean);
+  results.git = { commit: git('rev-parse', 'HEAD'), uncommittedSourceFiles: changed.length };
+} catch {
+  results.git = null;
+}
+results.machine.busyProcessesAtStart = await busyProcesses();
+const row = (r) => results.rows.push(r);
+const has = (s) => only.includes(s);
+
+async function section(name, fn) {
+  const t = Date.now();
+  process.stderr.write(`• ${name} …\n`);
+  try {
+    await fn();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    results.errors.push({ section: name, message });
+    process.stderr.write(`  ${name} failed: ${message}\n`);
+  }
+  process.stderr.write(`  ${name}: ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+}
+
+function verdict(pass) {
+  return pass === null ? 'info' : pass ? 'PASS' : 'FAIL';
+}
+
+let browser;
+try {
+  browser = await launchBrowser();
+  results.machine.chromium = `Chromium ${browser.version()}`;
+  const [v1, v2] = CONFIG.volumes;
+  const raw = results.raw;
+
+  if (has('throughput') || has('rss')) {
+    await section(`node:net sink, ${volumeLabel(v1)}`, async () => {
+      raw.nodeSink = await streamIntoNodeSink(v1);
+    });
+    if (has('throughput')) {
+      if (which('socat')) {
+        await section(`socat sink, ${volumeLabel(v1)}`, async () => {
+          raw.socat = await streamIntoSocat(v1);
+        });
+      } else raw.socat = { installed: false };
+    }
+    await section(`inspector, ${volumeLabel(v1)}, UI open`, async () => {
+      raw.inspector1 = await streamIntoInspector(browser, v1);
+    });
+  }
+  if (has('rss')) {
+    await section(`inspector, ${volumeLabel(v2)}, UI open`, async () => {
+      raw.inspector2 = await streamIntoInspector(browser, v2);
+    });
+  }
+  if (has('latency')) {
+    await section(`latency, inspector, ${CONFIG.latencyRate}/s for ${CONFIG.latencySeconds} s`, async () => {
+      raw.latency = await latencyInspector(browser);
+    });
+    await section(`latency, minimal page, ${CONFIG.latencyRate}/s for ${CONFIG.latencySeconds} s`, async () => {
+      raw.latencyMinimal = await latencyMinimal(browser);
+    });
+  }
+  if (has('flood')) {
+    await section(`flood, ${CONFIG.floodRate}/s for ${CONFIG.floodSeconds} s`, async () => {
+      raw.flood = await flood(browser);
+    });
+  }
+  if (has('scale')) {
+    await section(`${CONFIG.connections} connections, plain node:net server`, async () => {
+      raw.scaleNode = await scaleNodeServer(CONFIG.connections);
+    });
+    await section(`${CONFIG.connections} connections, inspector`, async () => {
+      raw.scale = await scaleInspector(browser, CONFIG.connections);
+    });
+  }
+  if (has('packetsender')) {
+    await section('Packet Sender', async () => {
+      raw.packetSender = await streamIntoPacketSender(v1);
+    });
+  }
+} finally {
+  await browser?.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows: value, baseline from this run, ratio = value / baseline, target, verdict.
+{
+  const { raw } = results;
+  const [v1, v2] = CONFIG.volumes;
+  const missing = (id, figure, target, why) => row({ id, figure, value: 'n/a', baseline: '', ratio: '', target, result: 'FAIL', note: why });
+  const err = (names) => results.errors.filter((e) => names.some((n) => e.section.startsWith(n))).map((e) => e.message).join('; ') || 'not measured';
+
+  if (has('throughput')) {
+    const figure = `1. Capture throughput, ${volumeLabel(v1)}, UI open, connection selected`;
+    const target = '≥ 50% of node:net sink';
+    if (raw.inspector1 && raw.nodeSink) {
+      const ratio = raw.inspector1.mbps / raw.nodeSink.mbps;
+      row({ id: 'throughput', figure, value: `${fmt(raw.inspector1.mbps)} MB/s`, baseline: `node:net sink ${fmt(raw.nodeSink.mbps)} MB/s`, ratio: ratio.toFixed(2), target, result: verdict(ratio >= 0.5) });
+      const pauses = (r) => `${r.sender.drainWaitsOver50ms} waits > 50 ms, longest ${fmt(r.sender.longestDrainMs, 0)} ms`;
+      row({ id: 'throughput-pauses', figure: `1a. Sender blocked by the receiver (waits for 'drain')`, value: pauses(raw.inspector1), baseline: `node:net sink: ${pauses(raw.nodeSink)}`, ratio: '', target: '(reference)', result: 'info' });
+    } else missing('throughput', figure, target, err(['inspector', 'node:net']));
+    if (raw.socat?.mbps && raw.nodeSink) {
+      row({ id: 'throughput-socat', figure: `1b. Same stream into socat -u … /dev/null`, value: `${fmt(raw.socat.mbps)} MB/s`, baseline: `node:net sink ${fmt(raw.nodeSink.mbps)} MB/s`, ratio: (raw.socat.mbps / raw.nodeSink.mbps).toFixed(2), target: '(reference)', result: 'info' });
+    } else if (raw.socat?.installed === false) {
+      row({ id: 'throughput-socat', figure: '1b. Same stream into socat', value: 'socat not installed', baseline: '', ratio: '', target: '(reference)', result: 'info' });
+    }
+  }
+  if (has('rss')) {
+    const target = '< 300 MB';
+    if (raw.inspector1 && raw.nodeSink) {
+      const v = raw.inspector1.hostPeakRss;
+      row({ id: 'rss-1', figure: `2a. Peak RSS of the host, ${volumeLabel(v1)} (VmHWM)`, value: mb(v), baseline: `node:net sink ${mb(raw.nodeSink.sinkPeakRss)}`, ratio: (v / raw.nodeSink.sinkPeakRss).toFixed(2), target, result: verdict(v < 300 * MB) });
+    } else missing('rss-1', `2a. Peak RSS of the host, ${volumeLabel(v1)}`, target, err(['inspector', 'node:net']));
+    if (raw.inspector2 && raw.inspector1) {
+      const v = raw.inspector2.hostPeakRss;
+      const growth = v / raw.inspector1.hostPeakRss;
+      row({
+        id: 'rss-2',
+        figure: `2b. Peak RSS of the host, ${volumeLabel(v2)} (VmHWM)`,
+        value: mb(v),
+        baseline: `host at ${volumeLabel(v1)} ${mb(raw.inspector1.hostPeakRss)}`,
+        ratio: growth.toFixed(2),
+        target: '< 300 MB, not growing (ratio ≤ 1.25)',
+        result: verdict(v < 300 * MB && growth <= GROWTH_TOLERANCE),
+      });
+    } else missing('rss-2', `2b. Peak RSS of the host, ${volumeLabel(v2)}`, '< 300 MB, not growing', err(['inspector']));
+  }
+  if (has('latency')) {
+    const l = raw.latency;
+    const b = raw.latencyMinimal;
+    const base = (k) => (b ? `minimal page ${fmt(b[k])} ms` : 'minimal page n/a');
+    const ratio = (k) => (l && b ? (l[k] / b[k]).toFixed(2) : '');
+    if (l) {
+      const rows = `${l.rows} rows / ${l.chunks} chunks`;
+      row({ id: 'latency-p50', figure: `3a. UI latency chunk → row, p50, ${CONFIG.latencyRate}/s (${rows})`, value: `${fmt(l.p50)} ms`, baseline: base('p50'), ratio: ratio('p50'), target: '(reference)', result: 'info' });
+      row({ id: 'latency-p99', figure: `3b. UI latency chunk → row, p99, ${CONFIG.latencyRate}/s`, value: `${fmt(l.p99)} ms`, baseline: base('p99'), ratio: ratio('p99'), target: 'p99 < 50 ms', result: verdict(l.rows > 0 && l.p99 < 50) });
+    } else missing('latency-p99', '3. UI latency chunk → row', 'p99 < 50 ms', err(['latency']));
+  }
+  if (has('flood')) {
+    const f = raw.flood;
+    if (f) {
+      const rate = `${Math.round(f.chunksPerSecond).toLocaleString('en-US')} chunks/s from ${Math.round(f.sentPerSecond).toLocaleString('en-US')} writes/s`;
+      const worst = f.floodAndCatchUp;
+      row({
+        id: 'flood-longtask',
+        figure: `4a. Longest main-thread task, flood ${CONFIG.floodSeconds} s (${rate}) and catch-up`,
+        value: worst.longTasks ? `${fmt(worst.longestTaskMs, 0)} ms (${worst.longTasks} over 50 ms)` : 'none over 50 ms',
+        baseline: f.idle.longTasks ? `idle ${fmt(f.idle.longestTaskMs, 0)} ms` : 'idle: none over 50 ms',
+        ratio: f.idle.longestTaskMs > 0 && worst.longestTaskMs > 0 ? (worst.longestTaskMs / f.idle.longestTaskMs).toFixed(2) : 'n/a',
+        target: 'no task > 100 ms',
+        result: verdict(f.uiCaughtUp && worst.longestTaskMs <= 100),
+      });
+      row({ id: 'flood-fps', figure: `4b. Frames per second during the flood`, value: fmt(f.flood.fps), baseline: `idle ${fmt(f.idle.fps)}`, ratio: (f.flood.fps / f.idle.fps).toFixed(2), target: '(reference)', result: 'info' });
+      row({ id: 'flood-gap', figure: `4c. Longest gap between frames during flood and catch-up`, value: `${fmt(worst.maxFrameGapMs, 0)} ms`, baseline: `idle ${fmt(f.idle.maxFrameGapMs, 0)} ms`, ratio: (worst.maxFrameGapMs / f.idle.maxFrameGapMs).toFixed(2), target: '(reference)', result: 'info' });
+      row({ id: 'flood-catchup', figure: `4d. UI behind the engine when the flood stops (until it shows the last byte)`, value: f.uiCaughtUp ? `${fmt(f.catchUpMs / 1000, 2)} s` : 'did not catch up in 60 s', baseline: '—', ratio: '', target: '(reference)', result: 'info' });
+    } else missing('flood-longtask', '4. UI under a flood', 'no task > 100 ms', err(['flood']));
+  }
+  if (has('scale')) {
+    const s = raw.scale;
+    const b = raw.scaleNode;
+    const n = CONFIG.connections.toLocaleString('en-US');
+    if (s) {
+      row({
+        id: 'scale-time',
+        figure: `5a. ${n} connections: time until all accepted and listed in the UI`,
+        value: s.listed ? `${fmt(s.seconds, 2)} s` : `not listed (${s.shown.heading.replace(/\s+/g, ' ').trim()}; ${s.connected} connected)`,
+        baseline: b ? `node:net accept ${fmt(b.seconds, 2)} s` : 'n/a',
+        ratio: s.listed && b ? (s.seconds / b.seconds).toFixed(2) : '',
+        target: 'all accepted and listed',
+        result: verdict(s.listed && s.connected === CONFIG.connections),
+      });
+      row({
+        id: 'scale-rss',
+        figure: `5b. Host RSS with ${n} connections open`,
+        value: mb(s.hostRss),
+        baseline: b ? `node:net server ${mb(b.rss)}` : 'n/a',
+        ratio: b ? (s.hostRss / b.rss).toFixed(2) : '',
+        target: '< 1 GB',
+        result: verdict(s.hostRss < 1000 * MB),
+      });
+    } else missing('scale-time', `5. ${n} connections`, 'all accepted and listed, RSS < 1 GB', err([`${CONFIG.connections} connections`]));
+  }
+  if (has('packetsender')) {
+    const p = raw.packetSender;
+    if (!p || !p.installed) {
+      row({ id: 'packetsender', figure: `6. Same ${volumeLabel(v1)} stream into Packet Sender's TCP server`, value: 'packetsender not installed', baseline: '', ratio: '', target: '(reference)', result: 'skipped' });
+    } else if (!p.ran) {
+      row({ id: 'packetsender', figure: `6. Same ${volumeLabel(v1)} stream into Packet Sender's TCP server`, value: `not run: ${p.reason}`, baseline: '', ratio: '', target: '(reference)', result: 'info' });
+    } else {
+      row({
+        id: 'packetsender',
+        figure: `6. Same ${volumeLabel(v1)} stream into Packet Sender's TCP server`,
+        value: p.allRead ? `read all ${mb(p.bytesSent)}, ${fmt(p.mbps)} MB/s` : `did not read all ${mb(p.bytesSent)} within 2 min`,
+        baseline: raw.nodeSink ? `node:net sink ${fmt(raw.nodeSink.mbps)} MB/s` : 'n/a',
+        ratio: p.allRead && raw.nodeSink ? (p.mbps / raw.nodeSink.mbps).toFixed(2) : '',
+        target: '(reference)',
+        result: 'info',
+      });
+    }
+  }
+}
+
+results.durationSeconds = Math.round((Date.now() - startedAt) / 1000);
+results.machine.loadAverageAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
+
+/** The table as Markdown, which also reads well in a terminal. */
+function table(rows) {
+  const head = ['Figure', 'Value', 'Baseline (same run)', 'Ratio', 'Target', 'Result'];
+  const lines = rows.map((r) => [r.figure, r.value, r.baseline, r.ratio, r.target, r.result]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+  const fmtLine = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [fmtLine(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...lines.map(fmtLine)].join('\n');
+}
+
+results.table = table(results.rows);
+// An interrupted run's numbers are incomplete: the last results file stays as it was.
+if (!wasInterrupted()) {
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+}
+const m = results.machine;
+console.log(`\n${results.table}\n`);
+console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memory}, ${m.os}, Node ${m.node}, ${m.chromium ?? 'Chromium n/a'}`);
+for (const p of m.busyProcessesAtStart ?? []) console.log(`Note: another process was busy when the bench started: ${p.name} (pid ${p.pid}, ${p.cpuPercent}% of a core).`);
+console.log(`MB = 10^6 bytes. Ran ${results.durationSeconds} s (${results.mode}). ${wasInterrupted() ? 'Interrupted: no results written.' : `Results: ${path.relative(process.cwd(), outFile)}`}`);
+for (const e of results.errors) console.log(`Error in ${e.section}: ${e.message}`);
+process.exitCode = results.errors.length ? 1 : 0;
