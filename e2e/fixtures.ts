@@ -56,9 +56,17 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   clearTimeout(timer);
 }
 
+/**
+ * Every peer process a test starts. The fixture below kills what is left when the test ends,
+ * even when a timeout cut the test off before its own finally blocks ran.
+ */
+const peers = new Set<ChildProcess>();
+
 /** Runs a Python program (python3) as a real peer; stdout is collected. */
 export function runPython(code: string, args: string[] = []): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
   const child = spawn('python3', ['-c', code, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  peers.add(child);
+  child.once('exit', () => peers.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -93,7 +101,14 @@ export async function startListenerFromUi(page: Page, host = '127.0.0.1', port =
 }
 
 /** Each test gets its own browser host process and a page opened at its URL. */
-export const test = base.extend<{ host: WebHostProcess; app: Page }>({
+export const test = base.extend<{ host: WebHostProcess; app: Page; reapPeers: void }>({
+  reapPeers: [
+    async ({}, use) => {
+      await use();
+      await Promise.all([...peers].map((child) => stopProcess(child)));
+    },
+    { auto: true },
+  ],
   host: async ({}, use) => {
     const host = await startWebHostProcess();
     try {

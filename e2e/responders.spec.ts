@@ -101,7 +101,10 @@ s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
 s.settimeout(10)
 s.sendall(b'2+3\\n')
 line = b''
-while not line.endswith(b'\\n'): line += s.recv(100)
+while not line.endswith(b'\\n'):
+    d = s.recv(100)
+    if not d: break
+    line += d
 print(repr(line), flush=True)
 s.shutdown(socket.SHUT_WR)
 while s.recv(100): pass

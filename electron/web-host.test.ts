@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shared/model';
 import type { Result } from '../shared/result';
-import { decodeWire, encodeWire } from '../shared/wire';
+import { decodeFrame, encodeWire } from '../shared/wire';
 import { Engine, type EngineOptions } from './engine/engine';
 import { startWebHost, type WebHost } from './web-host';
 
@@ -113,7 +113,7 @@ class Peer {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      this.messages.push(decodeWire(String(data)) as Record<string, unknown>);
+      this.messages.push(decodeFrame(new Uint8Array(data as Buffer)) as Record<string, unknown>);
       for (const w of this.waiters.splice(0)) w();
     });
   }

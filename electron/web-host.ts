@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_PATH } from '../shared/channels';
 import type { WsServerMessage } from '../shared/contract';
 import { fail } from '../shared/result';
-import { decodeWire, encodeWire } from '../shared/wire';
+import { decodeWire, encodeFrame } from '../shared/wire';
 import { dispatchCommand } from './engine/dispatch';
 import type { Engine } from './engine/engine';
 
@@ -137,13 +137,13 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
 
   function bindClient(ws: WebSocket): void {
     const subscription = engine.subscribe((batch) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeWire({ kind: 'batch', batch } satisfies WsServerMessage));
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ kind: 'batch', batch } satisfies WsServerMessage));
     });
     ws.on('message', (raw, isBinary) => {
       void handleMessage(raw.toString(), isBinary);
     });
     const reply = (id: unknown, result: WsServerMessage & { kind: 'result' }) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeWire({ ...result, id: typeof id === 'number' ? id : -1 }));
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ ...result, id: typeof id === 'number' ? id : -1 }));
     };
     async function handleMessage(text: string, isBinary: boolean): Promise<void> {
       let msg: unknown;

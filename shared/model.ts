@@ -178,7 +178,10 @@ export interface Chunk {
 }
 
 /** Chunks larger than this reach the renderer as a preview of their first bytes. */
-export const PREVIEW_BYTES = 4096;
+// Enough for a row (a line of text, or four lines of hex dump); expanding a row fetches the rest.
+// Kept small because every live chunk crosses to the window: at 64 KiB reads, a 4 KiB preview
+// would move 64 MB to the window for each GiB captured.
+export const PREVIEW_BYTES = 512;
 
 /** Everything the engine reports, in the order it happened. */
 export type SocketEvent =

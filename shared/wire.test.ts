@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeWire, encodeWire } from './wire';
+import { decodeFrame, decodeWire, encodeFrame, encodeWire } from './wire';
 
 function expectBytes(value: unknown, expected: number[]): void {
   expect(value).toBeInstanceOf(Uint8Array);
@@ -70,5 +70,38 @@ describe('encodeWire / decodeWire', () => {
     expect(() => decodeWire('{not json')).toThrow();
     expect(() => decodeWire('')).toThrow();
     expect(() => decodeWire('{"data":{"$b64":"@@@@"}}')).toThrow(/base64/);
+  });
+});
+
+describe('encodeFrame / decodeFrame', () => {
+  it('round-trips a batch with many payloads, keeping bytes out of the JSON', () => {
+    const payloads = Array.from({ length: 50 }, (_, i) => Uint8Array.from({ length: i * 7 }, (_, k) => (k * 31 + i) & 0xff));
+    const message = { kind: 'batch', batch: { id: 3, events: payloads.map((data, seq) => ({ type: 'chunk', chunk: { seq, data } })) } };
+    const frame = encodeFrame(message);
+    const headerLength = new DataView(frame.buffer).getUint32(0, true);
+    expect(headerLength).toBeLessThan(50 * 80);
+    const back = decodeFrame(frame) as typeof message;
+    expect(back.batch.id).toBe(3);
+    back.batch.events.forEach((e, i) => expectBytes(e.chunk.data, [...payloads[i]!]));
+  });
+
+  it('handles Node Buffers, subarrays, bytes at the top level and messages without bytes', () => {
+    const whole = Uint8Array.from([9, 9, 1, 2, 3, 9]);
+    expectBytes((decodeFrame(encodeFrame({ a: whole.subarray(2, 5), b: Buffer.from('hi') })) as { a: unknown }).a, [1, 2, 3]);
+    expectBytes(decodeFrame(encodeFrame(Uint8Array.from([5, 6]))), [5, 6]);
+    expect(decodeFrame(encodeFrame({ kind: 'result', id: 1, result: { ok: true, value: [1, 'x', null] } }))).toEqual({
+      kind: 'result',
+      id: 1,
+      result: { ok: true, value: [1, 'x', null] },
+    });
+  });
+
+  it('refuses malformed frames', () => {
+    const good = encodeFrame({ data: Uint8Array.from([1, 2, 3]) });
+    expect(() => decodeFrame(good.subarray(0, 4))).toThrow(/too short/);
+    expect(() => decodeFrame(good.subarray(0, good.byteLength - 1))).toThrow(/add up/);
+    const bad = good.slice();
+    new DataView(bad.buffer).setUint32(0, 10_000, true);
+    expect(() => decodeFrame(bad)).toThrow(/overruns/);
   });
 });

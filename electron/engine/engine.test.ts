@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectionInfo, EventBatch, SocketEvent } from '../../shared/model';
+import { PREVIEW_BYTES, type ConnectionInfo, type EventBatch, type SocketEvent } from '../../shared/model';
 import type { Result } from '../../shared/result';
 import { Engine, type EngineOptions } from './engine';
 
@@ -216,7 +216,7 @@ describe('chunks', () => {
     await until(() => chunkEvents(events, 'C1').length === 1, 'chunk event');
     const ev = chunkEvents(events, 'C1')[0]!;
     expect(ev.size).toBe(20_000);
-    expect(ev.data.byteLength).toBe(4096);
+    expect(ev.data.byteLength).toBe(PREVIEW_BYTES);
   });
 });
 
@@ -345,7 +345,7 @@ time.sleep(30)
 describe('flow control and capture budget', () => {
   it('pauses sockets while a subscriber lags, then delivers every byte in order', async () => {
     const { engine, batches, sub } = makeEngine(
-      { batcher: { highWatermark: 64 * 1024, lowWatermark: 16 * 1024, maxBatchBytes: 16 * 1024 } },
+      { batcher: { highWatermark: 8 * 1024, lowWatermark: 2 * 1024, maxBatchBytes: 2 * 1024 } },
       false,
     );
     const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
@@ -560,7 +560,7 @@ describe('auto-responders with real clients', () => {
     value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'program', command: 'python3', args: ['-u', '-c', calc], shell: false } }));
     const r = await pythonClient(
       l.port,
-      `s.sendall(b'2+3\\n')\nline = b''\nwhile not line.endswith(b'\\n'): line += s.recv(100)\nprint(repr(line))\ns.shutdown(socket.SHUT_WR)\n${READ_ALL}`,
+      `s.sendall(b'2+3\\n')\nline = b''\nwhile not line.endswith(b'\\n'):\n    d = s.recv(100)\n    if not d: break\n    line += d\nprint(repr(line))\ns.shutdown(socket.SHUT_WR)\n${READ_ALL}`,
     );
     expect(r.stdout.trim().split('\n')).toEqual(["b'5\\n'", "b''"]);
     await until(() => conn(engine, 'C1').program?.state === 'exited', 'program exit');

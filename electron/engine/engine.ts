@@ -743,7 +743,7 @@ export class Engine {
       chunksOut: info.chunksOut,
     };
     const shown = preview(chunk);
-    this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength);
+    this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
     this.reportEvictions(touched);
   }
 
@@ -794,6 +794,12 @@ function sendRefusal(entry: ConnectionEntry): ErrorInfo | null {
   }
   return null;
 }
+
+/**
+ * What an event costs a subscriber beyond its payload bytes (decoding, an object, a store
+ * entry), counted for flow control so a flood of tiny chunks is paced as well as large ones.
+ */
+const EVENT_COST = 128;
 
 /** The chunk as subscribers see it: the first PREVIEW_BYTES of a large payload. */
 function preview(chunk: Chunk): Chunk {

@@ -2,7 +2,7 @@ import { WS_PATH, type CommandName } from '../../../shared/channels';
 import type { InspectorApi, WsClientMessage, WsServerMessage } from '../../../shared/contract';
 import type { EventBatch } from '../../../shared/model';
 import { fail, type Result } from '../../../shared/result';
-import { decodeWire, encodeWire } from '../../../shared/wire';
+import { decodeFrame, encodeWire } from '../../../shared/wire';
 
 /** Connection state of the browser host's WebSocket, for the UI to show. */
 export type LinkState = 'connecting' | 'open' | 'closed';
@@ -20,6 +20,7 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
   let nextId = 1;
   let opened = false;
   const ws = new WebSocket(url);
+  ws.binaryType = 'arraybuffer';
   const ready = new Promise<boolean>((resolve) => {
     ws.addEventListener('open', () => {
       opened = true;
@@ -33,7 +34,7 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
   ws.addEventListener('message', (ev) => {
     let msg: WsServerMessage;
     try {
-      msg = decodeWire(String(ev.data)) as WsServerMessage;
+      msg = decodeFrame(new Uint8Array(ev.data as ArrayBuffer)) as WsServerMessage;
     } catch {
       return;
     }

@@ -94,13 +94,18 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
     lastTop.current = el.scrollTop;
   }, []);
 
-  const toggle = useCallback((seq: number) => {
-    setExpanded((prev) => {
-      const next = new Set(prev);
-      if (!next.delete(seq)) next.add(seq);
-      return next;
-    });
-  }, []);
+  const toggle = useCallback(
+    (seq: number, index: number) => {
+      setExpanded((prev) => {
+        const next = new Set(prev);
+        // A collapsed row goes back to its fixed height; the expanded size must not linger.
+        if (next.delete(seq)) virtualizer.resizeItem(index, ROW_TEXT);
+        else next.add(seq);
+        return next;
+      });
+    },
+    [virtualizer],
+  );
 
   return (
     <div className="traffic">
@@ -144,7 +149,15 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
             const chunk = chunkAt(list, seq);
             if (!chunk) {
               return (
-                <div key={item.key} ref={virtualizer.measureElement} data-index={item.index} role="row" aria-rowindex={item.index + 1} className="chunk-row loading-row" style={style}>
+                <div
+                  key={item.key}
+                  ref={display === 'hex' ? virtualizer.measureElement : undefined}
+                  data-index={item.index}
+                  role="row"
+                  aria-rowindex={item.index + 1}
+                  className="chunk-row loading-row"
+                  style={display === 'hex' ? style : { ...style, height: ROW_TEXT }}
+                >
                   <span role="cell" className="muted">
                     loading chunk {seq + 1}…
                   </span>
@@ -153,19 +166,22 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
             }
             const prev = chunkAt(list, seq - 1);
             const isOpen = expanded.has(seq);
+            // Collapsed text rows have a fixed height and are never measured: measuring reads
+            // layout, and under a flood that would be a forced reflow for every new row.
+            const measured = isOpen || display === 'hex';
             return (
               <div
                 key={item.key}
-                ref={virtualizer.measureElement}
+                ref={measured ? virtualizer.measureElement : undefined}
                 data-index={item.index}
                 role="row"
                 aria-rowindex={item.index + 1}
                 className={`chunk-row dir-${chunk.direction}${isOpen ? ' expanded' : ''}`}
                 data-time={chunk.time}
                 data-seq={chunk.seq}
-                style={style}
+                style={measured ? style : { ...style, height: ROW_TEXT }}
               >
-                <ChunkCells chunk={chunk} prevTime={prev?.time} display={display} expanded={isOpen} onToggle={toggle} />
+                <ChunkCells chunk={chunk} prevTime={prev?.time} display={display} expanded={isOpen} index={item.index} onToggle={toggle} />
                 {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} />}
               </div>
             );
@@ -177,17 +193,19 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
 }
 
 const ChunkCells = memo(function ChunkCells({
+  index,
   chunk,
   prevTime,
   display,
   expanded,
   onToggle,
 }: {
+  index: number;
   chunk: Chunk;
   prevTime: number | undefined;
   display: Display;
   expanded: boolean;
-  onToggle: (seq: number) => void;
+  onToggle: (seq: number, index: number) => void;
 }) {
   const delta = prevTime === undefined ? '' : `+${formatDelta(chunk.time - prevTime)}`;
   const lines = display === 'hex' ? hexDump(chunk.data.subarray(0, COLLAPSED_HEX_LINES * 16)) : [];
@@ -221,7 +239,7 @@ const ChunkCells = memo(function ChunkCells({
         {hidden > 0 && !expanded && <span className="muted more"> … {formatBytes(hidden)} more</span>}
       </span>
       <span role="cell" className="cell-actions">
-        <button type="button" className="mini" aria-expanded={expanded} aria-label={`${expanded ? 'Collapse' : 'Expand'} chunk ${chunk.seq + 1}`} onClick={() => onToggle(chunk.seq)}>
+        <button type="button" className="mini" aria-expanded={expanded} aria-label={`${expanded ? 'Collapse' : 'Expand'} chunk ${chunk.seq + 1}`} onClick={() => onToggle(chunk.seq, index)}>
           {expanded ? '▾' : '▸'}
         </button>
       </span>
