@@ -10,6 +10,12 @@ export interface BatcherOptions {
   highWatermark: number;
   /** Below this many unacknowledged bytes the subscriber is no longer pressured. */
   lowWatermark: number;
+  /**
+   * Most chunk events of one connection in one batch; older ones in the batch are left out.
+   * A window shows a screenful of the newest rows, and fetches any others it scrolls to, so
+   * under a flood only the newest chunks need to cross live.
+   */
+  liveChunksPerBatch: number;
 }
 
 export const defaultBatcherOptions: BatcherOptions = {
@@ -17,6 +23,7 @@ export const defaultBatcherOptions: BatcherOptions = {
   maxBatchBytes: 1 << 20,
   highWatermark: 8 << 20,
   lowWatermark: 2 << 20,
+  liveChunksPerBatch: 64,
 };
 
 /**
@@ -26,7 +33,11 @@ export const defaultBatcherOptions: BatcherOptions = {
  */
 export class Batcher {
   private pending: SocketEvent[] = [];
+  private pendingCosts: number[] = [];
   private pendingBytes = 0;
+  /** Chunk events per connection in the pending batch. */
+  private chunkCounts = new Map<string, number>();
+  private thinNeeded = false;
   private timer: NodeJS.Timeout | null = null;
   private nextId = 1;
   private readonly inFlight = new Map<number, number>();
@@ -44,7 +55,13 @@ export class Batcher {
   push(event: SocketEvent, bytes = 0): void {
     if (this.closed) return;
     this.pending.push(event);
+    this.pendingCosts.push(bytes);
     this.pendingBytes += bytes;
+    if (event.type === 'chunk') {
+      const n = (this.chunkCounts.get(event.chunk.connectionId) ?? 0) + 1;
+      this.chunkCounts.set(event.chunk.connectionId, n);
+      if (n > this.options.liveChunksPerBatch) this.thinNeeded = true;
+    }
     if (this.pendingBytes >= this.options.maxBatchBytes) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.options.flushMs);
   }
@@ -56,9 +73,13 @@ export class Batcher {
       this.timer = null;
     }
     if (this.closed || this.pending.length === 0) return;
-    const batch: EventBatch = { id: this.nextId++, events: this.pending, bytes: this.pendingBytes };
+    const { events, bytes } = this.thinNeeded ? this.thin() : { events: this.pending, bytes: this.pendingBytes };
+    const batch: EventBatch = { id: this.nextId++, events, bytes };
     this.pending = [];
+    this.pendingCosts = [];
     this.pendingBytes = 0;
+    this.chunkCounts.clear();
+    this.thinNeeded = false;
     this.inFlight.set(batch.id, batch.bytes);
     this.unacked += batch.bytes;
     this.updatePressure();
@@ -68,6 +89,27 @@ export class Batcher {
       // A subscriber that cannot receive (a closed window or socket) must not break the engine;
       // its host closes the subscription.
     }
+  }
+
+  /** Leaves out the older chunk events of connections over the per-batch limit, keeping order. */
+  private thin(): { events: SocketEvent[]; bytes: number } {
+    const skip = new Map<string, number>();
+    for (const [id, n] of this.chunkCounts) if (n > this.options.liveChunksPerBatch) skip.set(id, n - this.options.liveChunksPerBatch);
+    const events: SocketEvent[] = [];
+    let bytes = 0;
+    for (let i = 0; i < this.pending.length; i++) {
+      const ev = this.pending[i]!;
+      if (ev.type === 'chunk') {
+        const left = skip.get(ev.chunk.connectionId);
+        if (left) {
+          skip.set(ev.chunk.connectionId, left - 1);
+          continue;
+        }
+      }
+      events.push(ev);
+      bytes += this.pendingCosts[i]!;
+    }
+    return { events, bytes };
   }
 
   /** The subscriber has applied this batch (and every one before it). */
@@ -95,6 +137,7 @@ export class Batcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.pending = [];
+    this.pendingCosts = [];
     this.inFlight.clear();
     this.unacked = 0;
     if (this.pressured) {

@@ -64,7 +64,10 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   }, [display, virtualizer]);
 
   useLayoutEffect(() => {
-    if (follow && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
+    // Straight to the bottom (the browser clamps): scrollToIndex would measure and re-check
+    // over several frames, forcing layouts on every batch of a flood.
+    const el = scrollRef.current;
+    if (follow && el && count > 0) el.scrollTop = virtualizer.getTotalSize();
   }, [count, follow, virtualizer, display]);
 
   const items = virtualizer.getVirtualItems();
