@@ -210,9 +210,9 @@ export function procStatus(pid) {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM'), nofile };
 }
 
-/** True while something listens on 127.0.0.1:port (read from /proc/net/tcp, without connecting). */
-export function isListening(port) {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+/** The kernel's TCP sockets (/proc/net/tcp and tcp6), one row each: addresses, state, queue, inode. */
+export function tcpTable() {
+  const rows = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -222,10 +222,19 @@ export function isListening(port) {
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      if (f.length > 3 && f[1].endsWith(`:${hex}`) && f[3] === '0A') return true;
+      if (f.length < 10) continue;
+      const [laddr, lport] = f[1].split(':');
+      const [, rport] = f[2].split(':');
+      const [, rxq] = f[4].split(':');
+      rows.push({ laddr, lport: parseInt(lport, 16), rport: parseInt(rport, 16), state: f[3], rxQueue: parseInt(rxq, 16), inode: f[9] });
     }
   }
-  return false;
+  return rows;
+}
+
+/** True while something listens on 127.0.0.1:port (read from /proc/net/tcp, without connecting). */
+export function isListening(port) {
+  return tcpTable().some((r) => r.state === '0A' && r.lport === port);
 }
 
 /** Waits (bounded) until something listens on the port. */

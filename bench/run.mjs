@@ -23,7 +23,7 @@ import {
   waitDone,
   waitTrafficLog,
 } from './browser.mjs';
-import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, waitLine, waitListening, which } from './procs.mjs';
+import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
 const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender'];
 const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
@@ -519,27 +519,6 @@ async function streamIntoPacketSender(bytes) {
     await stop(ps);
     await rm(home, { recursive: true, force: true });
   }
-}
-
-function tcpTable() {
-  const rows = [];
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 10) continue;
-      const [laddr, lport] = f[1].split(':');
-      const [, rport] = f[2].split(':');
-      const [, rxq] = f[4].split(':');
-      rows.push({ laddr, lport: parseInt(lport, 16), rport: parseInt(rport, 16), state: f[3], rxQueue: parseInt(rxq, 16), inode: f[9] });
-    }
-  }
-  return rows;
 }
 
 async function findListeningPort(pid, timeoutMs) {
