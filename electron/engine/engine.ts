@@ -464,13 +464,16 @@ export class Engine {
         this.finishTask(task, 'failed', targets.message);
         return;
       }
-      const errors = (await Promise.all(targets.map((t) => this.write(t, data, false)))).filter((e) => e !== null);
+      // Counted when handed to the sockets, so a Stop that lands while this send is in flight
+      // reports it: nothing is sent after the count that Stop reports.
+      const writes = targets.map((t) => this.write(t, data, false));
+      task.info.sent += 1;
+      this.emitTask(task, false);
+      const errors = (await Promise.all(writes)).filter((e) => e !== null);
       if (errors.length === targets.length) {
         this.finishTask(task, 'failed', errors[0]!.message);
         return;
       }
-      task.info.sent += 1;
-      this.emitTask(task, false);
       if (task.stopped || task.info.sent >= total) break;
       // Sleeps are cancellable so Stop takes effect at once, even with long intervals.
       await new Promise<void>((resolve) => {
