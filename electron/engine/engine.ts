@@ -670,12 +670,11 @@ export class Engine {
   }
 
   private onPeerEnd(entry: ConnectionEntry): void {
+    // When we had already sent FIN, both sides now have: 'close' follows and finishes the record.
     if (entry.info.state === 'open') {
       entry.info.state = 'half-closed';
       entry.info.halfClosedBy = 'peer';
       this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    } else if (entry.info.state === 'half-closed' && entry.info.halfClosedBy === 'local') {
-      // Both sides have sent FIN; 'close' follows and finishes the record.
     }
   }
 
@@ -810,4 +809,3 @@ function preview(chunk: Chunk): Chunk {
   return chunk.data.byteLength > PREVIEW_BYTES ? { ...chunk, data: chunk.data.slice(0, PREVIEW_BYTES) } : chunk;
 }
 
-export type { ErrorInfo };
