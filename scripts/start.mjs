@@ -35,13 +35,18 @@ function tryDownloadOnce() {
   const installer = path.join(root, 'node_modules', 'electron', 'install.js');
   if (!existsSync(installer)) return;
   console.log("Electron's binary is not installed; trying to download it once…");
+  // The installer's own output is a stack trace when offline: keep it, and show its gist.
   const result = spawnSync(process.execPath, [installer], {
     cwd: root,
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
     timeout: DOWNLOAD_TIMEOUT_MS,
   });
   if (result.error?.code === 'ETIMEDOUT') {
     console.log(`The download did not finish within ${DOWNLOAD_TIMEOUT_MS / 1000} s.`);
+  } else if (result.status !== 0) {
+    const reason = `${result.stderr ?? ''}`.split('\n').map((l) => l.trim()).find((l) => /error|failed/i.test(l));
+    if (reason) console.log(`The download failed: ${reason}`);
   }
 }
 
