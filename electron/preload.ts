@@ -75,6 +75,10 @@ const api: InspectorApi = {
   getSaved: (args) => ipcRenderer.invoke(Channels.command.getSaved, args),
   /** Replaces saved messages and send history. */
   setSaved: (args) => ipcRenderer.invoke(Channels.command.setSaved, args),
+  /** Listens on a Unix domain socket path or named pipe. */
+  listenUnix: (args) => ipcRenderer.invoke(Channels.command.listenUnix, args),
+  /** Connects to a Unix domain socket path or named pipe. */
+  connectUnix: (args) => ipcRenderer.invoke(Channels.command.connectUnix, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

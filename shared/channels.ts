@@ -22,6 +22,8 @@ export const COMMAND_NAMES = [
   'endProcess',
   'getSaved',
   'setSaved',
+  'listenUnix',
+  'connectUnix',
 ] as const;
 
 /** A command's name. */
@@ -55,6 +57,8 @@ export const Channels = {
     endProcess: 'inspector:cmd:endProcess',
     getSaved: 'inspector:cmd:getSaved',
     setSaved: 'inspector:cmd:setSaved',
+    listenUnix: 'inspector:cmd:listenUnix',
+    connectUnix: 'inspector:cmd:connectUnix',
   } satisfies Record<CommandName, string>,
   events: 'inspector:events',
   ack: 'inspector:ack',

@@ -35,6 +35,8 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   endProcess: { pid: 4242, signal: 'SIGTERM' },
   getSaved: {},
   setSaved: { snippets: [{ name: 'hello', text: 'hi\\n', hex: false, lineEnding: 'none' }], history: ['one'] },
+  listenUnix: { path: '/tmp/si-test.sock', removeStale: false },
+  connectUnix: { path: '/tmp/si-test.sock', timeoutMs: 1000 },
 };
 
 const badIds: [string, unknown][] = [
@@ -165,6 +167,13 @@ export const BAD_FIELD_VALUES: Record<string, [string, unknown][]> = {
     ['numbers', [1, 2]],
     ['201 entries', Array.from({ length: 201 }, () => 'x')],
   ],
+  path: [
+    ['empty', ''],
+    ['a number', 7],
+    ['with a NUL byte', '/tmp/a\0b'],
+    ['null', null],
+  ],
+  removeStale: [['the string "yes"', 'yes']],
   seq: [
     ['-1', -1],
     ['1.5', 1.5],

@@ -67,6 +67,24 @@ export const remotePortSchema = z
   .min(1, 'Port must be a whole number from 1 to 65535 (0 is not a port you can connect to)')
   .max(65535, 'Port must be a whole number from 1 to 65535');
 
+/**
+ * A Unix domain socket path (or on Windows a named pipe, \\.\pipe\name). Linux and macOS
+ * limit socket paths to about 107 bytes.
+ */
+export const socketPathSchema = z
+  .string({ error: 'Socket path must be text, such as /tmp/app.sock' })
+  .trim()
+  .min(1, 'Enter a socket path, such as /tmp/app.sock')
+  .max(4096, 'Socket path is too long')
+  .refine((p) => !p.includes('\0'), { error: 'Socket path cannot contain a NUL byte' });
+
+const timeoutSchema = z
+  .number()
+  .int()
+  .min(100, 'Timeout must be at least 100 ms')
+  .max(600_000, 'Timeout must be at most 10 minutes')
+  .default(10_000);
+
 const idSchema = z.string().min(1, 'An id is required').max(64, 'Id is too long');
 
 const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { error: 'data must be bytes' });
@@ -161,18 +179,7 @@ export const commandSchemas = {
   getSnapshot: z.object({}).strict(),
   startListener: z.object({ host: hostSchema, port: listenPortSchema }).strict(),
   stopListener: z.object({ listenerId: idSchema, closeClients: z.boolean().default(false) }).strict(),
-  connect: z
-    .object({
-      host: hostSchema,
-      port: remotePortSchema,
-      timeoutMs: z
-        .number()
-        .int()
-        .min(100, 'Timeout must be at least 100 ms')
-        .max(600_000, 'Timeout must be at most 10 minutes')
-        .default(10_000),
-    })
-    .strict(),
+  connect: z.object({ host: hostSchema, port: remotePortSchema, timeoutMs: timeoutSchema }).strict(),
   send: z.object({ connectionId: idSchema, data: bytesSchema }).strict(),
   closeConnection: z
     .object({ connectionId: idSchema, mode: z.enum(['end', 'reset'], { error: 'mode must be "end" or "reset"' }) })
@@ -221,6 +228,8 @@ export const commandSchemas = {
       history: z.array(z.string().max(65_536)).max(200, 'at most 200 history entries'),
     })
     .strict(),
+  listenUnix: z.object({ path: socketPathSchema, removeStale: z.boolean().default(false) }).strict(),
+  connectUnix: z.object({ path: socketPathSchema, timeoutMs: timeoutSchema }).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -247,6 +256,8 @@ export interface CommandResults {
   endProcess: { pid: number; exited: boolean };
   getSaved: SavedState;
   setSaved: SavedState;
+  listenUnix: ListenerInfo;
+  connectUnix: ConnectionInfo;
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -296,6 +307,10 @@ export interface InspectorApi {
   getSaved(args: CommandInput<'getSaved'>): Promise<Result<SavedState>>;
   /** Replaces the saved messages and send history. */
   setSaved(args: CommandInput<'setSaved'>): Promise<Result<SavedState>>;
+  /** Listens on a Unix domain socket path (a named pipe on Windows); removeStale clears a dead server's file first. */
+  listenUnix(args: CommandInput<'listenUnix'>): Promise<Result<ListenerInfo>>;
+  /** Connects to a Unix domain socket path (a named pipe on Windows). */
+  connectUnix(args: CommandInput<'connectUnix'>): Promise<Result<ConnectionInfo>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

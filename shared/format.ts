@@ -8,7 +8,8 @@ export function formatHostPort(host: string, port: number): string {
 
 /** An endpoint as host:port. */
 export function formatEndpoint(ep: Endpoint | undefined): string {
-  return ep ? formatHostPort(ep.address, ep.port) : '—';
+  if (!ep) return '—';
+  return ep.family === 'unix' ? ep.address : formatHostPort(ep.address, ep.port);
 }
 
 /** A byte count for people: exact below 1 KiB, then KiB, MiB, GiB with one decimal. */

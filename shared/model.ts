@@ -12,10 +12,15 @@ export type ConnectionState = 'connecting' | 'open' | 'half-closed' | 'closed';
 
 /** An address and port as the OS reports it. */
 export interface Endpoint {
+  /** An IP address, or for a Unix domain socket (or Windows named pipe) its path. */
   address: string;
+  /** 0 for Unix domain sockets. */
   port: number;
-  family: 'IPv4' | 'IPv6';
+  family: 'IPv4' | 'IPv6' | 'unix';
 }
+
+/** What carries a connection's bytes. */
+export type Transport = 'tcp' | 'unix';
 
 /** A running (or just stopped) TCP listener. */
 export interface ListenerInfo {
@@ -27,7 +32,8 @@ export interface ListenerInfo {
   /** Where the OS actually bound it. */
   address: string;
   port: number;
-  family: 'IPv4' | 'IPv6';
+  family: 'IPv4' | 'IPv6' | 'unix';
+  transport: Transport;
   state: 'listening' | 'stopped';
   startedAt: number;
   /** Clients currently connected. */
@@ -51,6 +57,7 @@ export interface ConnectionInfo extends Counters {
   id: string;
   /** accepted: a client of one of our listeners; outgoing: a connection the user opened. */
   origin: 'accepted' | 'outgoing';
+  transport: Transport;
   listenerId?: string;
   local?: Endpoint;
   /** The peer. For an outgoing connection still connecting, what the user asked for. */

@@ -607,3 +607,72 @@ describe('auto-responders with real clients', () => {
     expect(engine.snapshot().listeners[0]!.responder).toEqual({ kind: 'echo' });
   });
 });
+
+describe('Unix domain sockets', () => {
+  async function tempSocketPath(): Promise<string> {
+    const fs = await import('node:fs/promises');
+    const dir = await fs.mkdtemp('/tmp/si-unix-');
+    cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
+    return `${dir}/app.sock`;
+  }
+
+  it('listens on a path; a Python client connects, talks both ways, and the listener shows the path', async () => {
+    const { engine } = makeEngine();
+    const socketPath = await tempSocketPath();
+    const l = value(await engine.listenUnix({ path: socketPath, removeStale: false }));
+    expect(l).toMatchObject({ transport: 'unix', address: socketPath, family: 'unix', port: 0 });
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'echo' } }));
+    const py = spawn('python3', ['-c', `import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'over unix')\nprint(repr(s.recv(100)))`, socketPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanups.push(() => killChild(py));
+    let out = '';
+    py.stdout!.on('data', (d) => (out += d));
+    await new Promise((r) => py.once('exit', r));
+    expect(out.trim()).toBe("b'over unix'");
+    const c = engine.snapshot().connections[0]!;
+    expect(c).toMatchObject({ transport: 'unix', origin: 'accepted', bytesIn: 9, bytesOut: 9 });
+    expect(c.local).toEqual({ address: socketPath, port: 0, family: 'unix' });
+  });
+
+  it('connects to a path, and explains a missing socket', async () => {
+    const { engine } = makeEngine();
+    const socketPath = await tempSocketPath();
+    const missing = await engine.connectUnix({ path: socketPath, timeoutMs: 2000 });
+    expect(missing).toMatchObject({ ok: false, code: 'ENOENT' });
+    if (!missing.ok) expect(missing.message).toContain(`No socket at ${socketPath}`);
+    const peers: net.Socket[] = [];
+    const srv = net.createServer((s) => {
+      peers.push(s);
+      s.end('hello from unix');
+    });
+    await new Promise<void>((r) => srv.listen(socketPath, () => r()));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const p of peers) p.destroy();
+          srv.close(() => r());
+        }),
+    );
+    const c = value(await engine.connectUnix({ path: socketPath, timeoutMs: 2000 }));
+    expect(c).toMatchObject({ transport: 'unix', state: 'open', remote: { address: socketPath, family: 'unix' } });
+    await until(() => conn(engine, c.id).bytesIn === 15, 'data over unix');
+  });
+
+  it('explains a stale socket file and removes it when asked', async () => {
+    const socketPath = await tempSocketPath();
+    // A server that dies without cleaning up leaves its socket file behind.
+    const py = spawn('python3', ['-c', 'import socket, sys, os\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen()\nos._exit(0)', socketPath]);
+    await new Promise((r) => py.once('exit', r));
+    const { engine } = makeEngine();
+    const stale = await engine.listenUnix({ path: socketPath, removeStale: false });
+    expect(stale).toMatchObject({ ok: false, code: 'STALE_SOCKET' });
+    if (!stale.ok) expect(stale.message).toContain('no longer running');
+    const l = value(await engine.listenUnix({ path: socketPath, removeStale: true }));
+    expect(l.address).toBe(socketPath);
+    // A live server's socket is never removed.
+    const other = makeEngine().engine;
+    const live = await other.listenUnix({ path: socketPath, removeStale: true });
+    expect(live).toMatchObject({ ok: false, code: 'EADDRINUSE' });
+  });
+});

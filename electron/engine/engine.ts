@@ -1,3 +1,4 @@
+import { unlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -176,6 +177,10 @@ export class Engine {
         return this.getSaved() as Result<CommandResults[K]>;
       case 'setSaved':
         return this.setSaved(a) as Result<CommandResults[K]>;
+      case 'listenUnix':
+        return (await this.listenUnix(a)) as Result<CommandResults[K]>;
+      case 'connectUnix':
+        return (await this.connectUnix(a)) as Result<CommandResults[K]>;
       case 'setResponder':
         return this.setResponder(a) as Result<CommandResults[K]>;
       case 'listPorts':
@@ -206,30 +211,65 @@ export class Engine {
   }
 
   startListener({ host, port }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+    return this.listenOn(
+      { host, port },
+      (server) => {
+        const addr = server.address() as net.AddressInfo;
+        return { transport: 'tcp', requestedHost: host, requestedPort: port, address: addr.address, port: addr.port, family: family(addr.family, addr.address) };
+      },
+      async (err) => {
+        const explained = explainError(err, { op: 'listen', host, port });
+        return explained.code === 'EADDRINUSE' ? this.explainPortInUse(explained, host, port) : explained;
+      },
+    );
+  }
+
+  async listenUnix({ path: socketPath, removeStale }: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
+    if (removeStale && (await socketFileState(socketPath)) === 'stale') {
+      try {
+        unlinkSync(socketPath);
+      } catch (err) {
+        return fail(explainError(err, { op: 'listen', path: socketPath }));
+      }
+    }
+    return this.listenOn(
+      { path: socketPath },
+      () => ({ transport: 'unix', requestedHost: socketPath, requestedPort: 0, address: socketPath, port: 0, family: 'unix' }),
+      async (err) => {
+        const explained = explainError(err, { op: 'listen', path: socketPath });
+        if (explained.code !== 'EADDRINUSE' || (await socketFileState(socketPath)) !== 'stale') return explained;
+        return {
+          code: 'STALE_SOCKET',
+          message: `A socket file is left at ${socketPath} by a server that is no longer running (nothing accepts connections on it).`,
+          hint: 'Remove the stale file and listen again.',
+        };
+      },
+    );
+  }
+
+  /** Starts a server on a TCP address or a socket path and registers it as a listener. */
+  private listenOn(
+    where: net.ListenOptions,
+    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family'>,
+    explain: (err: Error) => Promise<ErrorInfo>,
+  ): Promise<Result<ListenerInfo>> {
     if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
     return new Promise((resolve) => {
       const server = net.createServer({ allowHalfOpen: true });
       const onError = (err: Error) => {
         server.removeListener('listening', onListening);
         server.close();
-        const explained = explainError(err, { op: 'listen', host, port });
-        if (explained.code !== 'EADDRINUSE') return resolve(fail(explained));
-        void this.explainPortInUse(explained, host, port).then((e) => resolve(fail(e)));
+        void explain(err).then((e) => resolve(fail(e)));
       };
       const onListening = () => {
         server.removeListener('error', onError);
-        const addr = server.address() as net.AddressInfo;
         const entry: ListenerEntry = {
           server,
           clients: new Set(),
           responderShared: { counter: 0 },
           info: {
             id: `L${this.nextListenerId++}`,
-            requestedHost: host,
-            requestedPort: port,
-            address: addr.address,
-            port: addr.port,
-            family: family(addr.family, addr.address),
+            ...describe(server),
             state: 'listening',
             startedAt: Date.now(),
             clientCount: 0,
@@ -247,7 +287,7 @@ export class Engine {
       server.once('error', onError);
       server.once('listening', onListening);
       try {
-        server.listen({ host, port });
+        server.listen(where);
       } catch (err) {
         onError(err as Error);
       }
@@ -273,18 +313,27 @@ export class Engine {
   }
 
   connect({ host, port, timeoutMs }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
+    return this.dial({ host, port }, { transport: 'tcp', remote: { address: host, port, family: family(undefined, host) }, remoteHost: host }, timeoutMs, formatHostPort(host, port));
+  }
+
+  connectUnix({ path: socketPath, timeoutMs }: CommandArgs<'connectUnix'>): Promise<Result<ConnectionInfo>> {
+    return this.dial({ path: socketPath }, { transport: 'unix', remote: { address: socketPath, port: 0, family: 'unix' } }, timeoutMs, socketPath);
+  }
+
+  /** Opens an outgoing connection and resolves once it is open, or with why it is not. */
+  private dial(
+    where: net.NetConnectOpts,
+    init: Pick<ConnectionInfo, 'transport' | 'remote'> & Partial<ConnectionInfo>,
+    timeoutMs: number,
+    label: string,
+  ): Promise<Result<ConnectionInfo>> {
     if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
     return new Promise((resolve) => {
       const socket = new net.Socket({ allowHalfOpen: true });
-      const entry = this.register(socket, {
-        origin: 'outgoing',
-        remote: { address: host, port, family: family(undefined, host) },
-        remoteHost: host,
-        state: 'connecting',
-      });
+      const entry = this.register(socket, { origin: 'outgoing', state: 'connecting', ...init });
       let settled = false;
       const timer = setTimeout(() => {
-        const err = Object.assign(new Error(`connect ETIMEDOUT ${formatHostPort(host, port)}`), { code: 'ETIMEDOUT' });
+        const err = Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' });
         socket.destroy(err);
       }, timeoutMs);
       socket.once('connect', () => {
@@ -297,12 +346,12 @@ export class Engine {
         clearTimeout(timer);
         if (!settled) {
           settled = true;
-          resolve(fail(entry.info.error ?? { code: 'ECONNABORTED', message: `Connecting to ${formatHostPort(host, port)} was cancelled.` }));
+          resolve(fail(entry.info.error ?? { code: 'ECONNABORTED', message: `Connecting to ${label} was cancelled.` }));
         }
       });
       this.emit({ type: 'connection-opened', connection: { ...entry.info } });
       try {
-        socket.connect({ host, port });
+        socket.connect(where);
       } catch (err) {
         socket.destroy(err as Error);
       }
@@ -598,14 +647,16 @@ export class Engine {
   }
 
   private accept(listener: ListenerEntry, socket: net.Socket): void {
+    const unix = listener.info.transport === 'unix';
     const entry = this.register(socket, {
       origin: 'accepted',
+      transport: listener.info.transport,
       listenerId: listener.info.id,
-      remote: endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily) ?? {
-        address: '?',
-        port: 0,
-        family: 'IPv4',
-      },
+      // A Unix client's own end is usually unnamed: the listener's path is what identifies it.
+      remote: unix
+        ? { address: '(unnamed client)', port: 0, family: 'unix' }
+        : (endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily) ?? { address: '?', port: 0, family: 'IPv4' }),
+      ...(unix ? { local: { address: listener.info.address, port: 0, family: 'unix' as const } } : {}),
       state: 'open',
     });
     entry.listener = listener;
@@ -620,7 +671,7 @@ export class Engine {
 
   private register(
     socket: net.Socket,
-    init: Pick<ConnectionInfo, 'origin' | 'remote' | 'state'> & Partial<ConnectionInfo>,
+    init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
   ): ConnectionEntry {
     const id = `C${this.nextConnectionId++}`;
     const info: ConnectionInfo = {
@@ -650,11 +701,11 @@ export class Engine {
     socket.on('error', (err) => {
       const e = unwrapError(err);
       const remote = entry.info.remote;
-      entry.info.error = explainError(e, {
-        op: entry.info.state === 'connecting' ? 'connect' : 'socket',
-        host: entry.info.remoteHost ?? remote.address,
-        port: remote.port,
-      });
+      const op = entry.info.state === 'connecting' ? 'connect' : 'socket';
+      entry.info.error =
+        entry.info.transport === 'unix'
+          ? explainError(e, { op, path: entry.info.origin === 'accepted' ? entry.info.local?.address : remote.address })
+          : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
     });
     socket.on('close', () => this.onClose(entry));
     return entry;
@@ -664,8 +715,12 @@ export class Engine {
     const s = entry.socket;
     entry.info.state = 'open';
     entry.info.openedAt = Date.now();
-    entry.info.local = endpoint(s.localAddress, s.localPort, s.localFamily);
-    entry.info.remote = endpoint(s.remoteAddress, s.remotePort, s.remoteFamily) ?? entry.info.remote;
+    if (entry.info.transport === 'unix') {
+      entry.info.local ??= { address: '(unnamed)', port: 0, family: 'unix' };
+    } else {
+      entry.info.local = endpoint(s.localAddress, s.localPort, s.localFamily);
+      entry.info.remote = endpoint(s.remoteAddress, s.remotePort, s.remoteFamily) ?? entry.info.remote;
+    }
     if (announce) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
   }
 
@@ -782,6 +837,25 @@ export class Engine {
     if (pause) entry.socket.pause();
     else entry.socket.resume();
   }
+}
+
+/**
+ * What is at a socket path: nothing, a live server, or a stale file that a dead server left
+ * (connecting is refused). Decides whether listening there may remove the file.
+ */
+function socketFileState(socketPath: string): Promise<'absent' | 'live' | 'stale' | 'unknown'> {
+  return new Promise((resolve) => {
+    const probe = net.connect({ path: socketPath });
+    const done = (state: 'absent' | 'live' | 'stale' | 'unknown') => {
+      probe.destroy();
+      resolve(state);
+    };
+    probe.once('connect', () => done('live'));
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      done(err.code === 'ECONNREFUSED' ? 'stale' : err.code === 'ENOENT' ? 'absent' : 'unknown'),
+    );
+    probe.setTimeout(1000, () => done('unknown'));
+  });
 }
 
 /** Why nothing can be sent on this connection now, or null when it can send. */

@@ -6,6 +6,8 @@ export interface ErrorContext {
   op: 'listen' | 'connect' | 'send' | 'socket';
   host?: string;
   port?: number;
+  /** For Unix domain sockets and named pipes: the path, instead of host and port. */
+  path?: string;
 }
 
 function where(ctx: ErrorContext): string {
@@ -20,7 +22,11 @@ function where(ctx: ErrorContext): string {
 export function explainError(err: unknown, ctx: ErrorContext): ErrorInfo {
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : 'UNKNOWN';
-  const at = where(ctx);
+  if (ctx.path !== undefined) {
+    const explained = explainPathError(code, ctx.op, ctx.path);
+    if (explained) return explained;
+  }
+  const at = ctx.path ?? where(ctx);
   switch (code) {
     case 'ECONNREFUSED':
       return {
@@ -102,5 +108,46 @@ export function explainError(err: unknown, ctx: ErrorContext): ErrorInfo {
       const detail = e instanceof Error ? e.message : String(err);
       return { code, message: `Socket error at ${at}: ${detail}` };
     }
+  }
+}
+
+/** Errors that mean something particular for a Unix domain socket or named pipe path. */
+function explainPathError(code: string, op: ErrorContext['op'], path: string): ErrorInfo | null {
+  switch (code) {
+    case 'ENOENT':
+      return op === 'listen'
+        ? { code, message: `Cannot create a socket at ${path}: its folder does not exist.`, hint: 'Create the folder first, or choose a path in an existing one such as /tmp.' }
+        : { code, message: `No socket at ${path}: nothing is listening there (the file does not exist).`, hint: 'Check the path, and that the server is running.' };
+    case 'ECONNREFUSED':
+      return {
+        code,
+        message: `Connection refused at ${path}: the socket file exists but no server accepts on it (a stale file left by a server that stopped).`,
+        hint: 'Start the server again; it usually replaces the stale file.',
+      };
+    case 'EADDRINUSE':
+      return {
+        code,
+        message: `${path} is already in use: a server is listening on it, or a file of that name exists.`,
+        hint: 'Choose another path, or stop the server that holds it.',
+      };
+    case 'EACCES':
+    case 'EPERM':
+      return {
+        code,
+        message: `Permission denied for ${path}: this user may not ${op === 'listen' ? 'create a socket in that folder' : 'connect to that socket'}.`,
+        hint: 'Check the permissions of the socket file and its folder, or use a path of your own such as /tmp/name.sock.',
+      };
+    case 'ENOTSOCK':
+    case 'ENOTDIR':
+      return { code, message: `${path} is not a socket.`, hint: 'Check the path: it names an ordinary file or folder.' };
+    case 'ENAMETOOLONG':
+    case 'EINVAL':
+      return {
+        code,
+        message: `The socket path ${path} is too long (${Buffer.byteLength(path)} bytes): Unix sockets allow about 107.`,
+        hint: 'Use a shorter path, such as one directly under /tmp.',
+      };
+    default:
+      return null;
   }
 }

@@ -86,6 +86,8 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     endProcess: (args) => call('endProcess', args),
     getSaved: (args) => call('getSaved', args),
     setSaved: (args) => call('setSaved', args),
+    listenUnix: (args) => call('listenUnix', args),
+    connectUnix: (args) => call('connectUnix', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

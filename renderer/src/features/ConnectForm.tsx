@@ -5,10 +5,14 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { parsePortField } from './fields';
 
-/** Open a TCP connection to host:port; the new connection is selected at once. */
+type ConnectKind = 'tcp' | 'unix';
+
+/** Open a TCP connection to host:port, or to a Unix socket path; it is selected at once. */
 export function ConnectForm() {
   const api = useApi();
   const select = useInspector((s) => s.select);
+  const [kind, setKind] = useState<ConnectKind>('tcp');
+  const [socketPath, setSocketPath] = useState('/tmp/socket-inspector.sock');
   const [host, setHost] = useState('127.0.0.1');
   const [port, setPort] = useState('');
   const [timeout, setTimeoutSecs] = useState('10');
@@ -17,15 +21,20 @@ export function ConnectForm() {
 
   async function connect(e: FormEvent) {
     e.preventDefault();
-    const p = parsePortField(port, { allowZero: false });
-    if (!p.ok) return setError(p.error);
     const secs = Number(timeout);
     if (!Number.isFinite(secs) || secs < 0.1 || secs > 600) {
       return setError({ code: 'INVALID_INPUT', message: 'Timeout must be a number of seconds from 0.1 to 600.' });
     }
+    const timeoutMs = Math.round(secs * 1000);
+    let portNumber = 0;
+    if (kind === 'tcp') {
+      const p = parsePortField(port, { allowZero: false });
+      if (!p.ok) return setError(p.error);
+      portNumber = p.port;
+    }
     setBusy(true);
     setError(null);
-    const result = await api.connect({ host, port: p.port, timeoutMs: Math.round(secs * 1000) });
+    const result = kind === 'unix' ? await api.connectUnix({ path: socketPath, timeoutMs }) : await api.connect({ host, port: portNumber, timeoutMs });
     setBusy(false);
     if (result.ok) select(result.value.id);
     else setError(result);
@@ -33,16 +42,32 @@ export function ConnectForm() {
 
   return (
     <section className="panel" aria-labelledby="connect-heading">
-      <h2 id="connect-heading">Connect (TCP client)</h2>
+      <h2 id="connect-heading">Connect (client)</h2>
       <form className="form-row" onSubmit={connect} noValidate>
-        <label className="field grow">
-          <span>Remote host</span>
-          <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+        <label className="field">
+          <span>Connect with</span>
+          <select aria-label="Connect with" value={kind} onChange={(e) => setKind(e.target.value as ConnectKind)}>
+            <option value="tcp">TCP</option>
+            <option value="unix">Unix socket</option>
+          </select>
         </label>
-        <label className="field port">
-          <span>Remote port</span>
-          <input value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" />
-        </label>
+        {kind === 'tcp' ? (
+          <>
+            <label className="field grow">
+              <span>Remote host</span>
+              <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+            </label>
+            <label className="field port">
+              <span>Remote port</span>
+              <input value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" />
+            </label>
+          </>
+        ) : (
+          <label className="field grow">
+            <span>Remote socket path</span>
+            <input value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
+          </label>
+        )}
         <label className="field timeout">
           <span>Timeout (s)</span>
           <input value={timeout} onChange={(e) => setTimeoutSecs(e.target.value)} inputMode="decimal" autoComplete="off" />

@@ -9,11 +9,15 @@ import { parsePortField } from './fields';
 import { ProcessEnder } from './ProcessEnder';
 import { describeResponder, ResponderEditor } from './ResponderEditor';
 
-/** Start TCP listeners and see the running ones with their client counts. */
+type ListenKind = 'tcp' | 'unix';
+
+/** Start TCP and Unix socket listeners and see the running ones with their client counts. */
 export function ListenerPanel() {
   const api = useApi();
+  const [kind, setKind] = useState<ListenKind>('tcp');
   const [host, setHost] = useState('127.0.0.1');
   const [port, setPort] = useState('0');
+  const [socketPath, setSocketPath] = useState('/tmp/socket-inspector.sock');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const listenerIds = useInspector(useShallow((s) => s.listenerOrder));
@@ -29,29 +33,53 @@ export function ListenerPanel() {
     setError(result.ok ? null : result);
   }
 
+  async function startUnix(removeStale: boolean) {
+    setBusy(true);
+    const result = await api.listenUnix({ path: socketPath, removeStale });
+    setBusy(false);
+    setError(result.ok ? null : result);
+  }
+
   function start(e: FormEvent) {
     e.preventDefault();
-    void startOn(port);
+    if (kind === 'unix') void startUnix(false);
+    else void startOn(port);
   }
 
   return (
     <section className="panel" aria-labelledby="listen-heading">
-      <h2 id="listen-heading">Listen (TCP server)</h2>
+      <h2 id="listen-heading">Listen (server)</h2>
       <form className="form-row" onSubmit={start} noValidate>
-        <label className="field grow">
-          <span>Listen address</span>
-          <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+        <label className="field">
+          <span>Listen on</span>
+          <select aria-label="Listen on" value={kind} onChange={(e) => setKind(e.target.value as ListenKind)}>
+            <option value="tcp">TCP</option>
+            <option value="unix">Unix socket</option>
+          </select>
         </label>
-        <label className="field port">
-          <span>Listen port</span>
-          <input
-            value={port}
-            onChange={(e) => setPort(e.target.value)}
-            inputMode="numeric"
-            autoComplete="off"
-            title="0 picks a free port"
-          />
-        </label>
+        {kind === 'tcp' ? (
+          <>
+            <label className="field grow">
+              <span>Listen address</span>
+              <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+            </label>
+            <label className="field port">
+              <span>Listen port</span>
+              <input
+                value={port}
+                onChange={(e) => setPort(e.target.value)}
+                inputMode="numeric"
+                autoComplete="off"
+                title="0 picks a free port"
+              />
+            </label>
+          </>
+        ) : (
+          <label className="field grow">
+            <span>Socket path</span>
+            <input value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
+          </label>
+        )}
         <button type="submit" className="primary" disabled={busy}>
           Start listener
         </button>
@@ -75,6 +103,11 @@ export function ListenerPanel() {
             {error.holder && <ProcessEnder pid={error.holder.pid} name={error.holder.name} />}
           </>
         )}
+        {error?.code === 'STALE_SOCKET' && (
+          <button type="button" className="mini" onClick={() => void startUnix(true)}>
+            Remove the stale file and listen
+          </button>
+        )}
       </ErrorAlert>
       <ul className="listener-list" aria-label="Listeners">
         {listenerIds.map((id) => (
@@ -91,7 +124,7 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
   const listener = useInspector((s) => s.listeners[id]);
   const [editing, setEditing] = useState(false);
   if (!listener) return null;
-  const where = formatHostPort(listener.address, listener.port);
+  const where = listener.transport === 'unix' ? listener.address : formatHostPort(listener.address, listener.port);
   const stop = async (closeClients: boolean) => {
     const result = await api.stopListener({ listenerId: id, closeClients });
     onError(result.ok ? null : result);
@@ -99,9 +132,9 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
   return (
     <li className="listener">
       <div className="listener-main">
-        <span className="badge">TCP</span>
+        <span className="badge">{listener.transport === 'unix' ? 'UNIX' : 'TCP'}</span>
         <span className="mono">{where}</span>
-        {listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
+        {listener.transport === 'tcp' && listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
       </div>
       <div className="listener-meta">
         <span>

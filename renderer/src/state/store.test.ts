@@ -14,6 +14,7 @@ function connection(id: string, origin: 'accepted' | 'outgoing' = 'accepted'): C
   return {
     id,
     origin,
+    transport: 'tcp',
     remote: { address: '127.0.0.1', port: 40000, family: 'IPv4' },
     state: 'open',
     createdAt: 0,
