@@ -676,3 +676,34 @@ describe('Unix domain sockets', () => {
     expect(live).toMatchObject({ ok: false, code: 'EADDRINUSE' });
   });
 });
+
+describe('IPv6', () => {
+  it('a listener on :: takes IPv6 and IPv4 clients (dual stack), showing each as it is', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '::', port: 0 }));
+    expect(l).toMatchObject({ address: '::', family: 'IPv6' });
+    const v6 = await client(l.port, '::1');
+    const v4 = await client(l.port, '127.0.0.1');
+    v6.write('six');
+    v4.write('four');
+    await until(() => engine.snapshot().connections.filter((c) => c.bytesIn > 0).length === 2, 'both clients');
+    const byData = new Map(engine.snapshot().connections.map((c) => [c.bytesIn, c]));
+    expect(byData.get(3)!.remote).toMatchObject({ address: '::1', family: 'IPv6' });
+    // Dual-stack IPv4 peers arrive as ::ffff:127.0.0.1; they are shown as the IPv4 address they are.
+    expect(byData.get(4)!.remote).toMatchObject({ address: '127.0.0.1', family: 'IPv4' });
+  });
+
+  it('connects to ::1 given with brackets, and a link-local address keeps its scope', async () => {
+    const { engine } = makeEngine();
+    const { port } = await server(() => undefined, '::1');
+    // Through the contract, as every host does: it takes [::1] and hands the engine ::1.
+    const { dispatchCommand } = await import('./dispatch');
+    const c = value((await dispatchCommand(engine, 'connect', { host: '[::1]', port, timeoutMs: 2000 })) as Result<ConnectionInfo>);
+    expect(c.remote).toEqual({ address: '::1', port, family: 'IPv6' });
+    // fe80::1%lo has no listener; the point is that the scope id survives parsing and display.
+    const parsed = await import('../../shared/contract').then((m) => m.parseCommand('connect', { host: 'fe80::1%lo', port: 9 }));
+    expect(parsed.ok && parsed.args.host).toBe('fe80::1%lo');
+    const { formatHostPort } = await import('../../shared/format');
+    expect(formatHostPort('fe80::1%lo', 9)).toBe('[fe80::1%lo]:9');
+  });
+});
