@@ -177,9 +177,40 @@ const snippetSchema = z
 /** Request schemas, one per command. Every command entering a host is parsed by its schema. */
 export const commandSchemas = {
   getSnapshot: z.object({}).strict(),
-  startListener: z.object({ host: hostSchema, port: listenPortSchema }).strict(),
+  startListener: z
+    .object({
+      host: hostSchema,
+      port: listenPortSchema,
+      /** With tls, a TLS server: a self-signed certificate made for localhost, or PEM files. */
+      tls: z
+        .object({
+          certificate: z.union([
+            z.literal('self-signed'),
+            z.object({ certPath: z.string().trim().min(1, 'Enter the certificate file'), keyPath: z.string().trim().min(1, 'Enter the key file') }).strict(),
+          ], { error: 'certificate must be "self-signed" or {certPath, keyPath}' }),
+          requestClientCert: z.boolean().default(false),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   stopListener: z.object({ listenerId: idSchema, closeClients: z.boolean().default(false) }).strict(),
-  connect: z.object({ host: hostSchema, port: remotePortSchema, timeoutMs: timeoutSchema }).strict(),
+  connect: z
+    .object({
+      host: hostSchema,
+      port: remotePortSchema,
+      timeoutMs: timeoutSchema,
+      /** With tls, a TLS client: verification, SNI name (the host by default) and ALPN protocols. */
+      tls: z
+        .object({
+          verify: z.boolean().default(true),
+          servername: z.string().trim().max(253, 'Server name is too long').optional(),
+          alpn: z.array(z.string().min(1).max(255)).max(16, 'at most 16 ALPN protocols').default([]),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
   send: z.object({ connectionId: idSchema, data: bytesSchema }).strict(),
   closeConnection: z
     .object({ connectionId: idSchema, mode: z.enum(['end', 'reset'], { error: 'mode must be "end" or "reset"' }) })

@@ -20,7 +20,51 @@ export interface Endpoint {
 }
 
 /** What carries a connection's bytes. */
-export type Transport = 'tcp' | 'unix';
+export type Transport = 'tcp' | 'tls' | 'unix';
+
+/** One certificate of a TLS chain, as the UI shows it. */
+export interface CertificateInfo {
+  /** Distinguished name, most general part first as OpenSSL prints it ("CN=localhost, O=..."). */
+  subject: string;
+  issuer: string;
+  /** ISO 8601 (UTC) when the date parses, otherwise Node's text. */
+  validFrom: string;
+  validTo: string;
+  /** SHA-256 of the DER certificate, colon-separated upper-case hex (as browsers show it). */
+  fingerprint256: string;
+  /** Upper-case hex. */
+  serialNumber: string;
+  /** "DNS:localhost", "IP:127.0.0.1", "IP:::1", "email:…", "URI:…". */
+  subjectAltNames: string[];
+  /** Issued by itself and signed with its own key: a root, or a certificate nobody vouches for. */
+  selfSigned: boolean;
+}
+
+/** How a TLS connection was negotiated. */
+export interface TlsDetails {
+  /** "TLSv1.3", "TLSv1.2", … */
+  protocol: string | null;
+  /** IANA cipher suite name (the one Wireshark shows), or OpenSSL's when there is none. */
+  cipher: string | null;
+  /** The application protocol agreed by ALPN, or null when none was. */
+  alpn: string | null;
+  /** The SNI name: sent (client side) or received (server side). */
+  servername?: string;
+  /** Whether the peer's certificate verified against the trusted CAs and the host name. */
+  authorized: boolean;
+  /** Node's verification code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …). */
+  authorizationError?: string;
+  /** The peer's chain, leaf first. */
+  chain: CertificateInfo[];
+}
+
+/** How a TLS listener proves who it is. */
+export interface ListenerTlsInfo {
+  selfSigned: boolean;
+  subject: string;
+  fingerprint256: string;
+  requestClientCert: boolean;
+}
 
 /** A running (or just stopped) TCP listener. */
 export interface ListenerInfo {
@@ -34,6 +78,8 @@ export interface ListenerInfo {
   port: number;
   family: 'IPv4' | 'IPv6' | 'unix';
   transport: Transport;
+  /** For TLS listeners: the certificate it presents. */
+  tls?: ListenerTlsInfo;
   state: 'listening' | 'stopped';
   startedAt: number;
   /** Clients currently connected. */
@@ -58,6 +104,8 @@ export interface ConnectionInfo extends Counters {
   /** accepted: a client of one of our listeners; outgoing: a connection the user opened. */
   origin: 'accepted' | 'outgoing';
   transport: Transport;
+  /** For TLS connections: how the handshake went, and the peer's certificates. */
+  tls?: TlsDetails;
   listenerId?: string;
   local?: Endpoint;
   /** The peer. For an outgoing connection still connecting, what the user asked for. */

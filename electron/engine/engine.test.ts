@@ -707,3 +707,39 @@ describe('IPv6', () => {
     expect(formatHostPort('fe80::1%lo', 9)).toBe('[fe80::1%lo]:9');
   });
 });
+
+describe('TLS', () => {
+  it('a self-signed TLS listener and a TLS client: refused with the reason and chain when verifying, accepted without', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0, tls: { certificate: 'self-signed', requestClientCert: false } }));
+    expect(l).toMatchObject({ transport: 'tls', tls: { selfSigned: true } });
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'echo' } }));
+
+    const refused = await engine.connect({ host: '127.0.0.1', port: l.port, timeoutMs: 3000, tls: { verify: true, servername: 'localhost', alpn: [] } });
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.message).toMatch(/self-signed/i);
+    const record = conn(engine, refused.connectionId!);
+    expect(record.state).toBe('closed');
+    expect(record.tls?.chain[0]?.fingerprint256).toBe(l.tls!.fingerprint256);
+
+    const c = value(await engine.connect({ host: '127.0.0.1', port: l.port, timeoutMs: 3000, tls: { verify: false, servername: 'localhost', alpn: ['http/1.1'] } }));
+    expect(c).toMatchObject({ transport: 'tls', tls: { authorized: false, protocol: expect.stringMatching(/^TLSv1\.[23]$/) } });
+    expect(c.tls!.cipher).toBeTruthy();
+    value(await engine.send({ connectionId: c.id, data: new TextEncoder().encode('secret') }));
+    // The traffic view shows the decrypted bytes.
+    await until(() => conn(engine, c.id).bytesIn === 6, 'echo over TLS');
+    const chunks = value(engine.getChunks({ connectionId: c.id, fromSeq: 0, limit: 10 })).chunks;
+    expect(chunks.map((x) => Buffer.from(x.data).toString())).toEqual(['secret', 'secret']);
+    const accepted = engine.snapshot().connections.find((x) => x.origin === 'accepted' && x.transport === 'tls');
+    expect(accepted?.tls?.protocol).toMatch(/^TLSv1/);
+  });
+
+  it('explains TLS spoken to a plain TCP server', async () => {
+    const { engine } = makeEngine();
+    const { port } = await server((s) => s.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    const r = await engine.connect({ host: '127.0.0.1', port, timeoutMs: 3000, tls: { verify: true, alpn: [] } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.code).toMatch(/WRONG_VERSION|EPROTO|ECONNRESET/);
+  });
+});

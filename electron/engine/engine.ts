@@ -1,5 +1,7 @@
 import { unlinkSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CommandArgs, CommandName, CommandResults } from '../../shared/contract';
@@ -14,6 +16,7 @@ import {
   type Endpoint,
   type EventBatch,
   type ListenerInfo,
+  type ListenerTlsInfo,
   type PortEntry,
   type ResponderConfig,
   type SavedState,
@@ -27,6 +30,7 @@ import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
 import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
 import { formatHostPort } from '../../shared/format';
 import { explainError } from './errors';
+import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
 import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
 import { SavedStore } from './saved';
@@ -52,6 +56,8 @@ interface ListenerEntry {
   clients: Set<ConnectionEntry>;
   /** {{counter}} and such, shared by the responders of all its clients. */
   responderShared: ResponderShared;
+  /** Every accepted socket, handshake done or not, so shutdown can end them all. */
+  raw: Set<net.Socket>;
 }
 
 interface TaskEntry {
@@ -210,17 +216,48 @@ export class Engine {
     return ok(this.settings());
   }
 
-  startListener({ host, port }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+  async startListener({ host, port, tls: tlsOptions }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+    let server: net.Server | undefined;
+    let tlsInfo: ListenerTlsInfo | undefined;
+    if (tlsOptions) {
+      let pem: PemPair;
+      try {
+        pem =
+          tlsOptions.certificate === 'self-signed'
+            ? await generateSelfSigned()
+            : await loadPemFiles(tlsOptions.certificate.certPath, tlsOptions.certificate.keyPath);
+      } catch (err) {
+        return fail({ code: 'TLS_CERTIFICATE', message: err instanceof Error ? err.message : String(err) });
+      }
+      const x509 = new X509Certificate(pem.cert);
+      tlsInfo = {
+        selfSigned: tlsOptions.certificate === 'self-signed' || x509.subject === x509.issuer,
+        subject: x509.subject.replace(/\n/g, ', '),
+        fingerprint256: x509.fingerprint256,
+        requestClientCert: tlsOptions.requestClientCert,
+      };
+      // Client certificates are requested, not required: the connection shows what was sent.
+      server = tls.createServer({ cert: pem.cert, key: pem.key, requestCert: tlsOptions.requestClientCert, rejectUnauthorized: false, allowHalfOpen: true });
+    }
     return this.listenOn(
       { host, port },
-      (server) => {
-        const addr = server.address() as net.AddressInfo;
-        return { transport: 'tcp', requestedHost: host, requestedPort: port, address: addr.address, port: addr.port, family: family(addr.family, addr.address) };
+      (srv) => {
+        const addr = srv.address() as net.AddressInfo;
+        return {
+          transport: tlsInfo ? 'tls' : 'tcp',
+          ...(tlsInfo ? { tls: tlsInfo } : {}),
+          requestedHost: host,
+          requestedPort: port,
+          address: addr.address,
+          port: addr.port,
+          family: family(addr.family, addr.address),
+        };
       },
       async (err) => {
         const explained = explainError(err, { op: 'listen', host, port });
         return explained.code === 'EADDRINUSE' ? this.explainPortInUse(explained, host, port) : explained;
       },
+      server,
     );
   }
 
@@ -250,12 +287,12 @@ export class Engine {
   /** Starts a server on a TCP address or a socket path and registers it as a listener. */
   private listenOn(
     where: net.ListenOptions,
-    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family'>,
+    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family' | 'tls'>,
     explain: (err: Error) => Promise<ErrorInfo>,
+    server: net.Server = net.createServer({ allowHalfOpen: true }),
   ): Promise<Result<ListenerInfo>> {
     if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
     return new Promise((resolve) => {
-      const server = net.createServer({ allowHalfOpen: true });
       const onError = (err: Error) => {
         server.removeListener('listening', onListening);
         server.close();
@@ -267,6 +304,7 @@ export class Engine {
           server,
           clients: new Set(),
           responderShared: { counter: 0 },
+          raw: new Set(),
           info: {
             id: `L${this.nextListenerId++}`,
             ...describe(server),
@@ -277,7 +315,13 @@ export class Engine {
           },
         };
         this.listeners.set(entry.info.id, entry);
-        server.on('connection', (socket) => this.accept(entry, socket));
+        server.on('connection', (raw: net.Socket) => {
+          entry.raw.add(raw);
+          raw.once('close', () => entry.raw.delete(raw));
+        });
+        // A TLS server's clients count once their handshake is done; a failed handshake is not a connection.
+        if (server instanceof tls.Server) server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(entry, socket));
+        else server.on('connection', (socket) => this.accept(entry, socket));
         server.on('error', () => {
           // After listening, a server error is per accept (EMFILE and such); the server goes on.
         });
@@ -312,8 +356,31 @@ export class Engine {
     return ok({ ...entry.info });
   }
 
-  connect({ host, port, timeoutMs }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
-    return this.dial({ host, port }, { transport: 'tcp', remote: { address: host, port, family: family(undefined, host) }, remoteHost: host }, timeoutMs, formatHostPort(host, port));
+  connect({ host, port, timeoutMs, tls: tlsOptions }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
+    const remote = { address: host, port, family: family(undefined, host) };
+    if (!tlsOptions) return this.dial({ host, port }, { transport: 'tcp', remote, remoteHost: host }, timeoutMs, formatHostPort(host, port));
+    const servername = tlsOptions.servername || (net.isIP(host) ? undefined : host);
+    return this.dial(
+      { host, port },
+      { transport: 'tls', remote, remoteHost: host },
+      timeoutMs,
+      formatHostPort(host, port),
+      {
+        // Verification is done here rather than by Node, so a refused certificate's chain can
+        // still be shown to the user.
+        open: () =>
+          tls.connect({
+            host,
+            port,
+            servername,
+            ALPNProtocols: tlsOptions.alpn.length ? tlsOptions.alpn : undefined,
+            rejectUnauthorized: false,
+            // Checked below, against the name the user expects.
+            checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername ?? host, cert),
+          }),
+        verify: tlsOptions.verify,
+      },
+    );
   }
 
   connectUnix({ path: socketPath, timeoutMs }: CommandArgs<'connectUnix'>): Promise<Result<ConnectionInfo>> {
@@ -326,18 +393,33 @@ export class Engine {
     init: Pick<ConnectionInfo, 'transport' | 'remote'> & Partial<ConnectionInfo>,
     timeoutMs: number,
     label: string,
+    secure?: { open: () => tls.TLSSocket; verify: boolean },
   ): Promise<Result<ConnectionInfo>> {
     if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
     return new Promise((resolve) => {
-      const socket = new net.Socket({ allowHalfOpen: true });
+      const socket = secure ? secure.open() : new net.Socket({ allowHalfOpen: true });
       const entry = this.register(socket, { origin: 'outgoing', state: 'connecting', ...init });
       let settled = false;
       const timer = setTimeout(() => {
         const err = Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' });
         socket.destroy(err);
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(secure ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
+        if (secure) {
+          const tlsSocket = socket as tls.TLSSocket;
+          entry.info.tls = tlsDetails(tlsSocket);
+          if (secure.verify && !tlsSocket.authorized) {
+            // Refused: the record keeps the chain, and the error says why and where to see it.
+            const reason = Object.assign(new Error(String(tlsSocket.authorizationError)), {
+              code: String(tlsSocket.authorizationError),
+              cert: tlsSocket.getPeerCertificate(),
+            });
+            entry.info.error = { ...explainTlsError(reason, { host: entry.info.remoteHost, port: entry.info.remote.port }), connectionId: entry.info.id };
+            socket.destroy();
+            return;
+          }
+        }
         settled = true;
         this.markOpen(entry);
         resolve(ok({ ...entry.info }));
@@ -351,7 +433,8 @@ export class Engine {
       });
       this.emit({ type: 'connection-opened', connection: { ...entry.info } });
       try {
-        socket.connect(where);
+        // tls.connect has already started connecting.
+        if (!secure) socket.connect(where);
       } catch (err) {
         socket.destroy(err as Error);
       }
@@ -628,9 +711,11 @@ export class Engine {
   /** Stops every listener and destroys every socket; used when the app quits and by tests. */
   async shutdown(): Promise<void> {
     this.closed = true;
-    const servers = [...this.listeners.values()].map(
-      (l) => new Promise<void>((r) => l.server.close(() => r())),
-    );
+    const servers = [...this.listeners.values()].map((l) => {
+      const closed = new Promise<void>((r) => l.server.close(() => r()));
+      for (const raw of l.raw) raw.destroy();
+      return closed;
+    });
     this.listeners.clear();
     for (const t of this.tasks.values()) {
       t.stopped = true;
@@ -660,6 +745,8 @@ export class Engine {
       state: 'open',
     });
     entry.listener = listener;
+    // Server side: what was negotiated, and the client's certificate when one was requested and sent.
+    if (socket instanceof tls.TLSSocket) entry.info.tls = tlsDetails(socket);
     listener.clients.add(entry);
     listener.info.clientCount = listener.clients.size;
     listener.info.acceptedCount += 1;
@@ -702,10 +789,13 @@ export class Engine {
       const e = unwrapError(err);
       const remote = entry.info.remote;
       const op = entry.info.state === 'connecting' ? 'connect' : 'socket';
+      const code = String((e as NodeJS.ErrnoException)?.code ?? '');
       entry.info.error =
         entry.info.transport === 'unix'
           ? explainError(e, { op, path: entry.info.origin === 'accepted' ? entry.info.local?.address : remote.address })
-          : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
+          : entry.info.transport === 'tls' && /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_|UNABLE_|SELF_SIGNED|EPROTO)/.test(code)
+            ? explainTlsError(e, { host: entry.info.remoteHost ?? remote.address, port: remote.port })
+            : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
     });
     socket.on('close', () => this.onClose(entry));
     return entry;

@@ -4,44 +4,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { generate } from 'selfsigned';
 import { formatHostPort } from '../../shared/format';
+import type { CertificateInfo, TlsDetails } from '../../shared/model';
 import type { ErrorInfo } from '../../shared/result';
 import { explainError } from './errors';
 
-/** One certificate of a chain, as the UI shows it. */
-export interface CertificateInfo {
-  /** Distinguished name, most general part first as OpenSSL prints it ("CN=localhost, O=..."). */
-  subject: string;
-  issuer: string;
-  /** ISO 8601 (UTC) when the date parses, otherwise Node's text. */
-  validFrom: string;
-  validTo: string;
-  /** SHA-256 of the DER certificate, colon-separated upper-case hex (as browsers show it). */
-  fingerprint256: string;
-  /** Upper-case hex. */
-  serialNumber: string;
-  /** "DNS:localhost", "IP:127.0.0.1", "IP:::1", "email:…", "URI:…". */
-  subjectAltNames: string[];
-  /** Issued by itself and signed with its own key: a root, or a certificate nobody vouches for. */
-  selfSigned: boolean;
-}
-
-/** How a TLS connection was negotiated. */
-export interface TlsDetails {
-  /** "TLSv1.3", "TLSv1.2", … */
-  protocol: string | null;
-  /** IANA cipher suite name (the one Wireshark shows), or OpenSSL's when there is none. */
-  cipher: string | null;
-  /** The application protocol agreed by ALPN, or null when none was. */
-  alpn: string | null;
-  /** The SNI name: sent (client side) or received (server side). */
-  servername?: string;
-  /** Whether the peer's certificate verified against the trusted CAs and the host name. */
-  authorized: boolean;
-  /** Node's verification code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …). */
-  authorizationError?: string;
-  /** The peer's chain, leaf first. */
-  chain: CertificateInfo[];
-}
+// The shapes the UI shows live in the shared contract.
+export type { CertificateInfo, TlsDetails };
 
 /** A PEM certificate and key. */
 export interface PemPair {

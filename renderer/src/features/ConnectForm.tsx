@@ -5,7 +5,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { parsePortField } from './fields';
 
-type ConnectKind = 'tcp' | 'unix';
+type ConnectKind = 'tcp' | 'tls' | 'unix';
 
 /** Open a TCP connection to host:port, or to a Unix socket path; it is selected at once. */
 export function ConnectForm() {
@@ -13,6 +13,9 @@ export function ConnectForm() {
   const select = useInspector((s) => s.select);
   const [kind, setKind] = useState<ConnectKind>('tcp');
   const [socketPath, setSocketPath] = useState('/tmp/socket-inspector.sock');
+  const [verify, setVerify] = useState(true);
+  const [servername, setServername] = useState('');
+  const [alpn, setAlpn] = useState('');
   const [host, setHost] = useState('127.0.0.1');
   const [port, setPort] = useState('');
   const [timeout, setTimeoutSecs] = useState('10');
@@ -27,17 +30,32 @@ export function ConnectForm() {
     }
     const timeoutMs = Math.round(secs * 1000);
     let portNumber = 0;
-    if (kind === 'tcp') {
+    if (kind !== 'unix') {
       const p = parsePortField(port, { allowZero: false });
       if (!p.ok) return setError(p.error);
       portNumber = p.port;
     }
     setBusy(true);
     setError(null);
-    const result = kind === 'unix' ? await api.connectUnix({ path: socketPath, timeoutMs }) : await api.connect({ host, port: portNumber, timeoutMs });
+    const tls =
+      kind === 'tls'
+        ? {
+            verify,
+            ...(servername.trim() ? { servername: servername.trim() } : {}),
+            alpn: alpn.split(',').map((a) => a.trim()).filter(Boolean),
+          }
+        : undefined;
+    const result =
+      kind === 'unix'
+        ? await api.connectUnix({ path: socketPath, timeoutMs })
+        : await api.connect({ host, port: portNumber, timeoutMs, ...(tls ? { tls } : {}) });
     setBusy(false);
     if (result.ok) select(result.value.id);
-    else setError(result);
+    else {
+      setError(result);
+      // A refused certificate: its connection record shows the chain.
+      if (result.connectionId) select(result.connectionId);
+    }
   }
 
   return (
@@ -48,10 +66,11 @@ export function ConnectForm() {
           <span>Connect with</span>
           <select aria-label="Connect with" value={kind} onChange={(e) => setKind(e.target.value as ConnectKind)}>
             <option value="tcp">TCP</option>
+            <option value="tls">TLS</option>
             <option value="unix">Unix socket</option>
           </select>
         </label>
-        {kind === 'tcp' ? (
+        {kind !== 'unix' ? (
           <>
             <label className="field grow">
               <span>Remote host</span>
@@ -67,6 +86,21 @@ export function ConnectForm() {
             <span>Remote socket path</span>
             <input value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
           </label>
+        )}
+        {kind === 'tls' && (
+          <div className="tls-options">
+            <label className="inline small">
+              <input type="checkbox" checked={verify} onChange={(e) => setVerify(e.target.checked)} /> Verify certificate
+            </label>
+            <label className="field grow">
+              <span>Server name (SNI)</span>
+              <input value={servername} onChange={(e) => setServername(e.target.value)} spellCheck={false} placeholder="the host, by default" />
+            </label>
+            <label className="field grow">
+              <span>ALPN protocols</span>
+              <input value={alpn} onChange={(e) => setAlpn(e.target.value)} spellCheck={false} placeholder="h2, http/1.1" />
+            </label>
+          </div>
         )}
         <label className="field timeout">
           <span>Timeout (s)</span>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
-import type { ProgramInfo } from '../../../shared/model';
+import type { ProgramInfo, TlsDetails } from '../../../shared/model';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -76,6 +76,7 @@ export function ConnectionDetail() {
         {editing && (
           <ResponderEditor target={{ connectionId: id }} current={c.responder} label={`connection ${formatEndpoint(c.remote)}`} onDone={() => setEditing(false)} />
         )}
+        {c.tls && <TlsInfo tls={c.tls} />}
         {c.program && <ProgramStatus program={c.program} />}
         {c.error && c.state === 'closed' && <ErrorAlert error={c.error} />}
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
@@ -110,6 +111,45 @@ function ProgramStatus({ program }: { program: ProgramInfo }) {
         <pre className="stderr" aria-label="Program stderr">
           {program.stderr}
         </pre>
+      )}
+    </section>
+  );
+}
+
+/** How a TLS connection was negotiated, whether the peer's certificate verified, and its chain. */
+function TlsInfo({ tls }: { tls: TlsDetails }) {
+  return (
+    <section className="tls-info" aria-label="TLS">
+      <div className="inline small">
+        <span className="badge">TLS</span>
+        <span>{tls.protocol ?? 'no handshake'}</span>
+        {tls.cipher && <span className="mono">{tls.cipher}</span>}
+        <span>ALPN {tls.alpn ?? 'none'}</span>
+        {tls.servername && <span>SNI {tls.servername}</span>}
+        {tls.chain.length > 0 &&
+          (tls.authorized ? (
+            <span className="verified">certificate verified</span>
+          ) : (
+            <span className="unverified">certificate not verified{tls.authorizationError ? ` (${tls.authorizationError})` : ''}</span>
+          ))}
+      </div>
+      {tls.chain.length > 0 && (
+        <details>
+          <summary>Certificate chain ({tls.chain.length})</summary>
+          <ol className="cert-list" aria-label="Certificate chain">
+            {tls.chain.map((cert) => (
+              <li key={cert.fingerprint256}>
+                <div>subject: {cert.subject}</div>
+                <div>issuer: {cert.issuer}{cert.selfSigned ? ' (self-signed)' : ''}</div>
+                <div>
+                  valid: {cert.validFrom} to {cert.validTo}
+                </div>
+                {cert.subjectAltNames.length > 0 && <div>names: {cert.subjectAltNames.join(', ')}</div>}
+                <div>SHA-256: {cert.fingerprint256}</div>
+              </li>
+            ))}
+          </ol>
+        </details>
       )}
     </section>
   );

@@ -65,6 +65,7 @@ function ConnectionRow({ id, top }: { id: string; top: number }) {
         </span>
         <span className="conn-line small">
           <span className={`state-label state-${c.state}`}>{describeState(c)}</span>
+          {c.transport !== 'tcp' && <span className="badge">{c.transport.toUpperCase()}</span>}
           <span className="muted">{arrow}</span>
           <span className="spacer" />
           <span className="dir-in">in {formatBytes(c.bytesIn)}</span>

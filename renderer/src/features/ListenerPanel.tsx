@@ -9,7 +9,7 @@ import { parsePortField } from './fields';
 import { ProcessEnder } from './ProcessEnder';
 import { describeResponder, ResponderEditor } from './ResponderEditor';
 
-type ListenKind = 'tcp' | 'unix';
+type ListenKind = 'tcp' | 'tls' | 'unix';
 
 /** Start TCP and Unix socket listeners and see the running ones with their client counts. */
 export function ListenerPanel() {
@@ -18,6 +18,10 @@ export function ListenerPanel() {
   const [host, setHost] = useState('127.0.0.1');
   const [port, setPort] = useState('0');
   const [socketPath, setSocketPath] = useState('/tmp/socket-inspector.sock');
+  const [certSource, setCertSource] = useState<'self-signed' | 'files'>('self-signed');
+  const [certPath, setCertPath] = useState('');
+  const [keyPath, setKeyPath] = useState('');
+  const [requestClientCert, setRequestClientCert] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const listenerIds = useInspector(useShallow((s) => s.listenerOrder));
@@ -28,7 +32,11 @@ export function ListenerPanel() {
     const p = parsePortField(portText, { allowZero: true });
     if (!p.ok) return setError(p.error);
     setBusy(true);
-    const result = await api.startListener({ host, port: p.port });
+    const tls =
+      kind === 'tls'
+        ? { certificate: certSource === 'self-signed' ? ('self-signed' as const) : { certPath, keyPath }, requestClientCert }
+        : undefined;
+    const result = await api.startListener({ host, port: p.port, ...(tls ? { tls } : {}) });
     setBusy(false);
     setError(result.ok ? null : result);
   }
@@ -54,10 +62,11 @@ export function ListenerPanel() {
           <span>Listen on</span>
           <select aria-label="Listen on" value={kind} onChange={(e) => setKind(e.target.value as ListenKind)}>
             <option value="tcp">TCP</option>
+            <option value="tls">TLS</option>
             <option value="unix">Unix socket</option>
           </select>
         </label>
-        {kind === 'tcp' ? (
+        {kind !== 'unix' ? (
           <>
             <label className="field grow">
               <span>Listen address</span>
@@ -79,6 +88,32 @@ export function ListenerPanel() {
             <span>Socket path</span>
             <input value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
           </label>
+        )}
+        {kind === 'tls' && (
+          <div className="tls-options">
+            <label className="field">
+              <span>Certificate</span>
+              <select aria-label="Certificate" value={certSource} onChange={(e) => setCertSource(e.target.value as 'self-signed' | 'files')}>
+                <option value="self-signed">Self-signed for localhost</option>
+                <option value="files">From PEM files</option>
+              </select>
+            </label>
+            {certSource === 'files' && (
+              <>
+                <label className="field grow">
+                  <span>Certificate file</span>
+                  <input value={certPath} onChange={(e) => setCertPath(e.target.value)} spellCheck={false} placeholder="/path/cert.pem" />
+                </label>
+                <label className="field grow">
+                  <span>Key file</span>
+                  <input value={keyPath} onChange={(e) => setKeyPath(e.target.value)} spellCheck={false} placeholder="/path/key.pem" />
+                </label>
+              </>
+            )}
+            <label className="inline small">
+              <input type="checkbox" checked={requestClientCert} onChange={(e) => setRequestClientCert(e.target.checked)} /> Request a client certificate
+            </label>
+          </div>
         )}
         <button type="submit" className="primary" disabled={busy}>
           Start listener
@@ -132,9 +167,15 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
   return (
     <li className="listener">
       <div className="listener-main">
-        <span className="badge">{listener.transport === 'unix' ? 'UNIX' : 'TCP'}</span>
+        <span className="badge">{listener.transport.toUpperCase()}</span>
         <span className="mono">{where}</span>
-        {listener.transport === 'tcp' && listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
+        {listener.transport !== 'unix' && listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
+        {listener.tls && (
+          <span className="muted small" title={`SHA-256 ${listener.tls.fingerprint256}`}>
+            {listener.tls.selfSigned ? 'self-signed' : listener.tls.subject}
+            {listener.tls.requestClientCert ? ', asks for client certificates' : ''}
+          </span>
+        )}
       </div>
       <div className="listener-meta">
         <span>
