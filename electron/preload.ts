@@ -79,6 +79,12 @@ const api: InspectorApi = {
   listenUnix: (args) => ipcRenderer.invoke(Channels.command.listenUnix, args),
   /** Connects to a Unix domain socket path or named pipe. */
   connectUnix: (args) => ipcRenderer.invoke(Channels.command.connectUnix, args),
+  /** Binds a UDP socket. */
+  bindUdp: (args) => ipcRenderer.invoke(Channels.command.bindUdp, args),
+  /** Sends one UDP datagram to host:port. */
+  sendUdp: (args) => ipcRenderer.invoke(Channels.command.sendUdp, args),
+  /** Joins or leaves a multicast group. */
+  udpMembership: (args) => ipcRenderer.invoke(Channels.command.udpMembership, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

@@ -24,6 +24,9 @@ export const COMMAND_NAMES = [
   'setSaved',
   'listenUnix',
   'connectUnix',
+  'bindUdp',
+  'sendUdp',
+  'udpMembership',
 ] as const;
 
 /** A command's name. */
@@ -59,6 +62,9 @@ export const Channels = {
     setSaved: 'inspector:cmd:setSaved',
     listenUnix: 'inspector:cmd:listenUnix',
     connectUnix: 'inspector:cmd:connectUnix',
+    bindUdp: 'inspector:cmd:bindUdp',
+    sendUdp: 'inspector:cmd:sendUdp',
+    udpMembership: 'inspector:cmd:udpMembership',
   } satisfies Record<CommandName, string>,
   events: 'inspector:events',
   ack: 'inspector:ack',

@@ -37,6 +37,9 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   setSaved: { snippets: [{ name: 'hello', text: 'hi\\n', hex: false, lineEnding: 'none' }], history: ['one'] },
   listenUnix: { path: '/tmp/si-test.sock', removeStale: false },
   connectUnix: { path: '/tmp/si-test.sock', timeoutMs: 1000 },
+  bindUdp: { host: '127.0.0.1', port: 0, broadcast: false },
+  sendUdp: { connectionId: 'C1', host: '127.0.0.1', port: 9, data: Uint8Array.of(1) },
+  udpMembership: { connectionId: 'C1', group: '239.255.0.1', iface: '127.0.0.1', join: true },
 };
 
 const badIds: [string, unknown][] = [
@@ -174,6 +177,12 @@ export const BAD_FIELD_VALUES: Record<string, [string, unknown][]> = {
     ['null', null],
   ],
   removeStale: [['the string "yes"', 'yes']],
+  broadcast: [['the string "yes"', 'yes']],
+  group: [
+    ['empty', ''],
+    ['a number', 239],
+  ],
+  join: [['the string "yes"', 'yes']],
   seq: [
     ['-1', -1],
     ['1.5', 1.5],

@@ -261,6 +261,16 @@ export const commandSchemas = {
     .strict(),
   listenUnix: z.object({ path: socketPathSchema, removeStale: z.boolean().default(false) }).strict(),
   connectUnix: z.object({ path: socketPathSchema, timeoutMs: timeoutSchema }).strict(),
+  bindUdp: z.object({ host: hostSchema, port: listenPortSchema, broadcast: z.boolean().default(false) }).strict(),
+  sendUdp: z.object({ connectionId: idSchema, host: hostSchema, port: remotePortSchema, data: bytesSchema }).strict(),
+  udpMembership: z
+    .object({
+      connectionId: idSchema,
+      group: z.string().trim().min(1, 'Enter a multicast group, such as 239.255.0.1 or ff02::1:7a5c').max(64, 'group is too long'),
+      iface: z.string().trim().max(64, 'interface is too long').optional(),
+      join: z.boolean(),
+    })
+    .strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -289,6 +299,9 @@ export interface CommandResults {
   setSaved: SavedState;
   listenUnix: ListenerInfo;
   connectUnix: ConnectionInfo;
+  bindUdp: ConnectionInfo;
+  sendUdp: { bytes: number };
+  udpMembership: ConnectionInfo;
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -342,6 +355,12 @@ export interface InspectorApi {
   listenUnix(args: CommandInput<'listenUnix'>): Promise<Result<ListenerInfo>>;
   /** Connects to a Unix domain socket path (a named pipe on Windows). */
   connectUnix(args: CommandInput<'connectUnix'>): Promise<Result<ConnectionInfo>>;
+  /** Binds a UDP socket; each datagram it receives is one chunk, with its sender. */
+  bindUdp(args: CommandInput<'bindUdp'>): Promise<Result<ConnectionInfo>>;
+  /** Sends one datagram from a bound UDP socket to host:port. */
+  sendUdp(args: CommandInput<'sendUdp'>): Promise<Result<{ bytes: number }>>;
+  /** Joins or leaves a multicast group on a bound UDP socket. */
+  udpMembership(args: CommandInput<'udpMembership'>): Promise<Result<ConnectionInfo>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

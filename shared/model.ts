@@ -20,7 +20,7 @@ export interface Endpoint {
 }
 
 /** What carries a connection's bytes. */
-export type Transport = 'tcp' | 'tls' | 'unix';
+export type Transport = 'tcp' | 'tls' | 'unix' | 'udp';
 
 /** One certificate of a TLS chain, as the UI shows it. */
 export interface CertificateInfo {
@@ -101,8 +101,8 @@ export interface Counters {
 /** One TCP connection: accepted by a listener, or opened by the user. */
 export interface ConnectionInfo extends Counters {
   id: string;
-  /** accepted: a client of one of our listeners; outgoing: a connection the user opened. */
-  origin: 'accepted' | 'outgoing';
+  /** accepted: a client of one of our listeners; outgoing: a connection the user opened; bound: a UDP socket. */
+  origin: 'accepted' | 'outgoing' | 'bound';
   transport: Transport;
   /** For TLS connections: how the handshake went, and the peer's certificates. */
   tls?: TlsDetails;
@@ -128,6 +128,16 @@ export interface ConnectionInfo extends Counters {
   responder?: ResponderConfig;
   /** The program behind this connection, when a program responder runs for it. */
   program?: ProgramInfo;
+  /** For a bound UDP socket: its options and multicast groups. */
+  udp?: UdpInfo;
+}
+
+/** A bound UDP socket's settings. */
+export interface UdpInfo {
+  broadcast: boolean;
+  groups: Array<{ group: string; iface?: string }>;
+  /** Datagrams received while the window was behind: captured, but not streamed live (UDP cannot be paused). */
+  notStreamed: number;
 }
 
 /** A command run for a connection, as `ncat --exec` does: its stdin is what the peer sends. */
@@ -230,6 +240,8 @@ export interface Chunk {
   data: Uint8Array;
   /** Set on out chunks an auto-responder or program responder sent, not the user. */
   auto?: boolean;
+  /** For UDP datagrams: the sender (in) or the destination (out). */
+  peer?: Endpoint;
 }
 
 /** Chunks larger than this reach the renderer as a preview of their first bytes. */

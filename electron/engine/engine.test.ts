@@ -743,3 +743,50 @@ describe('TLS', () => {
     if (!r.ok) expect(r.code).toMatch(/WRONG_VERSION|EPROTO|ECONNRESET/);
   });
 });
+
+describe('UDP', () => {
+  it('one chunk per datagram with its sender; sends to a Python receiver; pages keep the peers', async () => {
+    const { engine, events } = makeEngine();
+    const u = value(await engine.bindUdp({ host: '127.0.0.1', port: 0, broadcast: false }));
+    expect(u).toMatchObject({ transport: 'udp', origin: 'bound', state: 'open', local: { address: '127.0.0.1' } });
+    const sender = spawn(
+      'python3',
+      ['-c', `import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 0))\nprint(s.getsockname()[1], flush=True)\nfor n in (1, 1000, 60000):\n    s.sendto(b'x' * n, ('127.0.0.1', ${u.local!.port}))\nd, a = s.recvfrom(65535)\nprint(repr(d), flush=True)`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(() => killChild(sender));
+    let out = '';
+    sender.stdout!.on('data', (d) => (out += d));
+    await until(() => out.includes('\n'), 'sender port');
+    const senderPort = Number(out.split('\n')[0]);
+    await until(() => chunkEvents(events, u.id).length === 3, 'three datagrams');
+    const got = chunkEvents(events, u.id);
+    expect(got.map((c) => c.size)).toEqual([1, 1000, 60000]);
+    expect(got.every((c) => c.peer?.address === '127.0.0.1' && c.peer.port === senderPort)).toBe(true);
+    expect(value(await engine.sendUdp({ connectionId: u.id, host: '127.0.0.1', port: senderPort, data: new TextEncoder().encode('reply') }))).toEqual({ bytes: 5 });
+    await until(() => out.includes("b'reply'"), 'reply at the sender');
+    const page = value(engine.getChunks({ connectionId: u.id, fromSeq: 0, limit: 10 })).chunks;
+    expect(page.map((c) => [c.direction, c.peer?.port])).toEqual([
+      ['in', senderPort],
+      ['in', senderPort],
+      ['in', senderPort],
+      ['out', senderPort],
+    ]);
+    expect(await engine.send({ connectionId: u.id, data: new Uint8Array([1]) })).toMatchObject({ ok: false, code: 'NEEDS_DESTINATION' });
+    const tooBig = await engine.sendUdp({ connectionId: u.id, host: '127.0.0.1', port: senderPort, data: new Uint8Array(70_000) });
+    expect(tooBig).toMatchObject({ ok: false, code: 'EMSGSIZE' });
+    value(engine.closeConnection({ connectionId: u.id, mode: 'end' }));
+    await until(() => conn(engine, u.id).state === 'closed', 'closed');
+  });
+
+  it('joins a multicast group on loopback and receives what is sent to it', async () => {
+    const { engine, events } = makeEngine();
+    const u = value(await engine.bindUdp({ host: '0.0.0.0', port: 0, broadcast: false }));
+    const joined = value(engine.udpMembership({ connectionId: u.id, group: '239.255.0.7', iface: '127.0.0.1', join: true }));
+    expect(joined.udp?.groups).toEqual([{ group: '239.255.0.7', iface: '127.0.0.1' }]);
+    value(await engine.sendUdp({ connectionId: u.id, host: '239.255.0.7', port: u.local!.port, data: new TextEncoder().encode('to the group') }));
+    await until(() => chunkEvents(events, u.id).some((c) => c.direction === 'in'), 'multicast datagram', 3000);
+    value(engine.udpMembership({ connectionId: u.id, group: '239.255.0.7', iface: '127.0.0.1', join: false }));
+    expect(conn(engine, u.id).udp?.groups).toEqual([]);
+  });
+});

@@ -34,6 +34,7 @@ import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type Pem
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
 import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
 import { SavedStore } from './saved';
+import { UdpEndpoint } from './udp';
 
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
@@ -68,9 +69,25 @@ interface TaskEntry {
   lastEmit: number;
 }
 
+/**
+ * What the engine needs of a connection's transport. A net.Socket (plain, TLS or Unix) is one;
+ * a bound UDP socket is adapted to it (it cannot be paused, and it writes only with a destination).
+ */
+interface Io {
+  readonly destroyed: boolean;
+  write(data: Uint8Array, done: (err?: Error | null) => void): unknown;
+  end(): unknown;
+  destroy(): unknown;
+  resetAndDestroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
 interface ConnectionEntry {
   info: ConnectionInfo;
-  socket: net.Socket;
+  socket: Io;
+  /** For a bound UDP socket: the endpoint, and the peer of each kept datagram by seq. */
+  udp?: { endpoint: UdpEndpoint; peers: Map<number, Endpoint> };
   capture: ConnectionCapture;
   listener?: ListenerEntry;
   /** Set when the user asked for the close, so the reason says who closed it. */
@@ -187,6 +204,12 @@ export class Engine {
         return (await this.listenUnix(a)) as Result<CommandResults[K]>;
       case 'connectUnix':
         return (await this.connectUnix(a)) as Result<CommandResults[K]>;
+      case 'bindUdp':
+        return (await this.bindUdp(a)) as Result<CommandResults[K]>;
+      case 'sendUdp':
+        return (await this.sendUdp(a)) as Result<CommandResults[K]>;
+      case 'udpMembership':
+        return this.udpMembership(a) as Result<CommandResults[K]>;
       case 'setResponder':
         return this.setResponder(a) as Result<CommandResults[K]>;
       case 'listPorts':
@@ -282,6 +305,106 @@ export class Engine {
         };
       },
     );
+  }
+
+  async bindUdp({ host, port, broadcast }: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
+    if (this.closed) return fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' });
+    let entry: ConnectionEntry | undefined;
+    let endpoint: UdpEndpoint;
+    try {
+      endpoint = await UdpEndpoint.bind(
+        { host, port, broadcast },
+        {
+          onDatagram: (data, from) => {
+            if (entry) this.record(entry, 'in', data, false, { address: from.address, port: from.port, family: from.family });
+          },
+          onError: (error) => {
+            if (!entry) return;
+            entry.info.error = error;
+            this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+          },
+          onClose: () => {
+            if (entry) this.onClose(entry);
+          },
+        },
+      );
+    } catch (err) {
+      const info = (err as { info?: ErrorInfo }).info;
+      return fail(info ?? explainError(err, { op: 'listen', host, port }));
+    }
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      void endpoint.close();
+    };
+    const io: Io = {
+      get destroyed() {
+        return closed;
+      },
+      write: (_data, done) => done(new Error('a UDP socket needs a destination')),
+      end: close,
+      destroy: close,
+      resetAndDestroy: close,
+      pause: () => undefined,
+      resume: () => undefined,
+    };
+    const id = `C${this.nextConnectionId++}`;
+    const local = { address: endpoint.local.address, port: endpoint.local.port, family: endpoint.local.family };
+    entry = {
+      info: {
+        id,
+        origin: 'bound',
+        transport: 'udp',
+        local,
+        remote: { address: '(any sender)', port: 0, family: endpoint.local.family },
+        state: 'open',
+        createdAt: Date.now(),
+        openedAt: Date.now(),
+        bytesIn: 0,
+        bytesOut: 0,
+        chunksIn: 0,
+        chunksOut: 0,
+        droppedBytes: 0,
+        droppedChunks: 0,
+        udp: { broadcast, groups: [], notStreamed: 0 },
+      },
+      socket: io,
+      capture: new ConnectionCapture(id),
+      paused: false,
+      responder: null,
+      udp: { endpoint, peers: new Map() },
+    };
+    this.connections.set(id, entry);
+    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
+    return ok({ ...entry.info });
+  }
+
+  async sendUdp({ connectionId, host, port, data }: CommandArgs<'sendUdp'>): Promise<Result<{ bytes: number }>> {
+    const entry = this.connections.get(connectionId);
+    if (!entry?.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
+    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This UDP socket is closed.', hint: 'Bind a new one to send.' });
+    const error = await entry.udp.endpoint.send(data, host, port);
+    if (error) return fail(error);
+    this.record(entry, 'out', new Uint8Array(data), false, { address: host, port, family: family(undefined, host) });
+    return ok({ bytes: data.byteLength });
+  }
+
+  udpMembership({ connectionId, group, iface, join }: CommandArgs<'udpMembership'>): Result<ConnectionInfo> {
+    const entry = this.connections.get(connectionId);
+    if (!entry?.udp || !entry.info.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
+    const ep = entry.udp.endpoint;
+    if (join && iface) {
+      // Send to the group through the same interface, so loopback groups stay on loopback.
+      const viaError = ep.setMulticastInterface(iface);
+      if (viaError) return fail(viaError);
+    }
+    const error = join ? ep.addMembership(group, iface) : ep.dropMembership(group, iface);
+    if (error) return fail(error);
+    if (join) ep.setMulticastLoopback(true);
+    entry.info.udp = { ...entry.info.udp, groups: [...ep.groups] };
+    this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    return ok({ ...entry.info });
   }
 
   /** Starts a server on a TCP address or a socket path and registers it as a listener. */
@@ -663,6 +786,11 @@ export class Engine {
     const entry = this.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
     if (entry.info.state === 'closed') return ok({ ...entry.info });
+    if (entry.udp) {
+      entry.localClose = 'end';
+      entry.socket.destroy();
+      return ok({ ...entry.info });
+    }
     if (mode === 'reset') {
       entry.localClose = 'reset';
       if (entry.info.state === 'connecting') entry.socket.destroy();
@@ -685,7 +813,9 @@ export class Engine {
   getChunks({ connectionId, fromSeq, limit }: CommandArgs<'getChunks'>): Result<ChunkPage> {
     const entry = this.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const chunks = this.capture.read(entry.capture, fromSeq, limit);
+    const read = this.capture.read(entry.capture, fromSeq, limit);
+    const peers = entry.udp?.peers;
+    const chunks = peers ? read.map((c) => (peers.has(c.seq) ? { ...c, peer: peers.get(c.seq)! } : c)) : read;
     return ok({ chunks, firstKeptSeq: entry.capture.firstKeptSeq, droppedBytes: entry.capture.droppedBytes });
   }
 
@@ -802,7 +932,7 @@ export class Engine {
   }
 
   private markOpen(entry: ConnectionEntry, announce = true): void {
-    const s = entry.socket;
+    const s = entry.socket as net.Socket;
     entry.info.state = 'open';
     entry.info.openedAt = Date.now();
     if (entry.info.transport === 'unix') {
@@ -858,7 +988,7 @@ export class Engine {
     this.emit({ type: 'connection-closed', connection: { ...info } });
   }
 
-  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false): void {
+  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false, peer?: Endpoint): void {
     const info = entry.info;
     // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
     // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
@@ -881,7 +1011,9 @@ export class Engine {
       size: bytes.byteLength,
       data: bytes,
       ...(auto ? { auto: true } : {}),
+      ...(peer ? { peer } : {}),
     };
+    if (peer) entry.udp?.peers.set(chunk.seq, peer);
     const touched = this.capture.add(entry.capture, chunk);
     const counters: Counters = {
       bytesIn: info.bytesIn,
@@ -890,7 +1022,14 @@ export class Engine {
       chunksOut: info.chunksOut,
     };
     const shown = preview(chunk);
-    this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
+    if (entry.udp && this.pressured > 0) {
+      // A datagram source cannot be paused: while the window is behind, it is captured but not
+      // streamed, and counted so the window can say so.
+      entry.info.udp!.notStreamed += 1;
+      if (entry.info.udp!.notStreamed % 256 === 1) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    } else {
+      this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
+    }
     this.reportEvictions(touched);
   }
 
@@ -898,6 +1037,12 @@ export class Engine {
   private reportEvictions(touched: ConnectionCapture[]): void {
     for (const cap of touched) {
       const owner = this.connections.get(cap.connectionId);
+      if (owner?.udp) {
+        for (const seq of owner.udp.peers.keys()) {
+          if (seq >= cap.firstKeptSeq) break;
+          owner.udp.peers.delete(seq);
+        }
+      }
       if (owner) {
         owner.info.droppedBytes = cap.droppedBytes;
         owner.info.droppedChunks = cap.droppedChunks;
@@ -951,6 +1096,9 @@ function socketFileState(socketPath: string): Promise<'absent' | 'live' | 'stale
 /** Why nothing can be sent on this connection now, or null when it can send. */
 function sendRefusal(entry: ConnectionEntry): ErrorInfo | null {
   const { state, halfClosedBy } = entry.info;
+  if (entry.udp) {
+    return { code: 'NEEDS_DESTINATION', message: 'A UDP socket sends each datagram to an address: give a destination host and port.' };
+  }
   if (state === 'connecting') return { code: 'NOT_CONNECTED', message: 'Still connecting: wait until the connection is open.' };
   if (state === 'closed' || entry.socket.destroyed) {
     return { code: 'CLOSED', message: 'This connection is closed; nothing can be sent on it.', hint: 'Connect again to send.' };

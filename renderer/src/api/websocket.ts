@@ -88,6 +88,9 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     setSaved: (args) => call('setSaved', args),
     listenUnix: (args) => call('listenUnix', args),
     connectUnix: (args) => call('connectUnix', args),
+    bindUdp: (args) => call('bindUdp', args),
+    sendUdp: (args) => call('sendUdp', args),
+    udpMembership: (args) => call('udpMembership', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
