@@ -4,6 +4,7 @@ import { ConnectionList } from './features/ConnectionList';
 import { ListenerPanel } from './features/ListenerPanel';
 import { PortsView } from './features/PortsView';
 import { SettingsPanel } from './features/SettingsPanel';
+import { UdpPanel } from './features/UdpPanel';
 import { useInspector } from './state/store';
 
 /** The whole window: forms and lists on the left, the selected connection on the right. */
@@ -27,6 +28,7 @@ export function App() {
         )}
         <ListenerPanel />
         <ConnectForm />
+        <UdpPanel />
         <ConnectionList />
         <SettingsPanel />
       </aside>

@@ -3,6 +3,7 @@ import { formatEscaped, hexDump, toHex } from '../../../shared/bytes';
 import { formatBytes } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
+import { useInspector } from '../state/store';
 import type { Display } from './TrafficView';
 
 /** Bytes shown in an expanded row; beyond this, Save keeps them all. */
@@ -11,6 +12,7 @@ const SHOW_MAX = 64 * 1024;
 /** An expanded chunk: all of its bytes (fetched from the engine when the row had a preview), with Copy and Save. */
 export function ChunkDetail({ connectionId, chunk, display }: { connectionId: string; chunk: Chunk; display: Display }) {
   const api = useApi();
+  const setUdpDestination = useInspector((s) => s.setUdpDestination);
   const complete = chunk.data.byteLength >= chunk.size;
   const [data, setData] = useState<Uint8Array | null>(complete ? chunk.data : null);
   const [status, setStatus] = useState<string>('');
@@ -71,6 +73,11 @@ export function ChunkDetail({ connectionId, chunk, display }: { connectionId: st
         <button type="button" className="mini" onClick={save}>
           Save
         </button>
+        {chunk.peer && chunk.direction === 'in' && (
+          <button type="button" className="mini" onClick={() => setUdpDestination({ host: chunk.peer!.address, port: chunk.peer!.port })}>
+            Reply to this sender
+          </button>
+        )}
         <span className="muted small" role="status">
           {status}
         </span>

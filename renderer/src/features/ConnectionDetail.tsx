@@ -8,6 +8,8 @@ import { useInspector } from '../state/store';
 import { describeState } from './ConnectionList';
 import { describeResponder, ResponderEditor } from './ResponderEditor';
 import { SendBox } from './send/SendBox';
+import { UdpSendBox } from './send/UdpSendBox';
+import { UdpControls } from './UdpControls';
 import { TrafficView } from './TrafficView';
 
 /** The selected connection: its endpoints, state and counters, its traffic, and the send box. */
@@ -46,8 +48,14 @@ export function ConnectionDetail() {
       <header className="detail-header">
         <div className="detail-title">
           <span className="mono strong">{formatEndpoint(c.local)}</span>
-          <span className="muted">{c.origin === 'accepted' ? 'accepted from' : 'connected to'}</span>
-          <span className="mono strong">{formatEndpoint(c.remote)}</span>
+          {c.origin === 'bound' ? (
+            <span className="muted">UDP socket: each datagram is a row, with its sender</span>
+          ) : (
+            <>
+              <span className="muted">{c.origin === 'accepted' ? 'accepted from' : 'connected to'}</span>
+              <span className="mono strong">{formatEndpoint(c.remote)}</span>
+            </>
+          )}
           <span className={`state-label state-${c.state}`}>{describeState(c)}</span>
         </div>
         <div className="detail-stats">
@@ -77,12 +85,13 @@ export function ConnectionDetail() {
           <ResponderEditor target={{ connectionId: id }} current={c.responder} label={`connection ${formatEndpoint(c.remote)}`} onDone={() => setEditing(false)} />
         )}
         {c.tls && <TlsInfo tls={c.tls} />}
+        {c.udp && <UdpControls connection={c} />}
         {c.program && <ProgramStatus program={c.program} />}
         {c.error && c.state === 'closed' && <ErrorAlert error={c.error} />}
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
       </header>
       <TrafficView key={id} connectionId={id} />
-      <SendBox key={`send-${id}`} connectionId={id} />
+      {c.transport === 'udp' ? <UdpSendBox key={`udp-${id}`} connectionId={id} /> : <SendBox key={`send-${id}`} connectionId={id} />}
     </main>
   );
 }

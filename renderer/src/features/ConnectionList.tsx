@@ -47,7 +47,7 @@ function ConnectionRow({ id, top }: { id: string; top: number }) {
   const selected = useInspector((s) => s.selectedId === id);
   const select = useInspector((s) => s.select);
   if (!c) return null;
-  const arrow = c.origin === 'accepted' ? 'accepted' : 'outgoing';
+  const arrow = c.origin;
   return (
     <li className="connection-item" style={{ transform: `translateY(${top}px)`, height: ROW_HEIGHT }}>
       <button
@@ -61,7 +61,9 @@ function ConnectionRow({ id, top }: { id: string; top: number }) {
           <span className="mono">{formatEndpoint(c.local)}</span>
           <span aria-hidden="true">{c.origin === 'accepted' ? '⇠' : '⇢'}</span>
           <span className="visually-hidden">{c.origin === 'accepted' ? ' accepted from ' : ' connected to '}</span>
-          <span className="mono">{c.origin === 'outgoing' && c.state === 'connecting' ? `${c.remoteHost}:${c.remote.port}` : formatEndpoint(c.remote)}</span>
+          <span className="mono">
+            {c.origin === 'bound' ? 'datagrams' : c.origin === 'outgoing' && c.state === 'connecting' ? `${c.remoteHost}:${c.remote.port}` : formatEndpoint(c.remote)}
+          </span>
         </span>
         <span className="conn-line small">
           <span className={`state-label state-${c.state}`}>{describeState(c)}</span>

@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatEscaped, hexDump } from '../../../shared/bytes';
-import { formatBytes, formatClock } from '../../../shared/format';
+import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
 import { chunkAt, EMPTY_LIST, missingPages, PAGE_SIZE } from '../state/chunkList';
@@ -226,6 +226,12 @@ const ChunkCells = memo(function ChunkCells({
         {chunk.size.toLocaleString('en-US')} B
       </span>
       <span role="cell" className={`cell-data mono${expanded ? ' open' : ''}`}>
+        {chunk.peer && (
+          <span className="peer" title={chunk.direction === 'in' ? 'sender' : 'destination'}>
+            {chunk.direction === 'in' ? 'from ' : 'to '}
+            {formatEndpoint(chunk.peer)}{' '}
+          </span>
+        )}
         {display === 'text' ? (
           <span className="oneline">{formatEscaped(chunk.data.subarray(0, 512))}</span>
         ) : (

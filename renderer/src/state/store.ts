@@ -47,6 +47,9 @@ interface UiSlice {
   portsFilter: string;
   openPorts(filter?: string): void;
   closePorts(): void;
+  /** Where the UDP send box sends to; set by "Reply to this sender". */
+  udpDestination: { host: string; port: number } | null;
+  setUdpDestination(d: { host: string; port: number } | null): void;
 }
 
 interface TasksSlice {
@@ -91,6 +94,8 @@ const createUiSlice: Slice<UiSlice> = (set) => ({
   portsFilter: '',
   openPorts: (filter = '') => set({ portsOpen: true, portsFilter: filter }),
   closePorts: () => set({ portsOpen: false }),
+  udpDestination: null,
+  setUdpDestination: (udpDestination) => set({ udpDestination }),
 });
 
 const createTrafficSlice: Slice<TrafficSlice> = (set) => ({

@@ -1,0 +1,48 @@
+import { expect, runPython, test } from './fixtures';
+
+test('UDP: one row per datagram with its sender; reply to the sender of a datagram from the UI', async ({ app }) => {
+  await app.getByLabel('UDP bind address').fill('127.0.0.1');
+  await app.getByLabel('UDP bind port').fill('0');
+  await app.getByRole('button', { name: 'Bind UDP socket' }).click();
+  const item = app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first();
+  await expect(item).toContainText('UDP');
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec((await item.textContent())!)![1]);
+
+  const peer = runPython(
+    `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+s.settimeout(20)
+print(s.getsockname()[1], flush=True)
+for m in (b'one', b'two two', b'three three three'):
+    s.sendto(m, ('127.0.0.1', int(sys.argv[1])))
+data, _ = s.recvfrom(65535)
+print(repr(data), flush=True)
+`,
+    [String(port)],
+  );
+  const peerPort = await new Promise<number>((resolve) => peer.child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  const rows = app.getByRole('log', { name: 'Traffic' }).getByRole('row');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.nth(0)).toContainText(`from 127.0.0.1:${peerPort}`);
+  await expect(rows.nth(0)).toContainText('3 B');
+  await expect(rows.nth(2)).toContainText('three three three');
+
+  await rows.nth(1).getByRole('button', { name: /^Expand chunk/ }).click();
+  await rows.nth(1).getByRole('button', { name: 'Reply to this sender' }).click();
+  await expect(app.getByLabel('Destination port')).toHaveValue(String(peerPort));
+  await app.getByRole('textbox', { name: 'Message' }).fill('pong');
+  await app.getByRole('button', { name: 'Send datagram' }).click();
+  expect((await peer.done).stdout).toContain("b'pong'");
+  await expect(rows.nth(3)).toContainText(`to 127.0.0.1:${peerPort}`);
+});
+
+test('UDP: a datagram too large for UDP is refused with the limit', async ({ app }) => {
+  await app.getByRole('button', { name: 'Bind UDP socket' }).click();
+  await app.getByLabel('Destination port').fill('9');
+  await app.getByLabel('Hex input').check();
+  await app.getByRole('textbox', { name: 'Message' }).fill('00'.repeat(70_000));
+  await app.getByRole('button', { name: 'Send datagram' }).click();
+  await expect(app.getByRole('alert')).toContainText('65,507');
+});

@@ -1,0 +1,97 @@
+import { useEffect, useState } from 'react';
+import type { LineEnding } from '../../../../shared/bytes';
+import type { ErrorInfo } from '../../../../shared/result';
+import { useApi } from '../../api/context';
+import { ErrorAlert } from '../../components/ErrorAlert';
+import { useInspector } from '../../state/store';
+import { parsePortField } from '../fields';
+import { encodeMessage } from './encode';
+
+/** Sends one datagram per Send from a bound UDP socket to a destination host and port. */
+export function UdpSendBox({ connectionId }: { connectionId: string }) {
+  const api = useApi();
+  const open = useInspector((s) => s.connections[connectionId]?.state === 'open');
+  const destination = useInspector((s) => s.udpDestination);
+  const [host, setHost] = useState('127.0.0.1');
+  const [port, setPort] = useState('');
+  const [text, setText] = useState('');
+  const [hex, setHex] = useState(false);
+  const [ending, setEnding] = useState<LineEnding>('none');
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [status, setStatus] = useState('');
+
+  useEffect(() => {
+    if (destination) {
+      setHost(destination.host);
+      setPort(String(destination.port));
+    }
+  }, [destination]);
+
+  async function send() {
+    const p = parsePortField(port, { allowZero: false });
+    if (!p.ok) return setError(p.error);
+    const parsed = encodeMessage(text, { hex, lineEnding: ending });
+    if (!parsed.ok) return setError({ code: 'INVALID_INPUT', message: `Not sent: ${parsed.error}.` });
+    const result = await api.sendUdp({ connectionId, host, port: p.port, data: parsed.bytes });
+    if (!result.ok) return setError(result);
+    setError(null);
+    setStatus(`Sent a datagram of ${result.value.bytes.toLocaleString('en-US')} bytes.`);
+    setText('');
+  }
+
+  return (
+    <section className="sendbox" aria-labelledby="udp-send-heading">
+      <h2 id="udp-send-heading" className="visually-hidden">
+        Send a datagram
+      </h2>
+      <div className="send-options">
+        <label className="inline">
+          Destination host
+          <input className="small-input wide" value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} />
+        </label>
+        <label className="inline">
+          Destination port
+          <input className="small-input" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" />
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={hex} onChange={(e) => setHex(e.target.checked)} /> Hex input
+        </label>
+        <label className="inline">
+          Line ending
+          <select aria-label="Line ending" value={ending} onChange={(e) => setEnding(e.target.value as LineEnding)}>
+            <option value="none">None</option>
+            <option value="lf">LF (\n)</option>
+            <option value="crlf">CRLF (\r\n)</option>
+          </select>
+        </label>
+        <span className="muted small">Each Send is one datagram. Expand a received row to reply to its sender.</span>
+      </div>
+      <div className="send-row">
+        <label className="field grow">
+          <span>Message</span>
+          <textarea
+            value={text}
+            rows={2}
+            spellCheck={false}
+            onChange={(e) => setText(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+                e.preventDefault();
+                if (open) void send();
+              }
+            }}
+          />
+        </label>
+        <button type="button" className="primary" disabled={!open} onClick={() => void send()}>
+          Send datagram
+        </button>
+      </div>
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      {status && (
+        <p className="muted small" role="status">
+          {status}
+        </p>
+      )}
+    </section>
+  );
+}
