@@ -46,3 +46,31 @@ test('UDP: a datagram too large for UDP is refused with the limit', async ({ app
   await app.getByRole('button', { name: 'Send datagram' }).click();
   await expect(app.getByRole('alert')).toContainText('65,507');
 });
+
+test('UDP: traffic grouped by peer', async ({ app }) => {
+  await app.getByRole('button', { name: 'Bind UDP socket' }).click();
+  const item = app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first();
+  await expect(item).toContainText('UDP');
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec((await item.textContent())!)![1]);
+  const code = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('127.0.0.1', 0))
+for i in range(int(sys.argv[2])):
+    s.sendto(b'%s #%d' % (sys.argv[3].encode(), i), ('127.0.0.1', int(sys.argv[1])))
+print(s.getsockname()[1], flush=True)
+`;
+  const a = runPython(code, [String(port), '2', 'alpha']);
+  const b = runPython(code, [String(port), '3', 'beta']);
+  const aPort = Number((await a.done).stdout.trim());
+  const bPort = Number((await b.done).stdout.trim());
+  const rows = app.getByRole('log', { name: 'Traffic' }).getByRole('row');
+  await expect(rows).toHaveCount(5);
+  await app.getByLabel('Peer').selectOption(`127.0.0.1:${bPort}`);
+  await expect(rows).toHaveCount(3);
+  for (const i of [0, 1, 2]) await expect(rows.nth(i)).toContainText('beta');
+  await app.getByLabel('Peer').selectOption(`127.0.0.1:${aPort}`);
+  await expect(rows).toHaveCount(2);
+  await app.getByLabel('Peer').selectOption('');
+  await expect(rows).toHaveCount(5);
+});

@@ -276,6 +276,8 @@ export interface Snapshot {
   connections: ConnectionInfo[];
   settings: Settings;
   tasks: TaskInfo[];
+  /** This machine's network interfaces, for choosing where to join multicast groups. */
+  interfaces: Array<{ name: string; addresses: string[]; internal: boolean }>;
 }
 
 /** Engine settings the user can change. */

@@ -34,7 +34,7 @@ import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type Pem
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
 import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
 import { SavedStore } from './saved';
-import { UdpEndpoint } from './udp';
+import { multicastInterfaces, UdpEndpoint } from './udp';
 
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
@@ -227,6 +227,7 @@ export class Engine {
       connections: [...this.connections.values()].map((c) => ({ ...c.info })),
       settings: this.settings(),
       tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
+      interfaces: multicastInterfaces(),
     };
   }
 

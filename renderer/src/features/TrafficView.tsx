@@ -1,10 +1,10 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { formatEscaped, hexDump } from '../../../shared/bytes';
 import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
-import { chunkAt, EMPTY_LIST, missingPages, PAGE_SIZE } from '../state/chunkList';
+import { chunkAt, EMPTY_LIST, loadedChunks, missingPages, PAGE_SIZE, type ChunkList } from '../state/chunkList';
 import { useInspector } from '../state/store';
 import { ChunkDetail } from './ChunkDetail';
 
@@ -38,12 +38,20 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   const lastTop = useRef(0);
   const pending = useRef(new Set<number>());
 
+  const [peerFilter, setPeerFilter] = useState('');
+  // Datagram peers seen in what the window holds, for grouping UDP traffic by peer.
+  const isUdp = useInspector((s) => s.connections[connectionId]?.transport === 'udp');
+  // Only datagrams have peers; a TCP flood must not pay for looking.
+  const peers = useMemo(() => (isUdp ? peersIn(list) : []), [isUdp, list]);
+  const byPeer = useMemo(() => (peerFilter ? loadedChunks(list).filter((c) => c.peer && formatEndpoint(c.peer) === peerFilter) : null), [list, peerFilter]);
+
   // Chunks are evicted oldest first, so the first kept sequence number is the dropped count.
   const firstKept = Math.max(droppedChunks, list.firstKeptSeq);
-  const hasMarker = firstKept > 0;
-  const rows = Math.max(0, total - firstKept);
+  const hasMarker = firstKept > 0 && !byPeer;
+  const rows = byPeer ? byPeer.length : Math.max(0, total - firstKept);
   const count = rows + (hasMarker ? 1 : 0);
-  const seqOf = (index: number) => firstKept + index - (hasMarker ? 1 : 0);
+  const seqOf = (index: number) => (byPeer ? (byPeer[index]?.seq ?? -1) : firstKept + index - (hasMarker ? 1 : 0));
+  const chunkOf = (index: number) => (byPeer ? byPeer[index] : chunkAt(list, seqOf(index)));
 
   const virtualizer = useVirtualizer({
     count,
@@ -51,7 +59,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
     estimateSize: (index) => {
       if (hasMarker && index === 0) return ROW_TEXT;
       if (display === 'text') return ROW_TEXT;
-      const c = chunkAt(list, seqOf(index));
+      const c = chunkOf(index);
       const lines = Math.min(COLLAPSED_HEX_LINES, Math.max(1, Math.ceil((c?.data.byteLength ?? 16) / 16)));
       return lines * ROW_HEX_LINE + 8;
     },
@@ -76,7 +84,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
 
   useEffect(() => {
     // Fetch the pages of visible rows that the live tail does not hold.
-    if (lastVisible < firstVisible) return;
+    if (byPeer || lastVisible < firstVisible) return;
     for (const pageNo of missingPages(list, Math.max(firstKept, firstVisible), lastVisible)) {
       if (pending.current.has(pageNo)) continue;
       pending.current.add(pageNo);
@@ -85,7 +93,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
         if (r.ok) addChunkPage(connectionId, pageNo, r.value.chunks, r.value.firstKeptSeq);
       });
     }
-  }, [api, connectionId, list, firstKept, firstVisible, lastVisible, addChunkPage]);
+  }, [api, connectionId, list, firstKept, firstVisible, lastVisible, addChunkPage, byPeer]);
 
   const onScroll = useCallback(() => {
     const el = scrollRef.current;
@@ -123,8 +131,22 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
             Hex dump
           </label>
         </div>
+        {peers.length > 0 && (
+          <label className="inline small">
+            Peer
+            <select aria-label="Peer" value={peerFilter} onChange={(e) => setPeerFilter(e.target.value)}>
+              <option value="">All peers</option>
+              {peers.map((p) => (
+                <option key={p.key} value={p.key}>
+                  {p.key} ({p.count})
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <span className="muted small">
           {rows.toLocaleString('en-US')} {rows === 1 ? 'chunk' : 'chunks'}
+          {byPeer ? ` with ${peerFilter}, of those loaded` : ''}
         </span>
         <span className="spacer" />
         {!follow && (
@@ -149,7 +171,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
               );
             }
             const seq = seqOf(item.index);
-            const chunk = chunkAt(list, seq);
+            const chunk = chunkOf(item.index);
             if (!chunk) {
               return (
                 <div
@@ -260,4 +282,11 @@ function formatDelta(ms: number): string {
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
   if (ms < 1000) return `${ms.toFixed(1)} ms`;
   return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** The peers of the datagrams a window holds, with how many of each, most frequent first. */
+function peersIn(list: ChunkList): Array<{ key: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const c of loadedChunks(list)) if (c.peer) counts.set(formatEndpoint(c.peer), (counts.get(formatEndpoint(c.peer)) ?? 0) + 1);
+  return [...counts].map(([key, count]) => ({ key, count })).sort((a, b) => b.count - a.count);
 }

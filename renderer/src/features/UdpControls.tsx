@@ -3,6 +3,7 @@ import type { ConnectionInfo } from '../../../shared/model';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { useInspector } from '../state/store';
 
 /** A bound UDP socket's multicast groups (join and leave), and datagrams not streamed live. */
 export function UdpControls({ connection }: { connection: ConnectionInfo }) {
@@ -10,6 +11,7 @@ export function UdpControls({ connection }: { connection: ConnectionInfo }) {
   const [group, setGroup] = useState('239.255.0.1');
   const [iface, setIface] = useState('127.0.0.1');
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const interfaces = useInspector((s) => s.interfaces);
   const udp = connection.udp;
   if (!udp) return null;
 
@@ -32,8 +34,20 @@ export function UdpControls({ connection }: { connection: ConnectionInfo }) {
         </label>
         <label className="inline">
           Interface
-          <input className="small-input wide" value={iface} onChange={(e) => setIface(e.target.value)} spellCheck={false} placeholder="address or name" />
+          <input
+            className="small-input wide"
+            value={iface}
+            onChange={(e) => setIface(e.target.value)}
+            spellCheck={false}
+            placeholder="address or name"
+            list={`ifaces-${connection.id}`}
+          />
         </label>
+        <datalist id={`ifaces-${connection.id}`}>
+          {interfaces.flatMap((i) => [i.name, ...i.addresses]).map((v) => (
+            <option key={v} value={v} />
+          ))}
+        </datalist>
         <button type="submit" className="mini">
           Join group
         </button>

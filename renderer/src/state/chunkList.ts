@@ -96,3 +96,11 @@ export function missingPages(list: ChunkList, from: number, to: number): number[
   }
   return out;
 }
+
+/** Every chunk the window holds (fetched pages and the live tail), in order. */
+export function loadedChunks(list: ChunkList): Chunk[] {
+  const bySeq = new Map<number, Chunk>();
+  for (const page of list.pages.values()) for (const c of page) bySeq.set(c.seq, c);
+  for (let i = list.tailStart; i < list.tailEnd; i++) bySeq.set(list.tail[i]!.seq, list.tail[i]!);
+  return [...bySeq.values()].filter((c) => c.seq >= list.firstKeptSeq).sort((a, b) => a.seq - b.seq);
+}

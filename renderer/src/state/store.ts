@@ -11,6 +11,8 @@ interface HostSlice {
   setLink(link: LinkState, detail?: string): void;
   /** The engine's settings, once known. */
   settings: Settings | null;
+  /** The host's network interfaces, for multicast. */
+  interfaces: Snapshot['interfaces'];
   setSettings(settings: Settings): void;
 }
 
@@ -78,6 +80,7 @@ const createHostSlice: Slice<HostSlice> = (set) => ({
   link: 'connecting',
   setLink: (link, linkDetail) => set({ link, linkDetail }),
   settings: null,
+  interfaces: [],
   setSettings: (settings) => set({ settings }),
 });
 
@@ -128,6 +131,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
         tasks,
         taskOrder: snapshot.tasks.map((t) => t.id),
         settings: snapshot.settings,
+        interfaces: snapshot.interfaces,
         listeners,
         listenerOrder: snapshot.listeners.map((l) => l.id),
         connections,
