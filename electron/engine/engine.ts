@@ -168,57 +168,39 @@ export class Engine {
     };
   }
 
+  /**
+   * One handler per command; the mapped type makes a command without a handler a compile error.
+   */
+  private readonly handlers: { [K in CommandName]: (args: CommandArgs<K>) => Result<CommandResults[K]> | Promise<Result<CommandResults[K]>> } = {
+    getSnapshot: () => ok(this.snapshot()),
+    startListener: (a) => this.startListener(a),
+    stopListener: (a) => this.stopListener(a),
+    connect: (a) => this.connect(a),
+    send: (a) => this.send(a),
+    closeConnection: (a) => this.closeConnection(a),
+    getChunks: (a) => this.getChunks(a),
+    getChunkData: (a) => this.getChunkData(a),
+    setSettings: (a) => this.setSettings(a),
+    broadcast: (a) => this.broadcast(a),
+    startRepeat: (a) => this.startRepeat(a),
+    stopTask: (a) => this.stopTask(a),
+    getSaved: () => this.getSaved(),
+    setSaved: (a) => this.setSaved(a),
+    listenUnix: (a) => this.listenUnix(a),
+    connectUnix: (a) => this.connectUnix(a),
+    bindUdp: (a) => this.bindUdp(a),
+    sendUdp: (a) => this.sendUdp(a),
+    udpMembership: (a) => this.udpMembership(a),
+    setResponder: (a) => this.setResponder(a),
+    listPorts: () => this.listPorts(),
+    endProcess: (a) => this.endProcess(a),
+  };
+
   /** Runs a command whose arguments were already parsed by the contract's schema. */
   async execute<K extends CommandName>(name: K, args: CommandArgs<K>): Promise<Result<CommandResults[K]>> {
-    const a = args as never;
-    switch (name) {
-      case 'getSnapshot':
-        return ok(this.snapshot()) as Result<CommandResults[K]>;
-      case 'startListener':
-        return (await this.startListener(a)) as Result<CommandResults[K]>;
-      case 'stopListener':
-        return (await this.stopListener(a)) as Result<CommandResults[K]>;
-      case 'connect':
-        return (await this.connect(a)) as Result<CommandResults[K]>;
-      case 'send':
-        return (await this.send(a)) as Result<CommandResults[K]>;
-      case 'closeConnection':
-        return this.closeConnection(a) as Result<CommandResults[K]>;
-      case 'getChunks':
-        return this.getChunks(a) as Result<CommandResults[K]>;
-      case 'getChunkData':
-        return this.getChunkData(a) as Result<CommandResults[K]>;
-      case 'setSettings':
-        return this.setSettings(a) as Result<CommandResults[K]>;
-      case 'broadcast':
-        return (await this.broadcast(a)) as Result<CommandResults[K]>;
-      case 'startRepeat':
-        return this.startRepeat(a) as Result<CommandResults[K]>;
-      case 'stopTask':
-        return this.stopTask(a) as Result<CommandResults[K]>;
-      case 'getSaved':
-        return this.getSaved() as Result<CommandResults[K]>;
-      case 'setSaved':
-        return this.setSaved(a) as Result<CommandResults[K]>;
-      case 'listenUnix':
-        return (await this.listenUnix(a)) as Result<CommandResults[K]>;
-      case 'connectUnix':
-        return (await this.connectUnix(a)) as Result<CommandResults[K]>;
-      case 'bindUdp':
-        return (await this.bindUdp(a)) as Result<CommandResults[K]>;
-      case 'sendUdp':
-        return (await this.sendUdp(a)) as Result<CommandResults[K]>;
-      case 'udpMembership':
-        return this.udpMembership(a) as Result<CommandResults[K]>;
-      case 'setResponder':
-        return this.setResponder(a) as Result<CommandResults[K]>;
-      case 'listPorts':
-        return (await this.listPorts()) as Result<CommandResults[K]>;
-      case 'endProcess':
-        return (await this.endProcess(a)) as Result<CommandResults[K]>;
-      default:
-        return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
-    }
+    const handler = this.handlers[name] as ((args: CommandArgs<K>) => Result<CommandResults[K]> | Promise<Result<CommandResults[K]>>) | undefined;
+    if (!handler) return fail({ code: 'UNKNOWN_COMMAND', message: `Unknown command "${String(name)}"` });
+    return handler(args);
   }
 
   snapshot(): Snapshot {
@@ -353,23 +335,15 @@ export class Engine {
     const id = `C${this.nextConnectionId++}`;
     const local = { address: endpoint.local.address, port: endpoint.local.port, family: endpoint.local.family };
     entry = {
-      info: {
-        id,
+      info: newConnectionInfo(id, {
         origin: 'bound',
         transport: 'udp',
         local,
         remote: { address: '(any sender)', port: 0, family: endpoint.local.family },
         state: 'open',
-        createdAt: Date.now(),
         openedAt: Date.now(),
-        bytesIn: 0,
-        bytesOut: 0,
-        chunksIn: 0,
-        chunksOut: 0,
-        droppedBytes: 0,
-        droppedChunks: 0,
         udp: { broadcast, groups: [], notStreamed: 0 },
-      },
+      }),
       socket: io,
       capture: new ConnectionCapture(id),
       paused: false,
@@ -892,17 +866,7 @@ export class Engine {
     init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
   ): ConnectionEntry {
     const id = `C${this.nextConnectionId++}`;
-    const info: ConnectionInfo = {
-      id,
-      createdAt: Date.now(),
-      bytesIn: 0,
-      bytesOut: 0,
-      chunksIn: 0,
-      chunksOut: 0,
-      droppedBytes: 0,
-      droppedChunks: 0,
-      ...init,
-    };
+    const info = newConnectionInfo(id, init);
     const entry: ConnectionEntry = { info, socket, capture: new ConnectionCapture(id), paused: false, responder: null };
     this.connections.set(id, entry);
     socket.setNoDelay(true);
@@ -1073,6 +1037,14 @@ export class Engine {
     if (pause) entry.socket.pause();
     else entry.socket.resume();
   }
+}
+
+/** A new connection record: zero counters, created now. */
+function newConnectionInfo(
+  id: string,
+  init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
+): ConnectionInfo {
+  return { id, createdAt: Date.now(), bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0, ...init };
 }
 
 /**
