@@ -5,6 +5,7 @@ import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useInspector } from '../../state/store';
 import { encodeMessage } from './encode';
+import { FormatFields } from './FormatFields';
 import { FileSend } from './FileSend';
 import { SavedMessages } from './SavedMessages';
 import { TaskList } from './TaskList';
@@ -124,17 +125,7 @@ export function SendBox({ connectionId }: { connectionId: string }) {
       </h2>
       <TaskList />
       <div className="send-options">
-        <label className="inline">
-          <input type="checkbox" checked={hex} onChange={(e) => setHex(e.target.checked)} /> Hex input
-        </label>
-        <label className="inline">
-          Line ending
-          <select aria-label="Line ending" value={ending} onChange={(e) => setEnding(e.target.value as LineEnding)}>
-            <option value="none">None</option>
-            <option value="lf">LF (\n)</option>
-            <option value="crlf">CRLF (\r\n)</option>
-          </select>
-        </label>
+        <FormatFields hex={hex} onHex={setHex} ending={ending} onEnding={setEnding} />
         <label className="inline">
           <input type="checkbox" checked={repeat} onChange={(e) => setRepeat(e.target.checked)} /> Repeat
         </label>

@@ -6,6 +6,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { useInspector } from '../../state/store';
 import { parsePortField } from '../fields';
 import { encodeMessage } from './encode';
+import { FormatFields } from './FormatFields';
 
 /** Sends one datagram per Send from a bound UDP socket to a destination host and port. */
 export function UdpSendBox({ connectionId }: { connectionId: string }) {
@@ -53,17 +54,7 @@ export function UdpSendBox({ connectionId }: { connectionId: string }) {
           Destination port
           <input className="small-input" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" />
         </label>
-        <label className="inline">
-          <input type="checkbox" checked={hex} onChange={(e) => setHex(e.target.checked)} /> Hex input
-        </label>
-        <label className="inline">
-          Line ending
-          <select aria-label="Line ending" value={ending} onChange={(e) => setEnding(e.target.value as LineEnding)}>
-            <option value="none">None</option>
-            <option value="lf">LF (\n)</option>
-            <option value="crlf">CRLF (\r\n)</option>
-          </select>
-        </label>
+        <FormatFields hex={hex} onHex={setHex} ending={ending} onEnding={setEnding} />
         <span className="muted small">Each Send is one datagram. Expand a received row to reply to its sender.</span>
       </div>
       <div className="send-row">
