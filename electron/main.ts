@@ -105,9 +105,10 @@ function installSessionPolicy(): void {
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
     });
   });
-  // The inspector needs no camera, notifications, clipboard reads or anything else a page may ask for.
-  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  ses.setPermissionCheckHandler(() => false);
+  // The inspector needs no camera, notifications, clipboard reads or anything else a page may
+  // ask for; it only writes to the clipboard (Copy on an expanded chunk).
+  ses.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
+  ses.setPermissionCheckHandler((_contents, permission) => permission === 'clipboard-sanitized-write');
 }
 
 // Engine shutdown is asynchronous: hold the first quit, close every socket, then quit for real.
