@@ -85,6 +85,12 @@ const api: InspectorApi = {
   sendUdp: (args) => ipcRenderer.invoke(Channels.command.sendUdp, args),
   /** Joins or leaves a multicast group. */
   udpMembership: (args) => ipcRenderer.invoke(Channels.command.udpMembership, args),
+  /** Starts a relay: listen, and forward each client to a target. */
+  startRelay: (args) => ipcRenderer.invoke(Channels.command.startRelay, args),
+  /** Pauses, resumes, delays or throttles one direction of a relay pair. */
+  relayControl: (args) => ipcRenderer.invoke(Channels.command.relayControl, args),
+  /** Injects bytes into one direction of a relay pair. */
+  relayInject: (args) => ipcRenderer.invoke(Channels.command.relayInject, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

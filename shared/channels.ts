@@ -27,6 +27,9 @@ export const COMMAND_NAMES = [
   'bindUdp',
   'sendUdp',
   'udpMembership',
+  'startRelay',
+  'relayControl',
+  'relayInject',
 ] as const;
 
 /** A command's name. */
@@ -65,6 +68,9 @@ export const Channels = {
     bindUdp: 'inspector:cmd:bindUdp',
     sendUdp: 'inspector:cmd:sendUdp',
     udpMembership: 'inspector:cmd:udpMembership',
+    startRelay: 'inspector:cmd:startRelay',
+    relayControl: 'inspector:cmd:relayControl',
+    relayInject: 'inspector:cmd:relayInject',
   } satisfies Record<CommandName, string>,
   events: 'inspector:events',
   ack: 'inspector:ack',

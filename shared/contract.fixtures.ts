@@ -40,6 +40,9 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   bindUdp: { host: '127.0.0.1', port: 0, broadcast: false },
   sendUdp: { connectionId: 'C1', host: '127.0.0.1', port: 9, data: Uint8Array.of(1) },
   udpMembership: { connectionId: 'C1', group: '239.255.0.1', iface: '127.0.0.1', join: true },
+  startRelay: { host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: 8080, timeoutMs: 1000 },
+  relayControl: { connectionId: 'C1', direction: 'c2s', paused: true, latencyMs: 0, kbps: 0 },
+  relayInject: { connectionId: 'C1', direction: 's2c', data: Uint8Array.of(1) },
 };
 
 const badIds: [string, unknown][] = [
@@ -183,6 +186,20 @@ export const BAD_FIELD_VALUES: Record<string, [string, unknown][]> = {
     ['a number', 239],
   ],
   join: [['the string "yes"', 'yes']],
+  direction: [
+    ['"up"', 'up'],
+    ['a number', 1],
+  ],
+  targetHost: [
+    ['empty', ''],
+    ['with a space', 'a b'],
+  ],
+  targetPort: [
+    ['0', 0],
+    ['65536', 65536],
+  ],
+  latencyMs: [['-1', -1]],
+  kbps: [['-5', -5]],
   seq: [
     ['-1', -1],
     ['1.5', 1.5],

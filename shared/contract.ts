@@ -271,6 +271,25 @@ export const commandSchemas = {
       join: z.boolean(),
     })
     .strict(),
+  startRelay: z
+    .object({ host: hostSchema, port: listenPortSchema, targetHost: hostSchema, targetPort: remotePortSchema, timeoutMs: timeoutSchema })
+    .strict(),
+  relayControl: z
+    .object({
+      connectionId: idSchema,
+      direction: z.enum(['c2s', 's2c'], { error: 'direction must be "c2s" (client to server) or "s2c" (server to client)' }),
+      paused: z.boolean().optional(),
+      latencyMs: z.number().int().min(0, 'latency must be 0 ms or more').max(60_000, 'latency must be at most 60 s').optional(),
+      kbps: z.number().int().min(0, 'bandwidth must be 0 (no limit) or more').max(10_000_000, 'bandwidth is too large').optional(),
+    })
+    .strict(),
+  relayInject: z
+    .object({
+      connectionId: idSchema,
+      direction: z.enum(['c2s', 's2c'], { error: 'direction must be "c2s" (client to server) or "s2c" (server to client)' }),
+      data: bytesSchema,
+    })
+    .strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -302,6 +321,9 @@ export interface CommandResults {
   bindUdp: ConnectionInfo;
   sendUdp: { bytes: number };
   udpMembership: ConnectionInfo;
+  startRelay: ListenerInfo;
+  relayControl: ConnectionInfo;
+  relayInject: { bytes: number };
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -361,6 +383,12 @@ export interface InspectorApi {
   sendUdp(args: CommandInput<'sendUdp'>): Promise<Result<{ bytes: number }>>;
   /** Joins or leaves a multicast group on a bound UDP socket. */
   udpMembership(args: CommandInput<'udpMembership'>): Promise<Result<ConnectionInfo>>;
+  /** Listens on host:port and forwards each client to the target, showing both directions. */
+  startRelay(args: CommandInput<'startRelay'>): Promise<Result<ListenerInfo>>;
+  /** Pauses or resumes one direction of a relay pair, or sets its latency and bandwidth limit. */
+  relayControl(args: CommandInput<'relayControl'>): Promise<Result<ConnectionInfo>>;
+  /** Sends bytes into one direction of a relay pair, as if that side had sent them. */
+  relayInject(args: CommandInput<'relayInject'>): Promise<Result<{ bytes: number }>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

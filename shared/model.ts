@@ -88,6 +88,8 @@ export interface ListenerInfo {
   acceptedCount: number;
   /** The auto-responder for its clients. */
   responder?: ResponderConfig;
+  /** For a relay: where each accepted client is forwarded. */
+  relay?: { targetHost: string; targetPort: number };
 }
 
 /** Byte and chunk counters per direction. Exact, even when old payloads were evicted. */
@@ -101,8 +103,11 @@ export interface Counters {
 /** One TCP connection: accepted by a listener, or opened by the user. */
 export interface ConnectionInfo extends Counters {
   id: string;
-  /** accepted: a client of one of our listeners; outgoing: a connection the user opened; bound: a UDP socket. */
-  origin: 'accepted' | 'outgoing' | 'bound';
+  /**
+   * accepted: a client of one of our listeners; outgoing: a connection the user opened; bound: a
+   * UDP socket; relay: a client of a relay and its connection to the target, as one pair.
+   */
+  origin: 'accepted' | 'outgoing' | 'bound' | 'relay';
   transport: Transport;
   /** For TLS connections: how the handshake went, and the peer's certificates. */
   tls?: TlsDetails;
@@ -130,6 +135,28 @@ export interface ConnectionInfo extends Counters {
   program?: ProgramInfo;
   /** For a bound UDP socket: its options and multicast groups. */
   udp?: UdpInfo;
+  /** For a relay pair: the target, and each direction's settings (in = client to server). */
+  relay?: RelayPairInfo;
+}
+
+/** One direction of a relay pair. */
+export interface RelayDirectionInfo {
+  paused: boolean;
+  latencyMs: number;
+  /** KiB per second; 0 means no limit. */
+  kbps: number;
+  /** Received but not yet forwarded (paused, delayed or throttled). */
+  queuedBytes: number;
+  forwardedBytes: number;
+  finForwarded: boolean;
+}
+
+/** A relay pair: the client (remote) and the target it is forwarded to. */
+export interface RelayPairInfo {
+  target: string;
+  upstream: 'connecting' | 'open' | 'closed' | 'failed';
+  c2s: RelayDirectionInfo;
+  s2c: RelayDirectionInfo;
 }
 
 /** A bound UDP socket's settings. */

@@ -790,3 +790,122 @@ describe('UDP', () => {
     expect(conn(engine, u.id).udp?.groups).toEqual([]);
   });
 });
+
+describe('relay', () => {
+  /** A Python server on 127.0.0.1:0; prints its port. */
+  async function pythonServer(body: string): Promise<number> {
+    const py = spawn('python3', ['-c', `import socket, sys, time\nsrv = socket.socket()\nsrv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\nsrv.bind(('127.0.0.1', 0))\nsrv.listen()\nprint(srv.getsockname()[1], flush=True)\n${body}`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    cleanups.push(() => killChild(py));
+    return new Promise<number>((r) => py.stdout!.once('data', (d) => r(Number(String(d).trim()))));
+  }
+  const ECHO = `c, _ = srv.accept()\nwhile True:\n    d = c.recv(65536)\n    if not d: break\n    c.sendall(d)\nc.shutdown(socket.SHUT_WR)\ntime.sleep(1)`;
+
+  it('a Python client and echo server talk through the relay; both directions are shown in order', async () => {
+    const { engine } = makeEngine();
+    const target = await pythonServer(ECHO);
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    expect(relay.relay).toEqual({ targetHost: '127.0.0.1', targetPort: target });
+    const r = await pythonClient(relay.port, `for m in (b'one', b'two'):\n    s.sendall(m)\n    got = b''\n    while len(got) < len(m): got += s.recv(100)\n    print(repr(got))\ns.shutdown(socket.SHUT_WR)\n${READ_ALL}`);
+    expect(r.stdout.trim().split('\n')).toEqual(["b'one'", "b'two'", "b''"]);
+    const pair = engine.snapshot().connections[0]!;
+    expect(pair).toMatchObject({ origin: 'relay', bytesIn: 6, bytesOut: 6 });
+    const chunks = value(engine.getChunks({ connectionId: pair.id, fromSeq: 0, limit: 10 })).chunks;
+    expect(chunks.map((c) => `${c.direction}:${Buffer.from(c.data).toString()}`)).toEqual(['in:one', 'out:one', 'in:two', 'out:two']);
+    await until(() => conn(engine, pair.id).state === 'closed', 'pair closed');
+  });
+
+  it('the ACK-and-close server: the client gets ACK! and end of file through the relay', async () => {
+    const { engine } = makeEngine();
+    const target = await pythonServer(`c, _ = srv.accept()\nc.recv(100)\nc.sendall(b'ACK!')\nc.close()\ntime.sleep(1)`);
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    const r = await pythonClient(relay.port, `s.sendall(b'hello')\n${READ_ALL}`);
+    expect(r.stdout.trim()).toBe("b'ACK!'");
+  });
+
+  it('a target that is down is explained on the pair, and the client is closed cleanly', async () => {
+    const { engine } = makeEngine();
+    const { srv, port: deadPort } = await server();
+    await new Promise<void>((r) => srv.close(() => r()));
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: deadPort, timeoutMs: 3000 }));
+    const r = await pythonClient(relay.port, `try:\n    print(repr(s.recv(100)))\nexcept ConnectionResetError:\n    print('reset')`);
+    expect(r.stdout.trim()).toBe("b''");
+    const pair = engine.snapshot().connections[0]!;
+    await until(() => conn(engine, pair.id).state === 'closed', 'closed');
+    expect(conn(engine, pair.id).error?.message).toContain('could not reach its target');
+    expect(conn(engine, pair.id).relay?.upstream).toBe('failed');
+  });
+
+  it('half-close passes through in each direction', async () => {
+    const { engine } = makeEngine();
+    // The server reads to EOF, then answers: it sees the client's FIN only through the relay.
+    const target = await pythonServer(`c, _ = srv.accept()\nbuf = b''\nwhile True:\n    d = c.recv(100)\n    if not d: break\n    buf += d\nc.sendall(b'got ' + buf)\nc.shutdown(socket.SHUT_WR)\ntime.sleep(1)`);
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    const r = await pythonClient(relay.port, `s.sendall(b'abc')\ns.shutdown(socket.SHUT_WR)\n${READ_ALL}`);
+    expect(r.stdout.trim()).toBe("b'got abc'");
+    const pair = engine.snapshot().connections[0]!;
+    await until(() => conn(engine, pair.id).relay?.s2c.finForwarded === true, 'server FIN forwarded');
+    expect(conn(engine, pair.id).relay?.c2s.finForwarded).toBe(true);
+  });
+
+  it('pause holds bytes in order, resume releases them; injected bytes reach the right side', async () => {
+    const { engine } = makeEngine();
+    let peer!: net.Socket;
+    const received: Buffer[] = [];
+    const { port: target } = await server((s) => {
+      peer = s;
+      s.on('data', (d) => received.push(d));
+    });
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    const c = await client(relay.port);
+    const clientGot: Buffer[] = [];
+    c.on('data', (d) => clientGot.push(d));
+    await until(() => engine.snapshot().connections[0]?.relay?.upstream === 'open' && peer !== undefined, 'upstream open');
+    const id = engine.snapshot().connections[0]!.id;
+    value(engine.relayControl({ connectionId: id, direction: 'c2s', paused: true }));
+    c.write('one,');
+    c.write('two,');
+    await until(() => conn(engine, id).bytesIn === 8, 'recorded while paused');
+    await new Promise((r) => setTimeout(r, 150));
+    expect(Buffer.concat(received).toString()).toBe('');
+    await until(() => conn(engine, id).relay?.c2s.queuedBytes === 8, 'queued shown');
+    value(engine.relayInject({ connectionId: id, direction: 'c2s', data: new TextEncoder().encode('injected,') }));
+    value(engine.relayControl({ connectionId: id, direction: 'c2s', paused: false }));
+    await until(() => Buffer.concat(received).toString() === 'one,two,injected,', 'released in order');
+    value(engine.relayInject({ connectionId: id, direction: 's2c', data: new TextEncoder().encode('to the client') }));
+    await until(() => Buffer.concat(clientGot).toString() === 'to the client', 'injected toward the client');
+    const chunks = value(engine.getChunks({ connectionId: id, fromSeq: 0, limit: 10 })).chunks;
+    expect(chunks.filter((x) => x.auto).map((x) => x.direction)).toEqual(['in', 'out']);
+  });
+
+  it('1 GiB through the relay arrives byte for byte (sha256 at the server equals sha256 at the client)', async () => {
+    const { engine } = makeEngine();
+    const hash = createHash('sha256');
+    let total = 0;
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const { port: target } = await server((s) => {
+      s.on('data', (d) => {
+        hash.update(d);
+        total += d.length;
+      });
+      s.on('end', () => done());
+    });
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    const c = await client(relay.port);
+    const block = Buffer.alloc(1 << 20);
+    for (let i = 0; i < block.length; i++) block[i] = (i * 131 + 7) & 0xff;
+    const sent = createHash('sha256');
+    const size = 1 << 30;
+    for (let off = 0; off < size; off += block.length) {
+      block.writeUInt32LE(off >>> 0, 0);
+      sent.update(block);
+      if (!c.write(Buffer.from(block))) await new Promise((r) => c.once('drain', r));
+    }
+    c.end();
+    await finished;
+    expect(total).toBe(size);
+    expect(hash.digest('hex')).toBe(sent.digest('hex'));
+  }, 120_000);
+});

@@ -18,6 +18,7 @@ import {
   type ListenerInfo,
   type ListenerTlsInfo,
   type PortEntry,
+  type RelayDirectionInfo,
   type ResponderConfig,
   type SavedState,
   type Settings,
@@ -33,6 +34,7 @@ import { explainError } from './errors';
 import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
 import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
+import { Pipe } from './relay';
 import { SavedStore } from './saved';
 import { multicastInterfaces, UdpEndpoint } from './udp';
 
@@ -59,6 +61,8 @@ interface ListenerEntry {
   responderShared: ResponderShared;
   /** Every accepted socket, handshake done or not, so shutdown can end them all. */
   raw: Set<net.Socket>;
+  /** For a relay: how long to wait for the target. */
+  relayTimeoutMs?: number;
 }
 
 interface TaskEntry {
@@ -88,6 +92,8 @@ interface ConnectionEntry {
   socket: Io;
   /** For a bound UDP socket: the endpoint, and the peer of each kept datagram by seq. */
   udp?: { endpoint: UdpEndpoint; peers: Map<number, Endpoint> };
+  /** For a relay pair: the connection to the target, and the two directions between them. */
+  relay?: { upstream: net.Socket; c2s: Pipe; s2c: Pipe; flowPaused: boolean; lastEmit: number; emitTimer: NodeJS.Timeout | null };
   capture: ConnectionCapture;
   listener?: ListenerEntry;
   /** Set when the user asked for the close, so the reason says who closed it. */
@@ -191,6 +197,9 @@ export class Engine {
     bindUdp: (a) => this.bindUdp(a),
     sendUdp: (a) => this.sendUdp(a),
     udpMembership: (a) => this.udpMembership(a),
+    startRelay: (a) => this.startRelay(a),
+    relayControl: (a) => this.relayControl(a),
+    relayInject: (a) => this.relayInject(a),
     setResponder: (a) => this.setResponder(a),
     listPorts: () => this.listPorts(),
     endProcess: (a) => this.endProcess(a),
@@ -766,6 +775,19 @@ export class Engine {
       entry.socket.destroy();
       return ok({ ...entry.info });
     }
+    if (entry.relay) {
+      // Dropping a pair: both sides go, with FIN (end) or RST (reset).
+      entry.localClose = mode;
+      const client = entry.socket as net.Socket;
+      if (mode === 'reset') {
+        client.resetAndDestroy();
+        entry.relay.upstream.resetAndDestroy();
+      } else {
+        client.end();
+        entry.relay.upstream.end();
+      }
+      return ok({ ...entry.info });
+    }
     if (mode === 'reset') {
       entry.localClose = 'reset';
       if (entry.info.state === 'connecting') entry.socket.destroy();
@@ -828,6 +850,7 @@ export class Engine {
     }
     for (const c of this.connections.values()) {
       c.localClose ??= 'shutdown';
+      c.relay?.upstream.destroy();
       c.socket.destroy();
     }
     for (const b of this.batchers) b.close();
@@ -836,7 +859,158 @@ export class Engine {
     await Promise.all(servers);
   }
 
+  async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
+    const result = await this.listenOn(
+      { host, port },
+      (srv) => {
+        const addr = srv.address() as net.AddressInfo;
+        return {
+          transport: 'tcp',
+          relay: { targetHost, targetPort },
+          requestedHost: host,
+          requestedPort: port,
+          address: addr.address,
+          port: addr.port,
+          family: family(addr.family, addr.address),
+        };
+      },
+      async (err) => {
+        const explained = explainError(err, { op: 'listen', host, port });
+        return explained.code === 'EADDRINUSE' ? this.explainPortInUse(explained, host, port) : explained;
+      },
+    );
+    // Set before any client can arrive: accepts come in later turns of the event loop.
+    if (result.ok) this.listeners.get(result.value.id)!.relayTimeoutMs = timeoutMs;
+    return result;
+  }
+
+  relayControl({ connectionId, direction, ...settings }: CommandArgs<'relayControl'>): Result<ConnectionInfo> {
+    const entry = this.connections.get(connectionId);
+    if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
+    const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
+    entry.relay[direction].configure(clean);
+    this.syncRelay(entry, true);
+    return ok({ ...entry.info });
+  }
+
+  relayInject({ connectionId, direction, data }: CommandArgs<'relayInject'>): Result<{ bytes: number }> {
+    const entry = this.connections.get(connectionId);
+    if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
+    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This relay pair is closed.' });
+    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
+    const bytes = new Uint8Array(data);
+    this.record(entry, direction === 'c2s' ? 'in' : 'out', bytes, true);
+    entry.relay[direction].push(bytes);
+    return ok({ bytes: bytes.byteLength });
+  }
+
+  /** A relay's client: connect to the target, then forward both ways through two pipes. */
+  private acceptRelay(listener: ListenerEntry, client: net.Socket, target: { targetHost: string; targetPort: number }): void {
+    const { targetHost, targetPort } = target;
+    const label = formatHostPort(targetHost, targetPort);
+    const direction = (): RelayDirectionInfo => ({ paused: false, latencyMs: 0, kbps: 0, queuedBytes: 0, forwardedBytes: 0, finForwarded: false });
+    const entry = this.register(client, {
+      origin: 'relay',
+      transport: 'tcp',
+      listenerId: listener.info.id,
+      remote: endpoint(client.remoteAddress, client.remotePort, client.remoteFamily) ?? { address: '?', port: 0, family: 'IPv4' },
+      state: 'open',
+      relay: { target: label, upstream: 'connecting', c2s: direction(), s2c: direction() },
+    });
+    entry.listener = listener;
+    listener.clients.add(entry);
+    listener.info.clientCount = listener.clients.size;
+    listener.info.acceptedCount += 1;
+    this.markOpen(entry, false);
+    const upstream = new net.Socket({ allowHalfOpen: true });
+    upstream.setNoDelay(true);
+    const updateReading = () => this.updateRelayReading(entry);
+    const changed = () => this.syncRelay(entry, false);
+    entry.relay = {
+      upstream,
+      c2s: new Pipe(() => upstream, changed, updateReading),
+      s2c: new Pipe(() => client, changed, updateReading),
+      flowPaused: entry.paused,
+      lastEmit: 0,
+      emitTimer: null,
+    };
+    const info = entry.info.relay!;
+    const timer = setTimeout(() => upstream.destroy(Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' })), listener.relayTimeoutMs ?? 10_000);
+    upstream.once('connect', () => {
+      clearTimeout(timer);
+      info.upstream = 'open';
+      entry.relay!.c2s.open();
+      entry.relay!.s2c.open();
+      this.syncRelay(entry, true);
+    });
+    upstream.on('data', (buf: Buffer) => {
+      this.record(entry, 'out', buf);
+      entry.relay!.s2c.push(buf);
+    });
+    upstream.on('end', () => entry.relay!.s2c.end());
+    upstream.on('error', (err) => {
+      const e = unwrapError(err);
+      if (info.upstream === 'connecting') {
+        const why = explainError(e, { op: 'connect', host: targetHost, port: targetPort });
+        entry.info.error = { ...why, message: `The relay could not reach its target: ${why.message}` };
+        info.upstream = 'failed';
+        // The client is closed cleanly (FIN), not reset: it did nothing wrong.
+        entry.relay!.c2s.close();
+        client.end();
+      } else {
+        entry.info.error = explainError(e, { op: 'socket', host: targetHost, port: targetPort });
+      }
+    });
+    upstream.on('close', (hadError) => {
+      clearTimeout(timer);
+      if (info.upstream !== 'failed') info.upstream = 'closed';
+      // A reset from the target is passed on as a reset to the client.
+      if (hadError && !client.destroyed && info.upstream !== 'failed') client.resetAndDestroy();
+      this.syncRelay(entry, true);
+    });
+    client.on('close', (hadError) => {
+      entry.relay!.c2s.close();
+      entry.relay!.s2c.close();
+      if (hadError) upstream.resetAndDestroy();
+      else if (!upstream.destroyed) upstream.end();
+    });
+    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
+    this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+    upstream.connect({ host: targetHost, port: targetPort });
+  }
+
+  /** Each side reads unless flow control or its direction's queue says stop. */
+  private updateRelayReading(entry: ConnectionEntry): void {
+    const r = entry.relay;
+    if (!r) return;
+    const client = entry.socket as net.Socket;
+    if (r.flowPaused || r.c2s.backpressure) client.pause();
+    else client.resume();
+    if (r.flowPaused || r.s2c.backpressure) r.upstream.pause();
+    else r.upstream.resume();
+  }
+
+  /** Copies the pipes' state into the record and tells subscribers, about ten times a second. */
+  private syncRelay(entry: ConnectionEntry, now: boolean): void {
+    const r = entry.relay;
+    if (!r || !entry.info.relay) return;
+    entry.info.relay = { ...entry.info.relay, c2s: { ...r.c2s.state }, s2c: { ...r.s2c.state } };
+    const t = Date.now();
+    if (now || t - r.lastEmit >= 100) {
+      r.lastEmit = t;
+      if (r.emitTimer) clearTimeout(r.emitTimer);
+      r.emitTimer = null;
+      this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    } else if (!r.emitTimer) {
+      r.emitTimer = setTimeout(() => {
+        r.emitTimer = null;
+        this.syncRelay(entry, true);
+      }, 100);
+    }
+  }
+
   private accept(listener: ListenerEntry, socket: net.Socket): void {
+    if (listener.info.relay) return this.acceptRelay(listener, socket, listener.info.relay);
     const unix = listener.info.transport === 'unix';
     const entry = this.register(socket, {
       origin: 'accepted',
@@ -875,10 +1049,12 @@ export class Engine {
       this.record(entry, 'in', buf);
       // After the chunk is recorded, so an automatic reply always follows what it answers.
       entry.responder?.onData(buf);
+      entry.relay?.c2s.push(buf);
     });
     socket.on('end', () => {
       this.onPeerEnd(entry);
       entry.responder?.onPeerEnd();
+      entry.relay?.c2s.end();
     });
     socket.on('error', (err) => {
       const e = unwrapError(err);
@@ -1034,6 +1210,11 @@ export class Engine {
   private pauseEntry(entry: ConnectionEntry, pause: boolean): void {
     if (entry.paused === pause || entry.socket.destroyed) return;
     entry.paused = pause;
+    if (entry.relay) {
+      entry.relay.flowPaused = pause;
+      this.updateRelayReading(entry);
+      return;
+    }
     if (pause) entry.socket.pause();
     else entry.socket.resume();
   }

@@ -91,6 +91,9 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     bindUdp: (args) => call('bindUdp', args),
     sendUdp: (args) => call('sendUdp', args),
     udpMembership: (args) => call('udpMembership', args),
+    startRelay: (args) => call('startRelay', args),
+    relayControl: (args) => call('relayControl', args),
+    relayInject: (args) => call('relayInject', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
