@@ -909,3 +909,27 @@ describe('relay', () => {
     expect(hash.digest('hex')).toBe(sent.digest('hex'));
   }, 120_000);
 });
+
+describe('relay link simulation', () => {
+  it('adds latency and limits bandwidth per direction', async () => {
+    const { engine } = makeEngine();
+    const received: { at: number; n: number }[] = [];
+    const { port: target } = await server((s) => s.on('data', (d) => received.push({ at: Date.now(), n: d.length })));
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    const c = await client(relay.port);
+    await until(() => engine.snapshot().connections[0]?.relay?.upstream === 'open', 'upstream open');
+    const id = engine.snapshot().connections[0]!.id;
+    value(engine.relayControl({ connectionId: id, direction: 'c2s', latencyMs: 300 }));
+    const sentAt = Date.now();
+    c.write('late');
+    await until(() => received.length > 0, 'delayed bytes', 3000);
+    expect(received[0]!.at - sentAt).toBeGreaterThanOrEqual(280);
+    value(engine.relayControl({ connectionId: id, direction: 'c2s', latencyMs: 0, kbps: 64 }));
+    received.length = 0;
+    const start = Date.now();
+    for (let i = 0; i < 8; i++) c.write(Buffer.alloc(8 * 1024, i));
+    await until(() => received.reduce((n, r) => n + r.n, 0) === 64 * 1024, '64 KiB through a 64 KiB/s link', 5000);
+    // 64 KiB at 64 KiB/s takes about a second (the first piece goes at once).
+    expect(Date.now() - start).toBeGreaterThanOrEqual(800);
+  });
+});

@@ -107,7 +107,15 @@ export class Pipe {
         this.onChange();
         return;
       }
-      const bytes = head.bytes;
+      let bytes = head.bytes;
+      if (this.state.kbps > 0) {
+        // Under a bandwidth limit, send about 50 ms worth at a time (TCP keeps no boundaries).
+        const slice = Math.max(1, Math.floor((this.state.kbps * 1024) / 20));
+        if (bytes.byteLength > slice) {
+          this.queue.unshift({ bytes: bytes.subarray(slice), at: head.at });
+          bytes = bytes.subarray(0, slice);
+        }
+      }
       this.state.queuedBytes -= bytes.byteLength;
       this.state.forwardedBytes += bytes.byteLength;
       if (this.state.kbps > 0) this.nextSendAt = Math.max(now, this.nextSendAt) + (bytes.byteLength / (this.state.kbps * 1024)) * 1000;

@@ -5,6 +5,7 @@ import { ListenerPanel } from './features/ListenerPanel';
 import { PortsView } from './features/PortsView';
 import { SettingsPanel } from './features/SettingsPanel';
 import { UdpPanel } from './features/UdpPanel';
+import { RelayPanel } from './features/RelayPanel';
 import { useInspector } from './state/store';
 
 /** The whole window: forms and lists on the left, the selected connection on the right. */
@@ -29,6 +30,7 @@ export function App() {
         <ListenerPanel />
         <ConnectForm />
         <UdpPanel />
+        <RelayPanel />
         <ConnectionList />
         <SettingsPanel />
       </aside>

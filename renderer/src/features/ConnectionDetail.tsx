@@ -10,6 +10,8 @@ import { describeResponder, ResponderEditor } from './ResponderEditor';
 import { SendBox } from './send/SendBox';
 import { UdpSendBox } from './send/UdpSendBox';
 import { UdpControls } from './UdpControls';
+import { RelayControls } from './RelayControls';
+import { RelayInjectBox } from './send/RelayInjectBox';
 import { TrafficView } from './TrafficView';
 
 /** The selected connection: its endpoints, state and counters, its traffic, and the send box. */
@@ -50,6 +52,13 @@ export function ConnectionDetail() {
           <span className="mono strong">{formatEndpoint(c.local)}</span>
           {c.origin === 'bound' ? (
             <span className="muted">UDP socket: each datagram is a row, with its sender</span>
+          ) : c.origin === 'relay' ? (
+            <>
+              <span className="muted">relays client</span>
+              <span className="mono strong">{formatEndpoint(c.remote)}</span>
+              <span className="muted">to</span>
+              <span className="mono strong">{c.relay?.target}</span>
+            </>
           ) : (
             <>
               <span className="muted">{c.origin === 'accepted' ? 'accepted from' : 'connected to'}</span>
@@ -86,12 +95,19 @@ export function ConnectionDetail() {
         )}
         {c.tls && <TlsInfo tls={c.tls} />}
         {c.udp && <UdpControls connection={c} />}
+        {c.relay && <RelayControls connection={c} />}
         {c.program && <ProgramStatus program={c.program} />}
         {c.error && c.state === 'closed' && <ErrorAlert error={c.error} />}
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
       </header>
       <TrafficView key={id} connectionId={id} />
-      {c.transport === 'udp' ? <UdpSendBox key={`udp-${id}`} connectionId={id} /> : <SendBox key={`send-${id}`} connectionId={id} />}
+      {c.transport === 'udp' ? (
+        <UdpSendBox key={`udp-${id}`} connectionId={id} />
+      ) : c.relay ? (
+        <RelayInjectBox key={`relay-${id}`} connectionId={id} />
+      ) : (
+        <SendBox key={`send-${id}`} connectionId={id} />
+      )}
     </main>
   );
 }

@@ -62,7 +62,13 @@ function ConnectionRow({ id, top }: { id: string; top: number }) {
           <span aria-hidden="true">{c.origin === 'accepted' ? '⇠' : '⇢'}</span>
           <span className="visually-hidden">{c.origin === 'accepted' ? ' accepted from ' : ' connected to '}</span>
           <span className="mono">
-            {c.origin === 'bound' ? 'datagrams' : c.origin === 'outgoing' && c.state === 'connecting' ? `${c.remoteHost}:${c.remote.port}` : formatEndpoint(c.remote)}
+            {c.origin === 'bound'
+              ? 'datagrams'
+              : c.origin === 'relay'
+                ? `${formatEndpoint(c.remote)} ⇄ ${c.relay?.target ?? ''}`
+                : c.origin === 'outgoing' && c.state === 'connecting'
+                  ? `${c.remoteHost}:${c.remote.port}`
+                  : formatEndpoint(c.remote)}
           </span>
         </span>
         <span className="conn-line small">

@@ -170,6 +170,11 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
         <span className="badge">{listener.transport.toUpperCase()}</span>
         <span className="mono">{where}</span>
         {listener.transport !== 'unix' && listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
+        {listener.relay && (
+          <span className="small">
+            relay to <span className="mono">{formatHostPort(listener.relay.targetHost, listener.relay.targetPort)}</span>
+          </span>
+        )}
         {listener.tls && (
           <span className="muted small" title={`SHA-256 ${listener.tls.fingerprint256}`}>
             {listener.tls.selfSigned ? 'self-signed' : listener.tls.subject}

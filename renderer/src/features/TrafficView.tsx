@@ -41,6 +41,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   const [peerFilter, setPeerFilter] = useState('');
   // Datagram peers seen in what the window holds, for grouping UDP traffic by peer.
   const isUdp = useInspector((s) => s.connections[connectionId]?.transport === 'udp');
+  const isRelay = useInspector((s) => s.connections[connectionId]?.origin === 'relay');
   // Only datagrams have peers; a TCP flood must not pay for looking.
   const peers = useMemo(() => (isUdp ? peersIn(list) : []), [isUdp, list]);
   const byPeer = useMemo(() => (peerFilter ? loadedChunks(list).filter((c) => c.peer && formatEndpoint(c.peer) === peerFilter) : null), [list, peerFilter]);
@@ -206,7 +207,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
                 data-seq={chunk.seq}
                 style={measured ? style : { ...style, height: ROW_TEXT }}
               >
-                <ChunkCells chunk={chunk} prevTime={prev?.time} display={display} expanded={isOpen} index={item.index} onToggle={toggle} />
+                <ChunkCells relay={isRelay} chunk={chunk} prevTime={prev?.time} display={display} expanded={isOpen} index={item.index} onToggle={toggle} />
                 {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} />}
               </div>
             );
@@ -218,6 +219,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
 }
 
 const ChunkCells = memo(function ChunkCells({
+  relay,
   index,
   chunk,
   prevTime,
@@ -225,6 +227,7 @@ const ChunkCells = memo(function ChunkCells({
   expanded,
   onToggle,
 }: {
+  relay: boolean;
   index: number;
   chunk: Chunk;
   prevTime: number | undefined;
@@ -237,9 +240,16 @@ const ChunkCells = memo(function ChunkCells({
   const hidden = chunk.size - (display === 'hex' ? Math.min(chunk.size, COLLAPSED_HEX_LINES * 16) : chunk.data.byteLength);
   return (
     <>
-      <span role="cell" className="cell-dir" title={chunk.direction === 'in' ? 'received' : chunk.auto ? 'sent automatically (auto-reply or program)' : 'sent'}>
-        {chunk.direction === 'in' ? '← in' : chunk.auto ? '→ auto' : '→ out'}
-      </span>
+      {relay ? (
+        <span role="cell" className="cell-dir" title={`${chunk.direction === 'in' ? 'client to server' : 'server to client'}${chunk.auto ? ', injected' : ''}`}>
+          {chunk.direction === 'in' ? 'c→s' : 's→c'}
+          {chunk.auto ? '*' : ''}
+        </span>
+      ) : (
+        <span role="cell" className="cell-dir" title={chunk.direction === 'in' ? 'received' : chunk.auto ? 'sent automatically (auto-reply or program)' : 'sent'}>
+          {chunk.direction === 'in' ? '← in' : chunk.auto ? '→ auto' : '→ out'}
+        </span>
+      )}
       <span role="cell" className="cell-time mono" title={delta ? `${delta} after the previous chunk` : undefined}>
         {formatClock(chunk.time)}
         {delta && <span className="delta"> {delta}</span>}

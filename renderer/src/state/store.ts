@@ -184,7 +184,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
             if (!connections[ev.connection.id]) addConnection(ev.connection.id);
             connections[ev.connection.id] = ev.connection;
             // The first client a listener accepts is shown when nothing else is.
-            if (selectedId === null && ev.connection.origin === 'accepted') selectedId = ev.connection.id;
+            if (selectedId === null && (ev.connection.origin === 'accepted' || ev.connection.origin === 'relay')) selectedId = ev.connection.id;
             break;
           case 'connection-updated':
           case 'connection-closed': {

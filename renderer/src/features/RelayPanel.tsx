@@ -1,0 +1,56 @@
+import { useState, type FormEvent } from 'react';
+import type { ErrorInfo } from '../../../shared/result';
+import { useApi } from '../api/context';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { parsePortField } from './fields';
+
+/** Starts a relay: listen on one address, forward every client to a target, and show both directions. */
+export function RelayPanel() {
+  const api = useApi();
+  const [host, setHost] = useState('127.0.0.1');
+  const [port, setPort] = useState('0');
+  const [targetHost, setTargetHost] = useState('127.0.0.1');
+  const [targetPort, setTargetPort] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+
+  async function start(e: FormEvent) {
+    e.preventDefault();
+    const p = parsePortField(port, { allowZero: true });
+    if (!p.ok) return setError(p.error);
+    const t = parsePortField(targetPort, { allowZero: false });
+    if (!t.ok) return setError({ ...t.error, message: `Target: ${t.error.message}` });
+    setBusy(true);
+    const result = await api.startRelay({ host, port: p.port, targetHost, targetPort: t.port });
+    setBusy(false);
+    setError(result.ok ? null : result);
+  }
+
+  return (
+    <section className="panel" aria-labelledby="relay-heading">
+      <h2 id="relay-heading">Relay</h2>
+      <form className="form-row" onSubmit={start} noValidate>
+        <label className="field grow">
+          <span>Relay listen address</span>
+          <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+        </label>
+        <label className="field port">
+          <span>Relay port</span>
+          <input value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" title="0 picks a free port" />
+        </label>
+        <label className="field grow">
+          <span>Target host</span>
+          <input value={targetHost} onChange={(e) => setTargetHost(e.target.value)} spellCheck={false} autoComplete="off" />
+        </label>
+        <label className="field port">
+          <span>Target port</span>
+          <input value={targetPort} onChange={(e) => setTargetPort(e.target.value)} inputMode="numeric" autoComplete="off" />
+        </label>
+        <button type="submit" className="primary" disabled={busy}>
+          Start relay
+        </button>
+      </form>
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+    </section>
+  );
+}
