@@ -69,10 +69,10 @@ export function ConnectionDetail() {
         </div>
         <div className="detail-stats">
           <span className="dir-in">
-            in {formatBytes(c.bytesIn)} · {c.chunksIn} {c.chunksIn === 1 ? 'chunk' : 'chunks'}
+            {c.origin === 'relay' ? 'c→s' : 'in'} {formatBytes(c.bytesIn)} · {c.chunksIn} {c.chunksIn === 1 ? 'chunk' : 'chunks'}
           </span>
           <span className="dir-out">
-            out {formatBytes(c.bytesOut)} · {c.chunksOut} {c.chunksOut === 1 ? 'chunk' : 'chunks'}
+            {c.origin === 'relay' ? 's→c' : 'out'} {formatBytes(c.bytesOut)} · {c.chunksOut} {c.chunksOut === 1 ? 'chunk' : 'chunks'}
           </span>
           <span className="muted small" title="When it was created, opened and closed">
             {c.openedAt ? `opened ${formatClock(c.openedAt)}` : `created ${formatClock(c.createdAt)}`}

@@ -76,8 +76,8 @@ function ConnectionRow({ id, top }: { id: string; top: number }) {
           {c.transport !== 'tcp' && <span className="badge">{c.transport.toUpperCase()}</span>}
           <span className="muted">{arrow}</span>
           <span className="spacer" />
-          <span className="dir-in">in {formatBytes(c.bytesIn)}</span>
-          <span className="dir-out">out {formatBytes(c.bytesOut)}</span>
+          <span className="dir-in">{c.origin === 'relay' ? 'c→s' : 'in'} {formatBytes(c.bytesIn)}</span>
+          <span className="dir-out">{c.origin === 'relay' ? 's→c' : 'out'} {formatBytes(c.bytesOut)}</span>
         </span>
       </button>
     </li>

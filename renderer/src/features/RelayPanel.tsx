@@ -31,7 +31,7 @@ export function RelayPanel() {
       <h2 id="relay-heading">Relay</h2>
       <form className="form-row" onSubmit={start} noValidate>
         <label className="field grow">
-          <span>Relay listen address</span>
+          <span>Relay address</span>
           <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
         </label>
         <label className="field port">
