@@ -602,6 +602,7 @@ export class Engine {
     if ('listenerId' in target) {
       const listener = this.listeners.get(target.listenerId);
       if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${target.listenerId}.` });
+      if (listener.info.relay) return fail({ code: 'NOT_SUPPORTED', message: 'A relay forwards its clients to the target; it cannot also answer them automatically.' });
       listener.info.responder = config.kind === 'off' ? undefined : config;
       listener.responderShared = { counter: 0 };
       this.emit({ type: 'listener-updated', listener: { ...listener.info } });
@@ -614,6 +615,9 @@ export class Engine {
     const entry = this.connections.get(target.connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` });
     if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This connection is closed; nothing will answer on it.' });
+    if (entry.relay || entry.udp) {
+      return fail({ code: 'NOT_SUPPORTED', message: 'Auto-replies answer TCP, TLS and Unix socket connections, not relay pairs or UDP sockets.' });
+    }
     // "Off" on a connection is a setting of its own: it silences its listener's auto-reply there.
     entry.info.responder = config;
     this.startResponder(entry, config);

@@ -80,9 +80,11 @@ export function ConnectionDetail() {
           </span>
           {c.closeReason && <span className="muted">{c.closeReason}</span>}
           <span className="spacer" />
-          <button type="button" aria-expanded={editing} disabled={c.state === 'closed'} onClick={() => setEditing((v) => !v)} title="Answer this connection automatically">
+          {!c.relay && !c.udp && (
+            <button type="button" aria-expanded={editing} disabled={c.state === 'closed'} onClick={() => setEditing((v) => !v)} title="Answer this connection automatically">
             Auto-reply: {c.responder || !listenerResponder ? describeResponder(c.responder) : `listener's (${describeResponder(listenerResponder)})`}
           </button>
+          )}
           <button type="button" disabled={!closable} onClick={() => void close('end')} title="Close gracefully: send FIN">
             Close
           </button>

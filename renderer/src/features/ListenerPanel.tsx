@@ -188,9 +188,11 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
         </span>
         <span className="muted small">{listener.acceptedCount} accepted</span>
         <span className="spacer" />
-        <button type="button" aria-expanded={editing} onClick={() => setEditing((v) => !v)} title="Answer this listener's clients automatically">
+        {!listener.relay && (
+          <button type="button" aria-expanded={editing} onClick={() => setEditing((v) => !v)} title="Answer this listener's clients automatically">
           Auto-reply: {describeResponder(listener.responder)}
         </button>
+        )}
         <button type="button" onClick={() => void stop(false)} title="Stop accepting; open clients stay connected">
           Stop
         </button>
