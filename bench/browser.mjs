@@ -26,15 +26,18 @@ export async function launchBrowser() {
 export async function openApp(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url);
-  await page.getByRole('button', { name: 'Start listener' }).waitFor({ timeout: 15_000 });
+  await page.getByRole('button', { name: 'Start listener', exact: true }).waitFor({ timeout: 15_000 });
   return page;
 }
 
-/** Starts a listener from the UI (127.0.0.1, port 0) and reads the chosen port from its row. */
+/**
+ * Starts a listener from the UI (127.0.0.1, port 0) and reads the chosen port from its row.
+ * Names match exactly: other forms have fields such as "Relay listen address".
+ */
 export async function startListenerFromUi(page) {
-  await page.getByLabel('Listen address').fill('127.0.0.1');
-  await page.getByLabel('Listen port').fill('0');
-  await page.getByRole('button', { name: 'Start listener' }).click();
+  await page.getByLabel('Listen address', { exact: true }).fill('127.0.0.1');
+  await page.getByLabel('Listen port', { exact: true }).fill('0');
+  await page.getByRole('button', { name: 'Start listener', exact: true }).click();
   const row = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
   await row.waitFor({ timeout: 10_000 });
   const end = Date.now() + 10_000;

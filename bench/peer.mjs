@@ -1,7 +1,10 @@
 // The benchmark's peers, each run as its own process so they never share an event loop with
 // what they measure. One JSON object per line on stdout; the bench reads them.
 //
-//   node bench/peer.mjs stream  --port P --bytes N         connect, write N bytes, end
+//   node bench/peer.mjs stream  --port P --bytes N [--hold 1]
+//                                                           connect, write N bytes, end; with
+//                                                           --hold 1, wait for "go" on stdin
+//                                                           between the connect and the first write
 //   node bench/peer.mjs paced   --port P --rate R --seconds S --size B
 //                                                           connect, wait for "go" on stdin, then
 //                                                           one write of B bytes every 1/R s, end
@@ -31,6 +34,7 @@ const { positionals, values } = parseArgs({
     size: { type: 'string' },
     count: { type: 'string' },
     batch: { type: 'string' },
+    hold: { type: 'string' },
     'time-limit': { type: 'string' },
   },
 });
@@ -72,12 +76,37 @@ function connect(port) {
   });
 }
 
-/** Stream mode: connect → write the same 64 KiB buffer until N bytes → end → 'finish'. */
+/** Waits for a line containing "go" on stdin. */
+function waitGo() {
+  return new Promise((resolve) => {
+    let buffered = '';
+    process.stdin.on('data', (d) => {
+      buffered += d;
+      if (buffered.includes('go')) {
+        process.stdin.pause();
+        resolve();
+      }
+    });
+  });
+}
+
+/**
+ * Stream mode: connect → write the same 64 KiB buffer until N bytes → end → 'finish'. With
+ * --hold 1 it reports the connect and waits for "go" before the first write; `startedAt` is
+ * then the first write (without --hold it is the connect).
+ */
 async function stream() {
   const total = num('bytes');
+  const hold = num('hold', 0) > 0;
   const buf = Buffer.alloc(64 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789\n');
   const socket = await connect(num('port'));
   const connectedAt = now();
+  if (hold) {
+    socket.on('error', () => {});
+    say({ event: 'connected', connectedAt });
+    await waitGo();
+  }
+  const startedAt = hold ? now() : connectedAt;
   let written = 0;
   // How long the sender waited for the receiver: a paused reader shows as long waits for 'drain'.
   let drainWaits = 0;
@@ -100,7 +129,7 @@ async function stream() {
   }
   await new Promise((r) => socket.end(r));
   const finishedAt = now();
-  say({ event: 'done', bytes: written, connectedAt, finishedAt, drainWaits, drainMs, longestDrainMs, drainWaitsOver50ms });
+  say({ event: 'done', bytes: written, connectedAt, startedAt, finishedAt, drainWaits, drainMs, longestDrainMs, drainWaitsOver50ms });
   // Stay connected (half-closed) until the bench is done with this connection and stops us.
   socket.on('error', () => {});
   socket.resume();
@@ -120,13 +149,7 @@ async function paced() {
   socket.on('error', () => {});
   socket.resume();
   say({ event: 'connected', connectedAt: now() });
-  await new Promise((resolve) => {
-    let buffered = '';
-    process.stdin.on('data', (d) => {
-      buffered += d;
-      if (buffered.includes('go')) resolve();
-    });
-  });
+  await waitGo();
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const interval = 1000 / rate;
   const filler = '.'.repeat(size);

@@ -23,9 +23,10 @@ import {
   waitDone,
   waitTrafficLog,
 } from './browser.mjs';
+import { engineCommand } from './engine-ws.mjs';
 import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
-const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender'];
+const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay'];
 const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
 
   --quick     smaller volumes (128/256 MiB), 2 s floods, 1,000 connections: a fast check
@@ -272,6 +273,154 @@ async function streamIntoInspector(browser, bytes) {
     await page?.close().catch(() => {});
     await host.close();
   }
+}
+
+/**
+ * The stream straight into a plain node:net sink, the sender holding between its connect and its
+ * first write (as it does through the relay, where the pair is selected in between): time runs
+ * from the first write until the sink's end.
+ */
+async function streamDirectHeld(bytes) {
+  const sink = peer('sink');
+  let sender;
+  try {
+    const { port } = await waitLine(sink, (o) => o.event === 'listening', 10_000, 'port');
+    sender = peer('stream', { port, bytes, hold: 1 });
+    await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
+    sender.child.stdin.write('go\n');
+    const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
+    const got = await waitLine(sink, (o) => o.event === 'done', 30_000, 'byte count');
+    if (got.bytes !== bytes) throw new Error(`the sink received ${got.bytes} bytes of ${bytes}`);
+    const seconds = (got.endAt - sent.startedAt) / 1000;
+    return { bytes: got.bytes, seconds, mbps: got.bytes / seconds / MB, senderSeconds: (sent.finishedAt - sent.startedAt) / 1000, sinkPeakRss: got.hwm, sender: sent };
+  } finally {
+    await stop(sender);
+    await stop(sink);
+  }
+}
+
+/**
+ * The same stream through a relay of the inspector into the same kind of sink. The relay is
+ * started with the engine's startRelay command over the host's WebSocket; the page is open and
+ * the pair is selected (automatically, or by clicking it in the Connections list) before the
+ * sender's first write. Time runs from that write until the sink's end. With `browser` null, no
+ * page is open (a reference: the engine's relay alone, nothing to flow-control it).
+ */
+async function streamThroughRelay(browser, bytes) {
+  const sink = peer('sink');
+  let host;
+  let page;
+  let sender;
+  try {
+    const { port: sinkPort } = await waitLine(sink, (o) => o.event === 'listening', 10_000, 'port');
+    host = await startHost({ nodeArgs: hostNodeArgs });
+    if (browser) page = await openApp(browser, host.url);
+    const started = await engineCommand(host.url, 'startRelay', { host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: sinkPort });
+    if (!started.ok) throw new Error(`startRelay failed: ${started.message ?? JSON.stringify(started)}`);
+    const relayPort = started.value.port;
+    const rssAtStart = procStatus(host.pid);
+    const rssSamples = [];
+    const sampler = setInterval(() => {
+      try {
+        rssSamples.push([now(), procStatus(host.pid).rss]);
+      } catch {
+        // host gone: the waits below report it
+      }
+    }, 100);
+    try {
+      sender = peer('stream', { port: relayPort, bytes, hold: 1 });
+      await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
+      const selection = page ? await selectOnlyConnection(page) : null;
+      const clock = page ? await pageClockOffset(page) : null;
+      sender.child.stdin.write('go\n');
+      const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
+      const got = await waitLine(sink, (o) => o.event === 'done', 120_000, 'byte count');
+      const status = procStatus(host.pid);
+      if (got.bytes !== bytes) throw new Error(`the sink received ${got.bytes} bytes of ${bytes} through the relay`);
+      const seconds = (got.endAt - sent.startedAt) / 1000;
+      // For the record: how far the page is behind when the sink has everything (bounded wait).
+      let ui = null;
+      let header = null;
+      if (page) {
+        ui = await waitRelayShown(page, uiBytes(bytes), 15_000);
+        header = ui?.text ?? (await headerText(page));
+      }
+      const mid = (sent.startedAt + got.endAt) / 2;
+      const halfPeak = (inFirst) => rssSamples.filter(([t]) => t >= sent.startedAt && t <= got.endAt && t < mid === inFirst).reduce((a, [, r]) => Math.max(a, r), 0);
+      return {
+        bytes: got.bytes,
+        seconds,
+        mbps: got.bytes / seconds / MB,
+        senderSeconds: (sent.finishedAt - sent.startedAt) / 1000,
+        relayPort,
+        selection,
+        pageOpen: Boolean(page),
+        uiShowedAllAfterSinkMs: ui ? ui.at - got.endAt : null,
+        chunks: header ? Number(new RegExp(`${uiBytes(bytes).replace('.', '\\.')} · (\\d+) chunks?`).exec(header)?.[1] ?? NaN) : null,
+        header,
+        hostRssBeforeStream: rssAtStart.rss,
+        hostPeakRss: status.hwm,
+        hostRssAfter: status.rss,
+        hostPeakRssSampled: rssSamples.reduce((a, [, r]) => Math.max(a, r), 0),
+        hostRssPeakFirstHalf: halfPeak(true),
+        hostRssPeakSecondHalf: halfPeak(false),
+        sinkPeakRss: got.hwm,
+        clock,
+        sender: sent,
+      };
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    await stop(sender);
+    await page?.close().catch(() => {});
+    await host?.close();
+    await stop(sink);
+  }
+}
+
+/**
+ * Polls (every 5 ms, in the page) the selected pair's header until it shows the client-to-server
+ * count `bytesLabel` (followed by its chunk count) and the pair closed; returns { at, text }
+ * (page time) or null after `timeoutMs`.
+ */
+async function waitRelayShown(page, bytesLabel, timeoutMs) {
+  await page.evaluate((label) => {
+    const w = (window.__benchRelayShown = { at: 0, text: '' });
+    const timer = setInterval(() => {
+      const text = document.querySelector('[aria-label="Selected connection"] header')?.textContent ?? '';
+      if (text.includes(`${label} · `) && text.includes('closed')) {
+        w.at = performance.timeOrigin + performance.now();
+        w.text = text;
+        clearInterval(timer);
+      }
+    }, 5);
+  }, bytesLabel);
+  try {
+    await page.waitForFunction(() => window.__benchRelayShown.at > 0, null, { timeout: timeoutMs, polling: 50 });
+  } catch {
+    return null;
+  }
+  return page.evaluate(() => window.__benchRelayShown);
+}
+
+/**
+ * Waits for the one connection of a fresh host to be listed, and makes sure it is the selected
+ * one: the page selects the first accepted connection by itself; where it did not, it is clicked.
+ */
+async function selectOnlyConnection(page) {
+  const button = page.getByRole('list', { name: 'Connections' }).getByRole('button').first();
+  await button.waitFor({ timeout: 10_000 });
+  const selected = () => page.evaluate(() => Boolean(document.querySelector('[aria-label="Connections"] [aria-current="true"]') && document.querySelector('[aria-label="Selected connection"]')));
+  const end = Date.now() + 1000;
+  while (Date.now() < end) {
+    if (await selected()) return { auto: true };
+    await sleep(20);
+  }
+  await button.click();
+  await page.locator('[aria-label="Selected connection"]').waitFor({ timeout: 10_000 });
+  if (!(await selected())) throw new Error('the relay pair could not be selected in the page');
+  return { auto: false };
 }
 
 function latencySummary(samples, rows, extra = {}) {
@@ -643,6 +792,17 @@ try {
       raw.packetSender = await streamIntoPacketSender(v1);
     });
   }
+  if (has('relay')) {
+    await section(`direct to node:net sink, ${volumeLabel(v1)}`, async () => {
+      raw.relayDirect = await streamDirectHeld(v1);
+    });
+    await section(`through the inspector's relay, ${volumeLabel(v1)}, UI open`, async () => {
+      raw.relay = await streamThroughRelay(browser, v1);
+    });
+    await section(`through the inspector's relay, ${volumeLabel(v1)}, no page`, async () => {
+      raw.relayNoPage = await streamThroughRelay(null, v1);
+    });
+  }
 } finally {
   await browser?.close();
 }
@@ -761,6 +921,29 @@ try {
         target: '(reference)',
         result: 'info',
       });
+    }
+  }
+  if (has('relay')) {
+    const r = raw.relay;
+    const d = raw.relayDirect;
+    const figure = `7. Relay throughput, ${volumeLabel(v1)} through the relay, UI open, pair selected`;
+    const target = '≥ 50% of direct';
+    if (r && d) {
+      const ratio = r.mbps / d.mbps;
+      row({ id: 'relay', figure, value: `${fmt(r.mbps)} MB/s`, baseline: `direct to node:net sink ${fmt(d.mbps)} MB/s`, ratio: ratio.toFixed(2), target, result: verdict(ratio >= 0.5) });
+      row({
+        id: 'relay-rss',
+        figure: `7a. Peak RSS of the host during the relay run (VmHWM)`,
+        value: mb(r.hostPeakRss),
+        baseline: raw.inspector1 ? `capture host at ${volumeLabel(v1)} ${mb(raw.inspector1.hostPeakRss)}` : `node:net sink ${mb(d.sinkPeakRss)}`,
+        ratio: (r.hostPeakRss / (raw.inspector1 ? raw.inspector1.hostPeakRss : d.sinkPeakRss)).toFixed(2),
+        target: '(reference)',
+        result: 'info',
+      });
+    } else missing('relay', figure, target, err(['direct to node:net', 'through the inspector']));
+    const n = raw.relayNoPage;
+    if (n && d) {
+      row({ id: 'relay-no-page', figure: `7b. Same stream through the relay, no page open`, value: `${fmt(n.mbps)} MB/s`, baseline: `direct to node:net sink ${fmt(d.mbps)} MB/s`, ratio: (n.mbps / d.mbps).toFixed(2), target: '(reference)', result: 'info' });
     }
   }
 }
