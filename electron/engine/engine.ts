@@ -926,7 +926,10 @@ export class Engine {
     listener.info.clientCount = listener.clients.size;
     listener.info.acceptedCount += 1;
     this.markOpen(entry, false);
-    const upstream = new net.Socket({ allowHalfOpen: true });
+    // A deeper write buffer than the 16 KiB default, so forwarding 64 KiB reads does not stop
+    // and restart the client's reads on every chunk.
+    // (net.Socket passes stream options on to Duplex; its type does not list them.)
+    const upstream = new net.Socket({ allowHalfOpen: true, writableHighWaterMark: 1 << 20 } as net.SocketConstructorOpts);
     upstream.setNoDelay(true);
     const updateReading = () => this.updateRelayReading(entry);
     const changed = () => this.syncRelay(entry, false);
