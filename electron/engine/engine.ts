@@ -254,19 +254,21 @@ export class Engine {
       // Client certificates are requested, not required: the connection shows what was sent.
       server = tls.createServer({ cert: pem.cert, key: pem.key, requestCert: tlsOptions.requestClientCert, rejectUnauthorized: false, allowHalfOpen: true });
     }
+    return this.listenTcp(host, port, tlsInfo ? { transport: 'tls', tls: tlsInfo } : { transport: 'tcp' }, server);
+  }
+
+  /** A listener on a TCP address (plain, TLS or relay): port in use explained with its holder. */
+  private listenTcp(
+    host: string,
+    port: number,
+    kind: Pick<ListenerInfo, 'transport'> & Partial<Pick<ListenerInfo, 'tls' | 'relay'>>,
+    server?: net.Server,
+  ): Promise<Result<ListenerInfo>> {
     return this.listenOn(
       { host, port },
       (srv) => {
         const addr = srv.address() as net.AddressInfo;
-        return {
-          transport: tlsInfo ? 'tls' : 'tcp',
-          ...(tlsInfo ? { tls: tlsInfo } : {}),
-          requestedHost: host,
-          requestedPort: port,
-          address: addr.address,
-          port: addr.port,
-          family: family(addr.family, addr.address),
-        };
+        return { ...kind, requestedHost: host, requestedPort: port, address: addr.address, port: addr.port, family: family(addr.family, addr.address) };
       },
       async (err) => {
         const explained = explainError(err, { op: 'listen', host, port });
@@ -864,25 +866,7 @@ export class Engine {
   }
 
   async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
-    const result = await this.listenOn(
-      { host, port },
-      (srv) => {
-        const addr = srv.address() as net.AddressInfo;
-        return {
-          transport: 'tcp',
-          relay: { targetHost, targetPort },
-          requestedHost: host,
-          requestedPort: port,
-          address: addr.address,
-          port: addr.port,
-          family: family(addr.family, addr.address),
-        };
-      },
-      async (err) => {
-        const explained = explainError(err, { op: 'listen', host, port });
-        return explained.code === 'EADDRINUSE' ? this.explainPortInUse(explained, host, port) : explained;
-      },
-    );
+    const result = await this.listenTcp(host, port, { transport: 'tcp', relay: { targetHost, targetPort } });
     // Set before any client can arrive: accepts come in later turns of the event loop.
     if (result.ok) this.listeners.get(result.value.id)!.relayTimeoutMs = timeoutMs;
     return result;

@@ -1,20 +1,8 @@
 import type net from 'node:net';
+import type { RelayDirectionInfo } from '../../shared/model';
 
 /** Which way bytes go through a relay: from the client to the target, or back. */
 export type RelayDirection = 'c2s' | 's2c';
-
-/** A direction's settings and what it holds, as the UI shows them. */
-export interface PipeState {
-  paused: boolean;
-  latencyMs: number;
-  /** KiB per second; 0 means no limit. */
-  kbps: number;
-  /** Bytes received but not yet forwarded (paused, delayed or throttled). */
-  queuedBytes: number;
-  forwardedBytes: number;
-  /** The source sent FIN and it was passed on (after everything queued before it). */
-  finForwarded: boolean;
-}
 
 /** Above this many queued bytes a direction stops reading its source until it drains. */
 const HIGH_QUEUE = 4 << 20;
@@ -27,7 +15,7 @@ const LOW_QUEUE = 1 << 20;
  * queued or the destination pushes back, so memory stays bounded.
  */
 export class Pipe {
-  readonly state: PipeState = { paused: false, latencyMs: 0, kbps: 0, queuedBytes: 0, forwardedBytes: 0, finForwarded: false };
+  readonly state: RelayDirectionInfo = { paused: false, latencyMs: 0, kbps: 0, queuedBytes: 0, forwardedBytes: 0, finForwarded: false };
   private readonly queue: Array<{ bytes: Uint8Array; at: number } | { fin: true; at: number }> = [];
   private busy = false;
   private ready = false;
@@ -64,7 +52,7 @@ export class Pipe {
     this.pump();
   }
 
-  configure(settings: Partial<Pick<PipeState, 'paused' | 'latencyMs' | 'kbps'>>): void {
+  configure(settings: Partial<Pick<RelayDirectionInfo, 'paused' | 'latencyMs' | 'kbps'>>): void {
     Object.assign(this.state, settings);
     this.onChange();
     this.pump();

@@ -7,6 +7,7 @@ import { useInspector } from '../../state/store';
 import { DIRECTION_LABEL } from '../RelayControls';
 import { encodeMessage } from './encode';
 import { FormatFields } from './FormatFields';
+import { MessageRow } from './MessageRow';
 
 /** Injects a message into one direction of a relay pair, as if that side had sent it. */
 export function RelayInjectBox({ connectionId }: { connectionId: string }) {
@@ -43,26 +44,7 @@ export function RelayInjectBox({ connectionId }: { connectionId: string }) {
         <FormatFields hex={hex} onHex={setHex} ending={ending} onEnding={setEnding} />
         <span className="muted small">Injected bytes go after what is already queued in that direction.</span>
       </div>
-      <div className="send-row">
-        <label className="field grow">
-          <span>Message</span>
-          <textarea
-            value={text}
-            rows={2}
-            spellCheck={false}
-            onChange={(e) => setText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
-                e.preventDefault();
-                if (open) void inject();
-              }
-            }}
-          />
-        </label>
-        <button type="button" className="primary" disabled={!open} onClick={() => void inject()}>
-          Inject
-        </button>
-      </div>
+      <MessageRow text={text} onText={setText} onSubmit={() => void inject()} enabled={open} action="Inject" />
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
     </section>
   );

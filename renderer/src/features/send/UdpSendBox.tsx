@@ -7,6 +7,7 @@ import { useInspector } from '../../state/store';
 import { parsePortField } from '../fields';
 import { encodeMessage } from './encode';
 import { FormatFields } from './FormatFields';
+import { MessageRow } from './MessageRow';
 
 /** Sends one datagram per Send from a bound UDP socket to a destination host and port. */
 export function UdpSendBox({ connectionId }: { connectionId: string }) {
@@ -57,26 +58,7 @@ export function UdpSendBox({ connectionId }: { connectionId: string }) {
         <FormatFields hex={hex} onHex={setHex} ending={ending} onEnding={setEnding} />
         <span className="muted small">Each Send is one datagram. Expand a received row to reply to its sender.</span>
       </div>
-      <div className="send-row">
-        <label className="field grow">
-          <span>Message</span>
-          <textarea
-            value={text}
-            rows={2}
-            spellCheck={false}
-            onChange={(e) => setText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
-                e.preventDefault();
-                if (open) void send();
-              }
-            }}
-          />
-        </label>
-        <button type="button" className="primary" disabled={!open} onClick={() => void send()}>
-          Send datagram
-        </button>
-      </div>
+      <MessageRow text={text} onText={setText} onSubmit={() => void send()} enabled={open} action="Send datagram" />
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {status && (
         <p className="muted small" role="status">
