@@ -1,12 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ErrorInfo } from '../../shared/result';
+import { runUnprivileged, unprivilegedSkipReason } from './testing/unprivileged';
 import { formatPeer, multicastInterfaces, UdpEndpoint, type UdpBindOptions, type UdpPeer } from './udp';
 
 // Every socket and process a test opens is registered here and torn down after it, pass or fail.
@@ -566,42 +566,19 @@ describe('display helpers', () => {
   });
 });
 
-// A real EACCES needs an unprivileged process. As root we run the endpoint as "nobody"; as an
-// ordinary user we run it as ourselves. Where ports below 1024 are open to everyone, there is
-// no error to explain.
-const unprivilegedStart =
-  process.platform === 'linux' ? Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim()) : 0;
-const isRoot = process.getuid?.() === 0;
-const privilegedSkip =
-  process.platform !== 'linux'
-    ? 'needs Linux (/proc and setuid) to bind unprivileged'
-    : unprivilegedStart <= 80
-      ? `net.ipv4.ip_unprivileged_port_start is ${unprivilegedStart}, so port 80 is not privileged on this machine`
-      : '';
+// A real EACCES needs an unprivileged process. Where ports below 1024 are open to everyone,
+// there is no error to explain.
+const privilegedSkip = unprivilegedSkipReason();
 
 describe('privileged ports', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'si-udp-eacces-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it.skipIf(privilegedSkip !== '')(`explains EACCES when an unprivileged user binds UDP port 80${skipped(privilegedSkip)}`, async () => {
-    chmodSync(dir, 0o755);
-    const script = path.join(dir, 'bind80.cjs');
-    const entry = path.join(dir, 'entry.ts');
-    writeFileSync(
-      entry,
+    const run = await runUnprivileged(
       `import { UdpEndpoint } from ${JSON.stringify(path.resolve(__dirname, 'udp'))};
 UdpEndpoint.bind({ host: '127.0.0.1', port: 80 }, { onDatagram() {}, onError() {}, onClose() {} }).then(
   async (ep) => { console.log(JSON.stringify({ bound: ep.local })); await ep.close(); },
   (err) => console.log(JSON.stringify(err.info)),
 );`,
     );
-    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: script, logLevel: 'silent' });
-    chmodSync(script, 0o644);
-    const run = spawnSync(process.execPath, [script], {
-      encoding: 'utf8',
-      timeout: 15_000,
-      ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
     expect(run.status, run.stderr).toBe(0);
     const info = JSON.parse(run.stdout.trim()) as ErrorInfo;
     expect(info.code).toBe('EACCES');
