@@ -19,67 +19,59 @@ function isHexDigit(ch: string): boolean {
  * Text is encoded as UTF-8.
  */
 export function parseEscapes(text: string): ParseOutcome {
-  const parts: number[] = [];
+  // One buffer, written in place: runs of plain text are encoded whole and escapes stored as
+  // bytes, so a long reply template costs microseconds. A UTF-16 unit never takes more than
+  // three bytes of UTF-8, and an escape is never longer than the text it stands for.
+  const out = new Uint8Array(text.length * 3);
+  let length = 0;
   let i = 0;
   while (i < text.length) {
-    const ch = text[i]!;
-    if (ch !== '\\') {
-      const cp = text.codePointAt(i)!;
-      const s = String.fromCodePoint(cp);
-      for (const b of encoder.encode(s)) parts.push(b);
-      i += s.length;
+    const slash = text.indexOf('\\', i);
+    if (slash !== i) {
+      const end = slash === -1 ? text.length : slash;
+      length += encoder.encodeInto(text.slice(i, end), out.subarray(length)).written;
+      i = end;
       continue;
     }
     const next = text[i + 1];
-    switch (next) {
-      case 'r':
-        parts.push(0x0d);
-        i += 2;
-        break;
-      case 'n':
-        parts.push(0x0a);
-        i += 2;
-        break;
-      case 't':
-        parts.push(0x09);
-        i += 2;
-        break;
-      case '0':
-        parts.push(0x00);
-        i += 2;
-        break;
-      case '\\':
-        parts.push(0x5c);
-        i += 2;
-        break;
-      case 'x': {
-        const hex = text.slice(i + 2, i + 4);
-        if (hex.length < 2 || !isHexDigit(hex[0]!) || !isHexDigit(hex[1]!)) {
-          return {
-            ok: false,
-            index: i,
-            error: `\\x at position ${i + 1} needs two hex digits (00-ff), as in \\x0a`,
-          };
-        }
-        parts.push(parseInt(hex, 16));
-        i += 4;
-        break;
-      }
-      case undefined:
-        return {
-          ok: false,
-          index: i,
-          error: `The message ends with a lone backslash at position ${i + 1}: write \\\\ for a backslash`,
-        };
-      default:
-        return {
-          ok: false,
-          index: i,
-          error: `Unknown escape \\${next} at position ${i + 1}: use \\r \\n \\t \\0 \\\\ or \\xNN`,
-        };
+    const simple = next === undefined ? undefined : SIMPLE_ESCAPES[next];
+    if (simple !== undefined) {
+      out[length++] = simple;
+      i += 2;
+      continue;
     }
+    if (next === 'x') {
+      const hex = text.slice(i + 2, i + 4);
+      if (hex.length < 2 || !isHexDigit(hex[0]!) || !isHexDigit(hex[1]!)) {
+        return { ok: false, index: i, error: `\\x at position ${i + 1} needs two hex digits (00-ff), as in \\x0a` };
+      }
+      out[length++] = parseInt(hex, 16);
+      i += 4;
+      continue;
+    }
+    if (next === undefined) {
+      return { ok: false, index: i, error: `The message ends with a lone backslash at position ${i + 1}: write \\\\ for a backslash` };
+    }
+    return { ok: false, index: i, error: `Unknown escape \\${next} at position ${i + 1}: use \\r \\n \\t \\0 \\\\ or \\xNN` };
   }
-  return { ok: true, bytes: Uint8Array.from(parts) };
+  return { ok: true, bytes: out.slice(0, length) };
+}
+
+/** The one-letter escapes and the byte each stands for. */
+const SIMPLE_ESCAPES: Record<string, number | undefined> = { r: 0x0d, n: 0x0a, t: 0x09, '0': 0x00, '\\': 0x5c };
+
+/** The pieces one after another, as one array (the piece itself when there is only one). */
+export function concatBytes(pieces: Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  let total = 0;
+  for (const p of pieces) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
