@@ -91,6 +91,8 @@ const api: InspectorApi = {
   relayControl: (args) => ipcRenderer.invoke(Channels.command.relayControl, args),
   /** Injects bytes into one direction of a relay pair. */
   relayInject: (args) => ipcRenderer.invoke(Channels.command.relayInject, args),
+  /** Forgets closed connections (one, a listener's, or all) and their captured bytes. */
+  removeClosed: (args) => ipcRenderer.invoke(Channels.command.removeClosed, args),
   /**
    * Receives event batches without the Electron event object. The first listener also gets the
    * batches that arrived before it. Call ack(batch.id) after applying each batch. Returns an

@@ -30,6 +30,7 @@ export const COMMAND_NAMES = [
   'startRelay',
   'relayControl',
   'relayInject',
+  'removeClosed',
 ] as const;
 
 /** A command's name. */
@@ -71,6 +72,7 @@ export const Channels = {
     startRelay: 'inspector:cmd:startRelay',
     relayControl: 'inspector:cmd:relayControl',
     relayInject: 'inspector:cmd:relayInject',
+    removeClosed: 'inspector:cmd:removeClosed',
   } satisfies Record<CommandName, string>,
   events: 'inspector:events',
   ack: 'inspector:ack',

@@ -19,7 +19,7 @@ export interface MalformedCase {
 /** A well-formed input per command; every malformed case is one change away from it. */
 export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   getSnapshot: {},
-  startListener: { host: '127.0.0.1', port: 0 },
+  startListener: { host: '127.0.0.1', port: 0, halfOpen: { idleSeconds: 60 } },
   stopListener: { listenerId: 'L1', closeClients: false },
   connect: { host: '127.0.0.1', port: 80, timeoutMs: 1000 },
   send: { connectionId: 'C1', data: Uint8Array.of(1, 2, 3) },
@@ -43,6 +43,7 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   startRelay: { host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: 8080, timeoutMs: 1000 },
   relayControl: { connectionId: 'C1', direction: 'c2s', paused: true, latencyMs: 0, kbps: 0 },
   relayInject: { connectionId: 'C1', direction: 's2c', data: Uint8Array.of(1) },
+  removeClosed: { listenerId: 'L1' },
 };
 
 const badIds: [string, unknown][] = [
@@ -180,6 +181,12 @@ export const BAD_FIELD_VALUES: Record<string, [string, unknown][]> = {
     ['null', null],
   ],
   removeStale: [['the string "yes"', 'yes']],
+  halfOpen: [
+    ['idle 0 s', { idleSeconds: 0 }],
+    ['idle 1.5 s', { idleSeconds: 1.5 }],
+    ['idle over a day', { idleSeconds: 86_401 }],
+    ['true', true],
+  ],
   broadcast: [['the string "yes"', 'yes']],
   group: [
     ['empty', ''],

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseEscapes, parseHex } from './bytes';
-import type { ChunkData, ChunkPage, PortEntry, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
+import type { ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
 
@@ -174,6 +174,23 @@ const snippetSchema = z
   })
   .strict();
 
+/**
+ * What a listener does when a client finishes sending (FIN). Absent: close our side too once
+ * everything we are sending has gone, as the tutorial servers do. Present: keep the connection
+ * half-open so it can still be sent to, and close it after idleSeconds without traffic.
+ */
+const halfOpenSchema = z
+  .object({
+    idleSeconds: z
+      .number({ error: 'Idle limit must be a number of seconds' })
+      .int('Idle limit must be a whole number of seconds')
+      .min(1, 'Idle limit must be at least 1 s')
+      .max(86_400, 'Idle limit must be at most a day (86400 s)')
+      .default(300),
+  })
+  .strict()
+  .optional();
+
 /** Request schemas, one per command. Every command entering a host is parsed by its schema. */
 export const commandSchemas = {
   getSnapshot: z.object({}).strict(),
@@ -192,6 +209,7 @@ export const commandSchemas = {
         })
         .strict()
         .optional(),
+      halfOpen: halfOpenSchema,
     })
     .strict(),
   stopListener: z.object({ listenerId: idSchema, closeClients: z.boolean().default(false) }).strict(),
@@ -259,7 +277,7 @@ export const commandSchemas = {
       history: z.array(z.string().max(65_536)).max(200, 'at most 200 history entries'),
     })
     .strict(),
-  listenUnix: z.object({ path: socketPathSchema, removeStale: z.boolean().default(false) }).strict(),
+  listenUnix: z.object({ path: socketPathSchema, removeStale: z.boolean().default(false), halfOpen: halfOpenSchema }).strict(),
   connectUnix: z.object({ path: socketPathSchema, timeoutMs: timeoutSchema }).strict(),
   bindUdp: z.object({ host: hostSchema, port: listenPortSchema, broadcast: z.boolean().default(false) }).strict(),
   sendUdp: z.object({ connectionId: idSchema, host: hostSchema, port: remotePortSchema, data: bytesSchema }).strict(),
@@ -290,6 +308,13 @@ export const commandSchemas = {
       data: bytesSchema,
     })
     .strict(),
+  /** One closed connection, a listener's closed connections, or (with neither) every closed one. */
+  removeClosed: z
+    .object({ connectionId: idSchema.optional(), listenerId: idSchema.optional() })
+    .strict()
+    .refine((a) => a.connectionId === undefined || a.listenerId === undefined, {
+      error: 'give connectionId or listenerId, not both',
+    }),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -324,6 +349,7 @@ export interface CommandResults {
   startRelay: ListenerInfo;
   relayControl: ConnectionInfo;
   relayInject: { bytes: number };
+  removeClosed: { removed: number; totals: RemovedTotals };
 }
 
 /** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
@@ -389,6 +415,8 @@ export interface InspectorApi {
   relayControl(args: CommandInput<'relayControl'>): Promise<Result<ConnectionInfo>>;
   /** Sends bytes into one direction of a relay pair, as if that side had sent them. */
   relayInject(args: CommandInput<'relayInject'>): Promise<Result<{ bytes: number }>>;
+  /** Forgets closed connections (one, a listener's, or all) and their captures; totals stay exact. */
+  removeClosed(args: CommandInput<'removeClosed'>): Promise<Result<{ removed: number; totals: RemovedTotals }>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

@@ -82,7 +82,7 @@ export interface ListenerInfo {
   tls?: ListenerTlsInfo;
   state: 'listening' | 'stopped';
   startedAt: number;
-  /** Clients currently connected. */
+  /** Clients currently open: a client that sent FIN or was closed no longer counts. */
   clientCount: number;
   /** Clients accepted since it started. */
   acceptedCount: number;
@@ -90,6 +90,11 @@ export interface ListenerInfo {
   responder?: ResponderConfig;
   /** For a relay: where each accepted client is forwarded. */
   relay?: { targetHost: string; targetPort: number };
+  /**
+   * Set when clients that finish sending (FIN) are kept half-open, closed after this many
+   * seconds without traffic. Absent: our side closes too, once what we are sending has gone.
+   */
+  halfOpen?: { idleSeconds: number };
 }
 
 /** Byte and chunk counters per direction. Exact, even when old payloads were evicted. */
@@ -287,7 +292,18 @@ export type SocketEvent =
   | { type: 'connection-closed'; connection: ConnectionInfo }
   | { type: 'chunk'; chunk: Chunk; counters: Counters }
   | { type: 'chunks-evicted'; connectionId: string; droppedBytes: number; droppedChunks: number; firstKeptSeq: number }
-  | { type: 'task-updated'; task: TaskInfo };
+  | { type: 'task-updated'; task: TaskInfo }
+  | { type: 'connections-removed'; ids: string[]; totals: RemovedTotals };
+
+/**
+ * Closed connections no longer listed (removed by the user, or the oldest past the cap on
+ * closed records), summed so totals stay exact.
+ */
+export interface RemovedTotals {
+  connections: number;
+  bytesIn: number;
+  bytesOut: number;
+}
 
 /** A group of events delivered together; the receiver acknowledges it by id. */
 export interface EventBatch {
@@ -305,6 +321,8 @@ export interface Snapshot {
   tasks: TaskInfo[];
   /** This machine's network interfaces, for choosing where to join multicast groups. */
   interfaces: Array<{ name: string; addresses: string[]; internal: boolean }>;
+  /** Closed connections removed from the list so far. */
+  removed: RemovedTotals;
 }
 
 /** Engine settings the user can change. */

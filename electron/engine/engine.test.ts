@@ -1,85 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PREVIEW_BYTES, type ConnectionInfo, type EventBatch, type SocketEvent } from '../../shared/model';
+import { describe, expect, it } from 'vitest';
+import { PREVIEW_BYTES, type ConnectionInfo } from '../../shared/model';
 import type { Result } from '../../shared/result';
-import { Engine, type EngineOptions } from './engine';
-
-// Everything a test opens is registered here and torn down after it, pass or fail.
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`expected ok, got ${r.code}: ${r.message}`);
-  return r.value;
-}
-
-/** An engine plus a subscriber that records every event and acknowledges each batch. */
-function makeEngine(options?: EngineOptions, autoAck = true) {
-  const engine = new Engine(options);
-  const events: SocketEvent[] = [];
-  const batches: EventBatch[] = [];
-  const sub = engine.subscribe((batch) => {
-    batches.push(batch);
-    events.push(...batch.events);
-    if (autoAck) sub.ack(batch.id);
-  });
-  cleanups.push(() => engine.shutdown());
-  return { engine, events, batches, sub };
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function conn(engine: Engine, id: string): ConnectionInfo {
-  const c = engine.snapshot().connections.find((x) => x.id === id);
-  if (!c) throw new Error(`no connection ${id}`);
-  return c;
-}
-
-function client(port: number, host = '127.0.0.1'): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host, allowHalfOpen: true }, () => resolve(s));
-    s.once('error', reject);
-    cleanups.push(() => s.destroy());
-  });
-}
-
-function server(onConnection: (s: net.Socket) => void = () => undefined, host = '127.0.0.1'): Promise<{ srv: net.Server; port: number }> {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-    onConnection(s);
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(() => r());
-      }),
-  );
-  return new Promise((resolve) => srv.listen(0, host, () => resolve({ srv, port: (srv.address() as net.AddressInfo).port })));
-}
-
-function received(socket: net.Socket): { data: () => Buffer; ended: Promise<void> } {
-  const parts: Buffer[] = [];
-  socket.on('data', (d: Buffer) => parts.push(d));
-  const ended = new Promise<void>((r) => socket.once('end', () => r()));
-  return { data: () => Buffer.concat(parts), ended };
-}
-
-function chunkEvents(events: SocketEvent[], connectionId: string) {
-  return events.flatMap((e) => (e.type === 'chunk' && e.chunk.connectionId === connectionId ? [e.chunk] : []));
-}
+import { Engine } from './engine';
+import { chunkEvents, client, conn, makeEngine, onCleanup, received, server, until, value } from './testing/helpers';
 
 describe('listeners', () => {
   it('accepts many clients at once and counts them', async () => {
@@ -221,9 +147,9 @@ describe('chunks', () => {
 });
 
 describe('closing', () => {
-  it('shows when the peer half-closes, and can still send to it', async () => {
+  it('a listener that keeps connections half-open shows when the peer half-closes, and can still send to it', async () => {
     const { engine } = makeEngine();
-    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0, halfOpen: { idleSeconds: 60 } }));
     const s = await client(l.port);
     const rx = received(s);
     s.end('bye');
@@ -325,7 +251,7 @@ time.sleep(30)
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    cleanups.push(() => killChild(py));
+    onCleanup(() => killChild(py));
     const port = await new Promise<number>((r) => py.stdout!.once('data', (d) => r(Number(String(d).trim()))));
     await new Promise((r) => setTimeout(r, 200));
     const { engine } = makeEngine();
@@ -465,13 +391,13 @@ describe('broadcast, repeat and saved messages', () => {
 
   it('keeps saved messages and history across engines sharing a data folder', async () => {
     const dir = await import('node:fs/promises').then((fs) => fs.mkdtemp(`${(process.env.TMPDIR ?? '/tmp').replace(/\/$/, '')}/si-saved-`));
-    cleanups.push(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
+    onCleanup(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
     const first = new Engine({ dataDir: dir });
-    cleanups.push(() => first.shutdown());
+    onCleanup(() => first.shutdown());
     const state = { snippets: [{ name: 'greet', text: 'hello\\r\\n', hex: false, lineEnding: 'none' as const }], history: ['a', 'b'] };
     expect(value(first.setSaved(state))).toEqual(state);
     const second = new Engine({ dataDir: dir });
-    cleanups.push(() => second.shutdown());
+    onCleanup(() => second.shutdown());
     expect(value(second.getSaved())).toEqual(state);
   });
 });
@@ -481,7 +407,7 @@ describe('who holds a port', () => {
     const py = spawn('python3', ['-c', "import socket, time\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)"], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    cleanups.push(() => killChild(py));
+    onCleanup(() => killChild(py));
     const port = await new Promise<number>((r) => py.stdout!.once('data', (d) => r(Number(String(d).trim()))));
     const { engine } = makeEngine();
     const r = await engine.startListener({ host: '127.0.0.1', port });
@@ -514,7 +440,7 @@ function pythonClient(port: number, code: string): Promise<{ code: number | null
   const child = spawn('python3', ['-c', `import socket, sys, time\ns = socket.create_connection(('127.0.0.1', ${port}))\ns.settimeout(10)\n${code}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  cleanups.push(() => killChild(child));
+  onCleanup(() => killChild(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -612,7 +538,7 @@ describe('Unix domain sockets', () => {
   async function tempSocketPath(): Promise<string> {
     const fs = await import('node:fs/promises');
     const dir = await fs.mkdtemp('/tmp/si-unix-');
-    cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
+    onCleanup(() => fs.rm(dir, { recursive: true, force: true }));
     return `${dir}/app.sock`;
   }
 
@@ -625,7 +551,7 @@ describe('Unix domain sockets', () => {
     const py = spawn('python3', ['-c', `import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(b'over unix')\nprint(repr(s.recv(100)))`, socketPath], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    cleanups.push(() => killChild(py));
+    onCleanup(() => killChild(py));
     let out = '';
     py.stdout!.on('data', (d) => (out += d));
     await new Promise((r) => py.once('exit', r));
@@ -647,7 +573,7 @@ describe('Unix domain sockets', () => {
       s.end('hello from unix');
     });
     await new Promise<void>((r) => srv.listen(socketPath, () => r()));
-    cleanups.push(
+    onCleanup(
       () =>
         new Promise<void>((r) => {
           for (const p of peers) p.destroy();
@@ -674,6 +600,37 @@ describe('Unix domain sockets', () => {
     const other = makeEngine().engine;
     const live = await other.listenUnix({ path: socketPath, removeStale: true });
     expect(live).toMatchObject({ ok: false, code: 'EADDRINUSE' });
+  });
+
+  it('a regular file, a folder or a link at the path is named and never touched, even when asked to remove a stale file', async () => {
+    const fs = await import('node:fs/promises');
+    const { engine } = makeEngine();
+    const file = await tempSocketPath();
+    await fs.writeFile(file, 'precious data');
+    const folder = await tempSocketPath();
+    await fs.mkdir(folder);
+    // A link to a stale socket is still a link: removing it is not ours to decide.
+    const staleTarget = await tempSocketPath();
+    const py = spawn('python3', ['-c', 'import socket, sys, os\ns = socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen()\nos._exit(0)', staleTarget]);
+    await new Promise((r) => py.once('exit', r));
+    const link = await tempSocketPath();
+    await fs.symlink(staleTarget, link);
+    const cases: Array<[string, RegExp]> = [
+      [file, /is a regular file \(13 bytes\), not a socket/],
+      [folder, /is a folder, not a socket/],
+      [link, new RegExp(`is a symbolic link \\(to ${staleTarget.replace(/[.]/g, '\\.')}\\), not a socket`)],
+    ];
+    for (const [where, message] of cases) {
+      for (const removeStale of [false, true]) {
+        const r = await engine.listenUnix({ path: where, removeStale });
+        expect(r).toMatchObject({ ok: false, code: 'NOT_A_SOCKET' });
+        if (!r.ok) expect(r.message).toMatch(message);
+      }
+    }
+    expect(await fs.readFile(file, 'utf8')).toBe('precious data');
+    expect((await fs.lstat(folder)).isDirectory()).toBe(true);
+    expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+    expect((await fs.lstat(staleTarget)).isSocket()).toBe(true);
   });
 });
 
@@ -754,7 +711,7 @@ describe('UDP', () => {
       ['-c', `import socket, sys\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('127.0.0.1', 0))\nprint(s.getsockname()[1], flush=True)\nfor n in (1, 1000, 60000):\n    s.sendto(b'x' * n, ('127.0.0.1', ${u.local!.port}))\nd, a = s.recvfrom(65535)\nprint(repr(d), flush=True)`],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    cleanups.push(() => killChild(sender));
+    onCleanup(() => killChild(sender));
     let out = '';
     sender.stdout!.on('data', (d) => (out += d));
     await until(() => out.includes('\n'), 'sender port');
@@ -797,7 +754,7 @@ describe('relay', () => {
     const py = spawn('python3', ['-c', `import socket, sys, time\nsrv = socket.socket()\nsrv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\nsrv.bind(('127.0.0.1', 0))\nsrv.listen()\nprint(srv.getsockname()[1], flush=True)\n${body}`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    cleanups.push(() => killChild(py));
+    onCleanup(() => killChild(py));
     return new Promise<number>((r) => py.stdout!.once('data', (d) => r(Number(String(d).trim()))));
   }
   const ECHO = `c, _ = srv.accept()\nwhile True:\n    d = c.recv(65536)\n    if not d: break\n    c.sendall(d)\nc.shutdown(socket.SHUT_WR)\ntime.sleep(1)`;

@@ -1,4 +1,3 @@
-import { unlinkSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -19,6 +18,7 @@ import {
   type ListenerTlsInfo,
   type PortEntry,
   type RelayDirectionInfo,
+  type RemovedTotals,
   type ResponderConfig,
   type SavedState,
   type Settings,
@@ -36,6 +36,7 @@ import { endProcess, findPortHolder, listListeningPorts } from './ports';
 import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
 import { Pipe } from './relay';
 import { SavedStore } from './saved';
+import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
 import { multicastInterfaces, UdpEndpoint } from './udp';
 
 /** Engine settings; every field has a sensible default. */
@@ -45,6 +46,10 @@ export interface EngineOptions {
   /** Folder for saved messages and history; without one they last for the run only. */
   dataDir?: string;
   batcher?: Partial<BatcherOptions>;
+  /** Closed connection records kept before the oldest are removed (default MAX_CLOSED_RECORDS). */
+  maxClosedRecords?: number;
+  /** How long our last bytes may sit unread after both FINs (default END_LINGER_MS). */
+  endLingerMs?: number;
 }
 
 /** A subscriber's handle: acknowledge batches, or stop receiving. */
@@ -93,14 +98,30 @@ interface ConnectionEntry {
   /** For a bound UDP socket: the endpoint, and the peer of each kept datagram by seq. */
   udp?: { endpoint: UdpEndpoint; peers: Map<number, Endpoint> };
   /** For a relay pair: the connection to the target, and the two directions between them. */
-  relay?: { upstream: net.Socket; c2s: Pipe; s2c: Pipe; flowPaused: boolean; lastEmit: number; emitTimer: NodeJS.Timeout | null };
+  relay?: { upstream: net.Socket; c2s: Pipe; s2c: Pipe; lastEmit: number; emitTimer: NodeJS.Timeout | null };
   capture: ConnectionCapture;
   listener?: ListenerEntry;
   /** Set when the user asked for the close, so the reason says who closed it. */
-  localClose?: 'end' | 'reset' | 'listener-stopped' | 'shutdown';
-  paused: boolean;
+  localClose?: 'end' | 'reset' | 'listener-stopped' | 'shutdown' | 'idle';
+  /**
+   * Why reading from the peer is stopped. flow: the window is behind. autoFull: automatic replies
+   * the peer does not read fill our send buffer. responder: a responder's own queue (delayed
+   * replies, a program's stdin) is full. Any of them pauses the socket, so what the peer sends
+   * waits in the kernel, not in memory.
+   */
+  holds: { flow: boolean; autoFull: boolean; responder: boolean };
+  /** Callbacks waiting for the socket's send buffer to drain. */
+  drainWaiters: Array<() => void>;
   /** The running auto-responder: the connection's own setting, else its listener's. */
   responder: Responder | null;
+  /** The responder host whose program the record shows. */
+  programHost?: ResponderHost;
+  /** Counted in its listener's clientCount: open, neither side has sent FIN. */
+  counted: boolean;
+  /** When bytes last went either way (ms since the epoch), for the half-open idle limit. */
+  lastActivity: number;
+  /** The half-open idle limit, or the wait for our last bytes to go after the peer's FIN. */
+  endTimer?: NodeJS.Timeout;
 }
 
 function now(): number {
@@ -137,6 +158,8 @@ export class Engine {
   private readonly batchers = new Set<Batcher>();
   private readonly capture: CaptureStore;
   private readonly batcherOptions: BatcherOptions;
+  private readonly maxClosedRecords: number;
+  private readonly endLingerMs: number;
   private nextListenerId = 1;
   private nextConnectionId = 1;
   private nextTaskId = 1;
@@ -144,10 +167,17 @@ export class Engine {
   private readonly saved: SavedStore;
   private pressured = 0;
   private closed = false;
+  /** Ids of closed connections, oldest first: past MAX_CLOSED_RECORDS the oldest are removed. */
+  private readonly closedIds = new Set<string>();
+  private readonly removed: RemovedTotals = { connections: 0, bytesIn: 0, bytesOut: 0 };
+  /** Programs told to stop whose processes are not gone yet. */
+  private readonly programsExiting = new Set<Promise<void>>();
 
   constructor(options: EngineOptions = {}) {
     this.capture = new CaptureStore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET);
     this.batcherOptions = { ...defaultBatcherOptions, ...options.batcher };
+    this.maxClosedRecords = options.maxClosedRecords ?? MAX_CLOSED_RECORDS;
+    this.endLingerMs = options.endLingerMs ?? END_LINGER_MS;
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
   }
 
@@ -200,6 +230,7 @@ export class Engine {
     startRelay: (a) => this.startRelay(a),
     relayControl: (a) => this.relayControl(a),
     relayInject: (a) => this.relayInject(a),
+    removeClosed: (a) => this.removeClosed(a),
     setResponder: (a) => this.setResponder(a),
     listPorts: () => this.listPorts(),
     endProcess: (a) => this.endProcess(a),
@@ -219,6 +250,7 @@ export class Engine {
       settings: this.settings(),
       tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
       interfaces: multicastInterfaces(),
+      removed: { ...this.removed },
     };
   }
 
@@ -231,7 +263,7 @@ export class Engine {
     return ok(this.settings());
   }
 
-  async startListener({ host, port, tls: tlsOptions }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+  async startListener({ host, port, tls: tlsOptions, halfOpen }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
     let server: net.Server | undefined;
     let tlsInfo: ListenerTlsInfo | undefined;
     if (tlsOptions) {
@@ -254,14 +286,15 @@ export class Engine {
       // Client certificates are requested, not required: the connection shows what was sent.
       server = tls.createServer({ cert: pem.cert, key: pem.key, requestCert: tlsOptions.requestClientCert, rejectUnauthorized: false, allowHalfOpen: true });
     }
-    return this.listenTcp(host, port, tlsInfo ? { transport: 'tls', tls: tlsInfo } : { transport: 'tcp' }, server);
+    const kind = tlsInfo ? { transport: 'tls' as const, tls: tlsInfo } : { transport: 'tcp' as const };
+    return this.listenTcp(host, port, halfOpen ? { ...kind, halfOpen } : kind, server);
   }
 
   /** A listener on a TCP address (plain, TLS or relay): port in use explained with its holder. */
   private listenTcp(
     host: string,
     port: number,
-    kind: Pick<ListenerInfo, 'transport'> & Partial<Pick<ListenerInfo, 'tls' | 'relay'>>,
+    kind: Pick<ListenerInfo, 'transport'> & Partial<Pick<ListenerInfo, 'tls' | 'relay' | 'halfOpen'>>,
     server?: net.Server,
   ): Promise<Result<ListenerInfo>> {
     return this.listenOn(
@@ -278,20 +311,28 @@ export class Engine {
     );
   }
 
-  async listenUnix({ path: socketPath, removeStale }: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
-    if (removeStale && (await socketFileState(socketPath)) === 'stale') {
-      try {
-        unlinkSync(socketPath);
-      } catch (err) {
-        return fail(explainError(err, { op: 'listen', path: socketPath }));
+  async listenUnix({ path: socketPath, removeStale, halfOpen }: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
+    if (removeStale) {
+      const state = await inspectSocketPath(socketPath);
+      if (state.kind === 'other') return fail(notASocket(socketPath, state.what));
+      if (state.kind === 'stale') {
+        try {
+          const changed = await removeStaleSocket(socketPath, state);
+          if (changed) return fail(changed);
+        } catch (err) {
+          return fail(explainError(err, { op: 'listen', path: socketPath }));
+        }
       }
     }
     return this.listenOn(
       { path: socketPath },
-      () => ({ transport: 'unix', requestedHost: socketPath, requestedPort: 0, address: socketPath, port: 0, family: 'unix' }),
+      () => ({ transport: 'unix', requestedHost: socketPath, requestedPort: 0, address: socketPath, port: 0, family: 'unix', ...(halfOpen ? { halfOpen } : {}) }),
       async (err) => {
         const explained = explainError(err, { op: 'listen', path: socketPath });
-        if (explained.code !== 'EADDRINUSE' || (await socketFileState(socketPath)) !== 'stale') return explained;
+        if (explained.code !== 'EADDRINUSE') return explained;
+        const state = await inspectSocketPath(socketPath);
+        if (state.kind === 'other') return notASocket(socketPath, state.what);
+        if (state.kind !== 'stale') return explained;
         return {
           code: 'STALE_SOCKET',
           message: `A socket file is left at ${socketPath} by a server that is no longer running (nothing accepts connections on it).`,
@@ -355,10 +396,8 @@ export class Engine {
         openedAt: Date.now(),
         udp: { broadcast, groups: [], notStreamed: 0 },
       }),
+      ...newEntryState(id),
       socket: io,
-      capture: new ConnectionCapture(id),
-      paused: false,
-      responder: null,
       udp: { endpoint, peers: new Map() },
     };
     this.connections.set(id, entry);
@@ -396,7 +435,8 @@ export class Engine {
   /** Starts a server on a TCP address or a socket path and registers it as a listener. */
   private listenOn(
     where: net.ListenOptions,
-    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family' | 'tls'>,
+    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family'> &
+      Partial<Pick<ListenerInfo, 'tls' | 'relay' | 'halfOpen'>>,
     explain: (err: Error) => Promise<ErrorInfo>,
     server: net.Server = net.createServer({ allowHalfOpen: true }),
   ): Promise<Result<ListenerInfo>> {
@@ -564,7 +604,7 @@ export class Engine {
     const listener = this.listeners.get(listenerId);
     if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
     if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const targets = [...listener.clients].filter((c) => !sendRefusal(c));
+    const targets = openClients(listener);
     if (targets.length === 0) {
       return fail({ code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` });
     }
@@ -629,29 +669,64 @@ export class Engine {
 
   /** Replaces the connection's running responder with one for this config. */
   private startResponder(entry: ConnectionEntry, config: ResponderConfig): void {
-    if (entry.responder) {
-      entry.responder.dispose();
-      entry.responder = null;
-      if (entry.info.program?.state === 'running') {
-        entry.info.program = { ...entry.info.program, state: 'exited', signal: 'SIGTERM' };
-        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-      }
-    }
+    this.retireResponder(entry);
     const host: ResponderHost = {
       sendAuto: (bytes) => {
-        if (sendRefusal(entry)) return false;
+        if (sendRefusal(entry)) return 'closed';
         void this.write(entry, bytes, true);
-        return true;
+        return this.checkAutoBacklog(entry) ? 'full' : 'ok';
+      },
+      whenWritable: (callback) => this.whenWritable(entry, callback),
+      holdInput: (hold) => {
+        if (entry.holds.responder === hold) return;
+        entry.holds.responder = hold;
+        this.updateReading(entry);
       },
       end: () => {
         if (!sendRefusal(entry)) this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
       },
       programUpdated: (info) => {
+        // A program replaced by a newer one still reports its exit, unless the newer one is a
+        // program too: the record shows the program that runs now.
+        if (entry.programHost && entry.programHost !== host && entry.info.program?.state === 'running') return;
+        entry.programHost = host;
         entry.info.program = info;
         this.emit({ type: 'connection-updated', connection: { ...entry.info } });
       },
     };
     entry.responder = createResponder(config, host, entry.listener?.responderShared);
+  }
+
+  /** Stops a connection's responder; a program's process is waited for at shutdown. */
+  private retireResponder(entry: ConnectionEntry): void {
+    const responder = entry.responder;
+    if (!responder) return;
+    entry.responder = null;
+    responder.dispose();
+    const gone = responder.whenGone?.();
+    if (gone) {
+      this.programsExiting.add(gone);
+      void gone.then(() => this.programsExiting.delete(gone));
+    }
+  }
+
+  /**
+   * True when automatic replies have filled the send buffer past AUTO_BACKLOG_BYTES: the peer
+   * is not reading them. Reading from the peer then stops until the buffer drains, so a peer that
+   * sends and never reads cannot make us queue replies without bound.
+   */
+  private checkAutoBacklog(entry: ConnectionEntry): boolean {
+    const socket = entry.socket as net.Socket;
+    if (socket.writableLength < AUTO_BACKLOG_BYTES) return false;
+    if (!entry.holds.autoFull) {
+      entry.holds.autoFull = true;
+      this.updateReading(entry);
+      this.whenWritable(entry, () => {
+        entry.holds.autoFull = false;
+        this.updateReading(entry);
+      });
+    }
+    return true;
   }
 
   async listPorts(): Promise<Result<PortEntry[]>> {
@@ -757,7 +832,7 @@ export class Engine {
     }
     const listener = this.listeners.get(target.listenerId);
     if (!listener) return { code: 'NOT_FOUND', message: `Listener ${target.listenerId} is not running.` };
-    const open = [...listener.clients].filter((c) => !sendRefusal(c));
+    const open = openClients(listener);
     return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
   }
 
@@ -808,6 +883,7 @@ export class Engine {
         entry.info.state = 'half-closed';
         entry.info.halfClosedBy = 'local';
         this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+        this.uncount(entry);
       }
     }
     return ok({ ...entry.info });
@@ -856,13 +932,15 @@ export class Engine {
     }
     for (const c of this.connections.values()) {
       c.localClose ??= 'shutdown';
+      this.retireResponder(c);
       c.relay?.upstream.destroy();
       c.socket.destroy();
     }
     for (const b of this.batchers) b.close();
     this.batchers.clear();
     this.capture.close();
-    await Promise.all(servers);
+    // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.
+    await Promise.all([...servers, ...this.programsExiting]);
   }
 
   async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
@@ -901,15 +979,11 @@ export class Engine {
       origin: 'relay',
       transport: 'tcp',
       listenerId: listener.info.id,
-      remote: endpoint(client.remoteAddress, client.remotePort, client.remoteFamily) ?? { address: '?', port: 0, family: 'IPv4' },
+      remote: acceptedPeer(client, listener),
       state: 'open',
       relay: { target: label, upstream: 'connecting', c2s: direction(), s2c: direction() },
     });
-    entry.listener = listener;
-    listener.clients.add(entry);
-    listener.info.clientCount = listener.clients.size;
-    listener.info.acceptedCount += 1;
-    this.markOpen(entry, false);
+    this.adopt(listener, entry);
     // A deeper write buffer than the 16 KiB default, so forwarding 64 KiB reads does not stop
     // and restart the client's reads on every chunk.
     // (net.Socket passes stream options on to Duplex; its type does not list them.)
@@ -921,7 +995,6 @@ export class Engine {
       upstream,
       c2s: new Pipe(() => upstream, changed, updateReading),
       s2c: new Pipe(() => client, changed, updateReading),
-      flowPaused: entry.paused,
       lastEmit: 0,
       emitTimer: null,
     };
@@ -975,9 +1048,10 @@ export class Engine {
     const r = entry.relay;
     if (!r) return;
     const client = entry.socket as net.Socket;
-    if (r.flowPaused || r.c2s.backpressure) client.pause();
+    const flow = entry.holds.flow;
+    if (flow || r.c2s.backpressure) client.pause();
     else client.resume();
-    if (r.flowPaused || r.s2c.backpressure) r.upstream.pause();
+    if (flow || r.s2c.backpressure) r.upstream.pause();
     else r.upstream.resume();
   }
 
@@ -1010,20 +1084,35 @@ export class Engine {
       // A Unix client's own end is usually unnamed: the listener's path is what identifies it.
       remote: unix
         ? { address: '(unnamed client)', port: 0, family: 'unix' }
-        : (endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily) ?? { address: '?', port: 0, family: 'IPv4' }),
+        : acceptedPeer(socket, listener),
       ...(unix ? { local: { address: listener.info.address, port: 0, family: 'unix' as const } } : {}),
       state: 'open',
     });
-    entry.listener = listener;
     // Server side: what was negotiated, and the client's certificate when one was requested and sent.
     if (socket instanceof tls.TLSSocket) entry.info.tls = tlsDetails(socket);
-    listener.clients.add(entry);
-    listener.info.clientCount = listener.clients.size;
-    listener.info.acceptedCount += 1;
-    this.markOpen(entry, false);
+    this.adopt(listener, entry);
     this.emit({ type: 'connection-opened', connection: { ...entry.info } });
     this.emit({ type: 'listener-updated', listener: { ...listener.info } });
     if (listener.info.responder) this.startResponder(entry, listener.info.responder);
+  }
+
+  /** A listener's new client: counted as open, and its local address read. */
+  private adopt(listener: ListenerEntry, entry: ConnectionEntry): void {
+    entry.listener = listener;
+    listener.clients.add(entry);
+    entry.counted = true;
+    listener.info.clientCount += 1;
+    listener.info.acceptedCount += 1;
+    this.markOpen(entry, false);
+  }
+
+  /** A client that is no longer open (either side sent FIN, or it closed) stops counting as one. */
+  private uncount(entry: ConnectionEntry): void {
+    const listener = entry.listener;
+    if (!listener || !entry.counted) return;
+    entry.counted = false;
+    listener.info.clientCount -= 1;
+    if (this.listeners.has(listener.info.id)) this.emit({ type: 'listener-updated', listener: { ...listener.info } });
   }
 
   private register(
@@ -1032,10 +1121,13 @@ export class Engine {
   ): ConnectionEntry {
     const id = `C${this.nextConnectionId++}`;
     const info = newConnectionInfo(id, init);
-    const entry: ConnectionEntry = { info, socket, capture: new ConnectionCapture(id), paused: false, responder: null };
+    const entry: ConnectionEntry = { info, socket, ...newEntryState(id) };
     this.connections.set(id, entry);
     socket.setNoDelay(true);
-    if (this.pressured > 0) this.pauseEntry(entry, true);
+    if (this.pressured > 0) {
+      entry.holds.flow = true;
+      socket.pause();
+    }
     socket.on('data', (buf: Buffer) => {
       this.record(entry, 'in', buf);
       // After the chunk is recorded, so an automatic reply always follows what it answers.
@@ -1044,8 +1136,10 @@ export class Engine {
     });
     socket.on('end', () => {
       this.onPeerEnd(entry);
-      entry.responder?.onPeerEnd();
-      entry.relay?.c2s.end();
+      if (entry.relay) return entry.relay.c2s.end();
+      const finished = () => this.afterPeerFinished(entry);
+      if (entry.responder) entry.responder.onPeerEnd(finished);
+      else finished();
     });
     socket.on('error', (err) => {
       const e = unwrapError(err);
@@ -1083,45 +1177,121 @@ export class Engine {
       entry.info.halfClosedBy = 'peer';
       this.emit({ type: 'connection-updated', connection: { ...entry.info } });
     }
+    this.uncount(entry);
+  }
+
+  /**
+   * The peer of a listener's client sent FIN and its responder has nothing more to send. By
+   * default our side closes too, after what we are still sending, as the tutorial servers do;
+   * a listener that keeps connections half-open closes them once idle too long. Outgoing
+   * connections stay half-open: the user opened them and decides.
+   */
+  private afterPeerFinished(entry: ConnectionEntry): void {
+    const listener = entry.listener;
+    if (!listener || entry.info.state !== 'half-closed' || entry.info.halfClosedBy !== 'peer') return;
+    const halfOpen = listener.info.halfOpen;
+    if (!halfOpen) {
+      this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
+      this.lingerAfterEnd(entry);
+      return;
+    }
+    const idleMs = halfOpen.idleSeconds * 1000;
+    const check = () => {
+      entry.endTimer = undefined;
+      if (entry.info.state !== 'half-closed' || entry.localClose) return;
+      const left = entry.lastActivity + idleMs - Date.now();
+      if (left > 0) {
+        entry.endTimer = setTimeout(check, left);
+        return;
+      }
+      entry.localClose = 'idle';
+      (entry.socket as net.Socket).end();
+      this.lingerAfterEnd(entry);
+    };
+    entry.endTimer = setTimeout(check, idleMs);
+  }
+
+  /**
+   * After both FINs only our unsent bytes keep a connection alive. A peer that finished sending
+   * but never reads them would keep it (and its descriptor) for ever: without progress for
+   * endLingerMs, it is destroyed.
+   */
+  private lingerAfterEnd(entry: ConnectionEntry): void {
+    const socket = entry.socket as net.Socket;
+    // bytesWritten counts what is still buffered too: what reached the kernel is the difference.
+    const dispatched = () => socket.bytesWritten - socket.writableLength;
+    let written = dispatched();
+    const check = () => {
+      entry.endTimer = undefined;
+      if (socket.destroyed) return;
+      if (dispatched() === written) {
+        entry.info.error ??= {
+          code: 'ETIMEDOUT',
+          message: `Dropped: the peer finished sending but read nothing more of what was left for ${this.endLingerMs / 1000} s.`,
+        };
+        socket.destroy();
+        return;
+      }
+      written = dispatched();
+      entry.endTimer = setTimeout(check, this.endLingerMs);
+    };
+    if (entry.endTimer) clearTimeout(entry.endTimer);
+    entry.endTimer = setTimeout(check, this.endLingerMs);
   }
 
   private onClose(entry: ConnectionEntry): void {
-    entry.responder?.dispose();
-    entry.responder = null;
+    this.retireResponder(entry);
+    if (entry.endTimer) clearTimeout(entry.endTimer);
+    entry.endTimer = undefined;
     const info = entry.info;
-    const wasConnecting = info.state === 'connecting';
-    const bothFins = info.state === 'half-closed';
+    info.closeReason = closeReason(entry);
     info.state = 'closed';
     info.closedAt = Date.now();
-    info.closeReason = wasConnecting
-      ? info.error
-        ? `could not connect: ${info.error.message}`
-        : 'connect cancelled'
-      : entry.localClose === 'reset'
-        ? 'reset by you (RST sent)'
-        : entry.localClose === 'listener-stopped'
-          ? 'closed when its listener stopped'
-          : entry.localClose === 'shutdown'
-            ? 'closed on shutdown'
-            : info.error
-              ? info.error.message
-              : entry.localClose === 'end'
-                ? bothFins && info.halfClosedBy === 'peer'
-                  ? 'closed (peer closed first)'
-                  : 'closed by you'
-                : 'closed by peer';
-    if (entry.listener) {
-      entry.listener.clients.delete(entry);
-      entry.listener.info.clientCount = entry.listener.clients.size;
-      if (this.listeners.has(entry.listener.info.id)) {
-        this.emit({ type: 'listener-updated', listener: { ...entry.listener.info } });
-      }
-    }
+    this.uncount(entry);
+    entry.listener?.clients.delete(entry);
     this.emit({ type: 'connection-closed', connection: { ...info } });
+    this.closedIds.add(info.id);
+    if (this.closedIds.size > this.maxClosedRecords) {
+      this.removeConnections([...take(this.closedIds, this.closedIds.size - this.maxClosedRecords)]);
+    }
+  }
+
+  removeClosed({ connectionId, listenerId }: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
+    let ids: string[];
+    if (connectionId !== undefined) {
+      const entry = this.connections.get(connectionId);
+      if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
+      if (entry.info.state !== 'closed') {
+        return fail({ code: 'NOT_CLOSED', message: 'This connection is still open: close or reset it first, then remove it.' });
+      }
+      ids = [connectionId];
+    } else {
+      ids = [...this.closedIds].filter((id) => listenerId === undefined || this.connections.get(id)?.info.listenerId === listenerId);
+    }
+    this.removeConnections(ids);
+    return ok({ removed: ids.length, totals: { ...this.removed } });
+  }
+
+  /** Forgets closed connections and their captures; what they carried is added to the totals. */
+  private removeConnections(ids: string[]): void {
+    if (ids.length === 0) return;
+    for (const id of ids) {
+      const entry = this.connections.get(id);
+      this.closedIds.delete(id);
+      if (!entry) continue;
+      this.connections.delete(id);
+      this.capture.release(entry.capture);
+      this.removed.connections += 1;
+      this.removed.bytesIn += entry.info.bytesIn;
+      this.removed.bytesOut += entry.info.bytesOut;
+    }
+    this.emit({ type: 'connections-removed', ids, totals: { ...this.removed } });
   }
 
   private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false, peer?: Endpoint): void {
     const info = entry.info;
+    const time = now();
+    entry.lastActivity = time;
     // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
     // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
     const bytes =
@@ -1139,7 +1309,7 @@ export class Engine {
       connectionId: info.id,
       seq: entry.capture.nextSeq++,
       direction,
-      time: now(),
+      time,
       size: bytes.byteLength,
       data: bytes,
       ...(auto ? { auto: true } : {}),
@@ -1195,20 +1365,85 @@ export class Engine {
 
   private applyFlowControl(): void {
     const pause = this.pressured > 0;
-    for (const entry of this.connections.values()) this.pauseEntry(entry, pause);
+    for (const entry of this.connections.values()) {
+      if (entry.holds.flow === pause) continue;
+      entry.holds.flow = pause;
+      this.updateReading(entry);
+    }
   }
 
-  private pauseEntry(entry: ConnectionEntry, pause: boolean): void {
-    if (entry.paused === pause || entry.socket.destroyed) return;
-    entry.paused = pause;
-    if (entry.relay) {
-      entry.relay.flowPaused = pause;
-      this.updateRelayReading(entry);
-      return;
-    }
-    if (pause) entry.socket.pause();
+  /** Reads from the peer unless something holds it (see ConnectionEntry.holds). */
+  private updateReading(entry: ConnectionEntry): void {
+    if (entry.socket.destroyed) return;
+    if (entry.relay) return this.updateRelayReading(entry);
+    const { flow, autoFull, responder } = entry.holds;
+    if (flow || autoFull || responder) entry.socket.pause();
     else entry.socket.resume();
   }
+
+  /** Calls back once the connection's send buffer has drained (soon, if it is not full). */
+  private whenWritable(entry: ConnectionEntry, callback: () => void): void {
+    const socket = entry.socket as net.Socket;
+    if (!socket.writableNeedDrain || socket.destroyed) {
+      queueMicrotask(callback);
+      return;
+    }
+    entry.drainWaiters.push(callback);
+    // One 'drain' listener per connection, however many wait on it.
+    if (entry.drainWaiters.length === 1) {
+      socket.once('drain', () => {
+        for (const waiter of entry.drainWaiters.splice(0)) waiter();
+      });
+    }
+  }
+}
+
+/** Why a connection closed, in words, decided once when it does. */
+function closeReason(entry: ConnectionEntry): string {
+  const { info, localClose } = entry;
+  if (info.state === 'connecting') return info.error ? `could not connect: ${info.error.message}` : 'connect cancelled';
+  if (localClose === 'reset') return 'reset by you (RST sent)';
+  if (localClose === 'listener-stopped') return 'closed when its listener stopped';
+  if (localClose === 'shutdown') return 'closed on shutdown';
+  if (info.error) return info.error.message;
+  if (localClose === 'idle') return `closed after ${entry.listener?.info.halfOpen?.idleSeconds ?? '?'} s idle while half-open`;
+  if (localClose === 'end') return info.state === 'half-closed' && info.halfClosedBy === 'peer' ? 'closed (peer closed first)' : 'closed by you';
+  return 'closed by peer';
+}
+
+/** The first n values of a set, in insertion order. */
+function* take<T>(set: Set<T>, n: number): Generator<T> {
+  if (n <= 0) return;
+  for (const v of set) {
+    yield v;
+    if (--n === 0) return;
+  }
+}
+
+/**
+ * The peer of an accepted socket. Its address is read at accept; a peer that reset before then
+ * has none (the OS no longer knows it), and is labelled so rather than shown as "?:0".
+ */
+function acceptedPeer(socket: net.Socket, listener: ListenerEntry): Endpoint {
+  return (
+    endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily) ?? {
+      address: '(reset before it was accepted)',
+      port: 0,
+      family: listener.info.family === 'unix' ? 'IPv4' : listener.info.family,
+    }
+  );
+}
+
+/** What every new connection entry starts with: an empty capture, reading, no responder. */
+function newEntryState(id: string): Pick<ConnectionEntry, 'capture' | 'holds' | 'drainWaiters' | 'responder' | 'counted' | 'lastActivity'> {
+  return {
+    capture: new ConnectionCapture(id),
+    holds: { flow: false, autoFull: false, responder: false },
+    drainWaiters: [],
+    responder: null,
+    counted: false,
+    lastActivity: Date.now(),
+  };
 }
 
 /** A new connection record: zero counters, created now. */
@@ -1219,23 +1454,9 @@ function newConnectionInfo(
   return { id, createdAt: Date.now(), bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0, ...init };
 }
 
-/**
- * What is at a socket path: nothing, a live server, or a stale file that a dead server left
- * (connecting is refused). Decides whether listening there may remove the file.
- */
-function socketFileState(socketPath: string): Promise<'absent' | 'live' | 'stale' | 'unknown'> {
-  return new Promise((resolve) => {
-    const probe = net.connect({ path: socketPath });
-    const done = (state: 'absent' | 'live' | 'stale' | 'unknown') => {
-      probe.destroy();
-      resolve(state);
-    };
-    probe.once('connect', () => done('live'));
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      done(err.code === 'ECONNREFUSED' ? 'stale' : err.code === 'ENOENT' ? 'absent' : 'unknown'),
-    );
-    probe.setTimeout(1000, () => done('unknown'));
-  });
+/** The clients "Send to all clients" reaches: open ones, not those where either side sent FIN. */
+function openClients(listener: ListenerEntry): ConnectionEntry[] {
+  return [...listener.clients].filter((c) => c.info.state === 'open' && !c.socket.destroyed);
 }
 
 /** Why nothing can be sent on this connection now, or null when it can send. */
@@ -1253,6 +1474,15 @@ function sendRefusal(entry: ConnectionEntry): ErrorInfo | null {
   }
   return null;
 }
+
+/** How long our last bytes may sit unread after both sides sent FIN before the connection is dropped. */
+const END_LINGER_MS = 30_000;
+
+/** Closed connection records kept; past this many, the oldest are removed (totals stay exact). */
+export const MAX_CLOSED_RECORDS = 10_000;
+
+/** Automatic replies queued beyond this in a socket's send buffer stop reading from its peer. */
+const AUTO_BACKLOG_BYTES = 1 << 20;
 
 /**
  * What an event costs a subscriber beyond its payload bytes (decoding, an object, a store

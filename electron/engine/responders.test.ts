@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProgramInfo, ResponderConfig, ResponderRule } from '../../shared/model';
-import { createResponder, expandTemplate, MAX_LINE_BYTES, STDERR_KEEP, type Responder, type ResponderShared } from './responders';
+import { createResponder, expandTemplate, MAX_LINE_BYTES, MAX_PENDING_BYTES, MAX_PENDING_REPLIES, STDERR_KEEP, type Responder, type ResponderShared, type SendOutcome } from './responders';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -16,11 +16,33 @@ class FakeHost {
   log: string[] = [];
   ends = 0;
   canSend = true;
+  /** When set, every send after this many reports 'full' until drain() is called. */
+  fullAfter = Number.POSITIVE_INFINITY;
+  /** Whether the responder asked to stop reading from the peer, and how often it changed its mind. */
+  holding = false;
+  holdChanges = 0;
+  private waiters: Array<() => void> = [];
 
-  sendAuto(bytes: Uint8Array): boolean {
+  sendAuto(bytes: Uint8Array): SendOutcome {
     this.sent.push(Uint8Array.from(bytes));
     this.log.push(`send:${s(bytes)}`);
-    return this.canSend;
+    if (!this.canSend) return 'closed';
+    return this.sent.length >= this.fullAfter ? 'full' : 'ok';
+  }
+  whenWritable(callback: () => void): void {
+    this.waiters.push(callback);
+  }
+  holdInput(hold: boolean): void {
+    if (hold !== this.holding) this.holdChanges++;
+    this.holding = hold;
+  }
+  /** The peer read everything: the send buffer is empty again. */
+  drain(): void {
+    this.fullAfter = Number.POSITIVE_INFINITY;
+    for (const w of this.waiters.splice(0)) w();
+  }
+  get waiting(): number {
+    return this.waiters.length;
   }
   end(): void {
     this.ends++;
@@ -177,7 +199,7 @@ describe('createResponder: echo and fixed', () => {
     const binary = Uint8Array.from([0, 1, 2, 0xff, 0x0d, 0x0a]);
     r.onData(b('hello'));
     r.onData(binary);
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     expect(host.sent).toEqual([b('hello'), binary]);
     expect(host.ends).toBe(0);
   });
@@ -219,7 +241,7 @@ describe('createResponder: echo and fixed', () => {
     for (const config of [{ kind: 'echo' }, rules([rule('contains', 'a', 'x')])] as ResponderConfig[]) {
       const r = createResponder(config, host)!;
       expect(() => r.onData(b('a'))).not.toThrow();
-      expect(() => r.onPeerEnd()).not.toThrow();
+      expect(() => r.onPeerEnd(() => undefined)).not.toThrow();
       expect(() => r.dispose()).not.toThrow();
     }
   });
@@ -360,6 +382,74 @@ describe('createResponder: rules', () => {
   });
 });
 
+describe('createResponder: backpressure', () => {
+  it('echo keeps answering when the host reports full: holding the input is the engine\'s part', () => {
+    const { r, host } = make({ kind: 'echo' });
+    host.fullAfter = 1;
+    r.onData(b('one'));
+    r.onData(b('two'));
+    expect(host.replies).toEqual(['one', 'two']);
+    expect(host.holding).toBe(false);
+  });
+
+  it('rules: after a reply the peer does not read, the next replies wait for the drain, in order', () => {
+    const { r, host } = make({ kind: 'rules', rules: [], defaultReply: '<{{hex}}>', lineFraming: false });
+    host.fullAfter = 1;
+    r.onData(b('a'));
+    r.onData(b('b'));
+    r.onData(b('c'));
+    expect(host.replies).toEqual(['<61>']);
+    expect(host.waiting).toBe(1);
+    host.drain();
+    expect(host.replies).toEqual(['<61>', '<62>', '<63>']);
+  });
+
+  it('rules: delayed replies past the queue bound hold the input until the queue is back under half', async () => {
+    const { r, host } = make({ kind: 'rules', rules: [{ match: 'contains', pattern: 'x', reply: 'y', delayMs: 150, close: false }], defaultReply: '', lineFraming: false });
+    for (let i = 0; i <= MAX_PENDING_REPLIES; i++) r.onData(b('x'));
+    expect(host.holding).toBe(true);
+    expect(host.sent.length).toBe(0);
+    await waitFor(() => host.sent.length === MAX_PENDING_REPLIES + 1, 'every delayed reply');
+    expect(host.holding).toBe(false);
+    expect(host.holdChanges).toBe(2);
+  });
+
+  it('rules: large chunks waiting for a delayed {{hex}} reply count by their bytes', () => {
+    const { r, host } = make({ kind: 'rules', rules: [], defaultReply: '{{hex}}', lineFraming: false });
+    host.fullAfter = 0;
+    const big = new Uint8Array(64 * 1024);
+    let n = 0;
+    while (!host.holding && n < 100) {
+      r.onData(big);
+      n++;
+    }
+    expect(host.holding).toBe(true);
+    expect(n * big.length).toBeGreaterThan(MAX_PENDING_BYTES);
+    expect(n * big.length).toBeLessThan(MAX_PENDING_BYTES + 2 * big.length);
+    r.dispose();
+    expect(host.holding).toBe(false);
+  });
+
+  it('rules: on the peer\'s FIN, finished is called once the last delayed reply went', async () => {
+    const { r, host } = make({ kind: 'rules', rules: [{ match: 'exact', pattern: 'q', reply: 'bye', delayMs: 100, close: false }], defaultReply: '', lineFraming: false });
+    r.onData(b('q'));
+    let finished = 0;
+    r.onPeerEnd(() => finished++);
+    expect(finished).toBe(0);
+    await waitFor(() => finished === 1, 'finished');
+    expect(host.replies).toEqual(['bye']);
+  });
+
+  it('echo and fixed are finished at once on the peer\'s FIN', () => {
+    for (const config of [{ kind: 'echo' }, { kind: 'fixed', reply: 'x', hex: false, close: false }] as ResponderConfig[]) {
+      const { r } = make(config);
+      let finished = 0;
+      r.onPeerEnd(() => finished++);
+      expect(finished).toBe(1);
+    }
+  });
+});
+
 describe('createResponder: rules with line framing', () => {
   const config = rules([rule('regex', '^GET (\\S+)$', 'got {{1}} [{{hex}}]\\n'), rule('exact', '', 'blank\\n')], {
     defaultReply: 'what? {{0}}{{hex}}\\n',
@@ -395,9 +485,9 @@ describe('createResponder: rules with line framing', () => {
     const { r, host } = make(config);
     r.onData(b('GET /a\nGET /last'));
     expect(host.sent.length).toBe(1);
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     expect(host.replies[1]).toBe('got /last [47 45 54 20 2f 6c 61 73 74]\n');
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     expect(host.sent.length).toBe(2);
   });
 
@@ -441,7 +531,7 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     await waitFor(() => host.text === '5\n42\n3\n', '42 and 3');
     expect(host.ends).toBe(0);
 
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     await waitFor(() => host.ends === 1, 'end after the program exits');
     expect(host.lastProgram).toMatchObject({ state: 'exited', exitCode: 0, signal: null });
     // Output first, then the final state, then FIN.
@@ -490,7 +580,7 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     expect(host.programs).toEqual([{ command: 'no-such-program-3f9c1', state: 'failed', stderr: '', error: 'No such program: no-such-program-3f9c1 (ENOENT)' }]);
     expect(host.sent.length).toBe(0);
     expect(() => r.onData(b('anything'))).not.toThrow();
-    expect(() => r.onPeerEnd()).not.toThrow();
+    expect(() => r.onPeerEnd(() => undefined)).not.toThrow();
     await sleep(50);
     expect(host.ends).toBe(1);
   });
@@ -507,7 +597,7 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     await waitFor(() => host.programs.length > 0, 'running');
     r.onData(b('hello\n'));
     r.onData(b('world\n'));
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     await waitFor(() => host.ends === 1, 'end');
     expect(host.text).toBe('HELLO\nWORLD\n');
     expect(host.lastProgram).toMatchObject({ state: 'exited', exitCode: 0, command: 'cat | tr a-z A-Z' });
@@ -516,7 +606,7 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
   it('shell: true joins the arguments to the command line', async () => {
     const { r, host } = make({ kind: 'program', command: 'tr', args: ['a-z', 'A-Z'], shell: true });
     r.onData(b('abc'));
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     await waitFor(() => host.ends === 1, 'end');
     expect(host.text).toBe('ABC');
   });
@@ -527,15 +617,18 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     expect(host.text).toBe("['$HOME', 'a b']\n");
   });
 
-  it('dispose kills a long-running program, and says nothing afterwards', async () => {
+  it('dispose kills a long-running program and reports how it ended, without ending the connection again', async () => {
     const { r, host } = make({ kind: 'program', command: 'sleep', args: ['30'], shell: false });
     await waitFor(() => host.programs.length > 0, 'running');
     const pid = host.programs[0]!.pid!;
     expect(alive(pid)).toBe(true);
     r.dispose();
-    await waitFor(() => !alive(pid), 'sleep to be gone');
+    await r.whenGone!();
+    expect(alive(pid)).toBe(false);
     await sleep(50);
-    expect(host.log).toEqual(['program:running']);
+    expect(host.log).toEqual(['program:running', 'program:exited']);
+    expect(host.lastProgram).toMatchObject({ state: 'exited', signal: 'SIGTERM', pid });
+    expect(host.ends).toBe(0);
     expect(() => r.dispose()).not.toThrow();
   });
 
@@ -560,6 +653,40 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     expect(alive(pid)).toBe(true);
     await waitFor(() => !alive(pid), 'SIGKILL', 5000);
     expect(Date.now() - start).toBeGreaterThanOrEqual(1900);
+    await r.whenGone!();
+    expect(host.lastProgram).toMatchObject({ state: 'exited', signal: 'SIGKILL' });
+  });
+
+  it('when the peer does not read, the program\'s output is not read either, and resumes after the drain', async () => {
+    // yes writes without end: only backpressure stops it.
+    const { host } = make({ kind: 'program', command: 'yes', args: [], shell: false });
+    host.fullAfter = 1;
+    await waitFor(() => host.waiting === 1, 'a wait for the drain');
+    await sleep(300);
+    const before = host.sent.length;
+    await sleep(300);
+    expect(host.sent.length).toBe(before);
+    host.drain();
+    // One more send, then full again, so the program does not flood the test.
+    host.fullAfter = before + 1;
+    await waitFor(() => host.sent.length > before, 'output after the drain');
+  });
+
+  it('a program that does not read its stdin holds the input until it does', async () => {
+    // Reads nothing for a while, then everything.
+    const { r, host } = make({ kind: 'program', command: 'python3', args: ['-c', 'import sys, time\ntime.sleep(0.5)\nsys.stdin.buffer.read()'], shell: false });
+    await waitFor(() => host.programs.length > 0, 'running');
+    const chunk = new Uint8Array(64 * 1024);
+    let n = 0;
+    while (!host.holding && n < 1000) {
+      r.onData(chunk);
+      n++;
+    }
+    expect(host.holding).toBe(true);
+    expect(n).toBeLessThan(1000);
+    await waitFor(() => !host.holding, 'the input released once the program reads');
+    r.onPeerEnd(() => undefined);
+    await waitFor(() => host.ends === 1, 'the program to finish');
   });
 
   it('a program that exits while the peer keeps sending: no crash (EPIPE is handled)', async () => {
@@ -572,7 +699,7 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     }
     await waitFor(() => host.ends === 1, 'end');
     expect(() => r.onData(big)).not.toThrow();
-    expect(() => r.onPeerEnd()).not.toThrow();
+    expect(() => r.onPeerEnd(() => undefined)).not.toThrow();
     expect(host.lastProgram).toMatchObject({ state: 'exited', exitCode: 0 });
   });
 
@@ -581,7 +708,7 @@ describe.skipIf(process.platform === 'win32')('createResponder: program', () => 
     host.canSend = false;
     r.onData(b('1+1\n2+2\n'));
     await waitFor(() => host.sent.length === 1, 'first output');
-    r.onPeerEnd();
+    r.onPeerEnd(() => undefined);
     await waitFor(() => host.ends === 1, 'end');
     expect(host.sent.length).toBe(1);
     expect(host.lastProgram?.state).toBe('exited');

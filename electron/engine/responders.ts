@@ -7,13 +7,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import { parseEscapes, parseHex, toHex } from '../../shared/bytes';
+import { concatBytes, parseEscapes, parseHex, toHex } from '../../shared/bytes';
 import type { ProgramInfo, ResponderConfig, ResponderRule } from '../../shared/model';
+
+/**
+ * What happened to an automatic reply: ok (sent, send more), full (taken, but the peer is not
+ * reading: wait for whenWritable before sending more), closed (the connection cannot send).
+ */
+export type SendOutcome = 'ok' | 'full' | 'closed';
 
 /** What a responder may do to its connection. */
 export interface ResponderHost {
-  /** Sends bytes as an automatic reply; the engine records them as an out chunk marked auto. Returns false if the connection can no longer send. */
-  sendAuto(bytes: Uint8Array): boolean;
+  /** Sends bytes as an automatic reply; the engine records them as an out chunk marked auto. */
+  sendAuto(bytes: Uint8Array): SendOutcome;
+  /** Calls back once the connection can take more replies (its send buffer drained). */
+  whenWritable(callback: () => void): void;
+  /**
+   * Stops (true) or resumes (false) reading from the peer: what a responder cannot take yet
+   * (its delayed replies or a program's stdin are full) waits in the kernel, not in memory.
+   */
+  holdInput(hold: boolean): void;
   /** Half-closes our side (FIN) after replies are flushed. */
   end(): void;
   /** Program responder state changed (started, stderr grew, exited, failed to start). */
@@ -28,10 +41,16 @@ export interface ResponderShared {
 export interface Responder {
   /** A chunk the peer sent (exact bytes of one read). */
   onData(bytes: Uint8Array): void;
-  /** The peer sent FIN. */
-  onPeerEnd(): void;
+  /**
+   * The peer sent FIN. finished is called once the responder has nothing more to send, so the
+   * engine can close our side after the last reply (a program ends the connection itself when it
+   * exits, and never calls it).
+   */
+  onPeerEnd(finished: () => void): void;
   /** The connection closed or the responder was replaced: stop timers, kill the program. */
   dispose(): void;
+  /** For a program: resolves once its process is gone (after dispose, within the kill grace). */
+  whenGone?(): Promise<void>;
 }
 
 /** A line longer than this without a \n is matched as it stands, so a peer cannot grow the buffer without bound. */
@@ -72,8 +91,25 @@ export function createResponder(config: ResponderConfig, host: ResponderHost, sh
 /** A placeholder: two braces, a name without braces, two braces. */
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
+/** What a reply template expands from, prepared once: literal bytes and placeholders in order. */
+export type CompiledTemplate = ReadonlyArray<Uint8Array | { name: string; raw: string }>;
+
+/** Splits a template into its literal bytes (escapes interpreted) and its placeholders. */
+export function compileTemplate(template: string): CompiledTemplate {
+  const parts: Array<Uint8Array | { name: string; raw: string }> = [];
+  let last = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const at = m.index;
+    if (at > last) parts.push(literalBytes(template.slice(last, at)));
+    parts.push({ name: m[1]!.trim(), raw: m[0] });
+    last = at + m[0].length;
+  }
+  if (last < template.length) parts.push(literalBytes(template.slice(last)));
+  return parts;
+}
+
 /**
- * Expands a reply template (exported for tests and the UI preview).
+ * Expands a reply template (exported for tests and the UI preview; a string is compiled first).
  *
  * Literal text has its escapes (\r \n \t \0 \\ \xNN) interpreted; placeholders are replaced by
  * raw text that is not escape-processed, so a regex group holding a backslash stays one.
@@ -83,20 +119,12 @@ const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
  * refuses it, but the preview may see it while the user types) is kept as typed, never thrown.
  */
 export function expandTemplate(
-  template: string,
+  template: string | CompiledTemplate,
   ctx: { counter: number; groups?: string[]; received: Uint8Array; now?: Date },
 ): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let last = 0;
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    const at = m.index;
-    if (at > last) parts.push(literalBytes(template.slice(last, at)));
-    const value = placeholderValue(m[1]!.trim(), ctx);
-    parts.push(encoder.encode(value ?? m[0]));
-    last = at + m[0].length;
-  }
-  if (last < template.length) parts.push(literalBytes(template.slice(last)));
-  return concat(parts);
+  const compiled = typeof template === 'string' ? compileTemplate(template) : template;
+  const parts = compiled.map((part) => (part instanceof Uint8Array ? part : encoder.encode(placeholderValue(part.name, ctx) ?? part.raw)));
+  return concatBytes(parts);
 }
 
 function placeholderValue(name: string, ctx: { counter: number; groups?: string[]; received: Uint8Array; now?: Date }): string | undefined {
@@ -137,20 +165,6 @@ function localIsoTime(d: Date): string {
 
 // ---------------------------------------------------------------------------------------------
 // Byte helpers
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 0) return EMPTY;
-  if (parts.length === 1) return parts[0]!;
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
   if (needle.length === 0) return 0;
@@ -195,13 +209,16 @@ class EchoResponder implements Responder {
   onData(bytes: Uint8Array): void {
     try {
       if (!this.live || bytes.length === 0) return;
-      if (!this.host.sendAuto(bytes)) this.live = false;
+      // 'full' needs nothing here: the engine stops reading from the peer until it drains.
+      if (this.host.sendAuto(bytes) === 'closed') this.live = false;
     } catch {
       this.live = false;
     }
   }
 
-  onPeerEnd(): void {}
+  onPeerEnd(finished: () => void): void {
+    finished();
+  }
 
   dispose(): void {
     this.live = false;
@@ -227,7 +244,7 @@ class FixedResponder implements Responder {
   onData(bytes: Uint8Array): void {
     try {
       if (!this.live || bytes.length === 0) return;
-      if (this.reply.length > 0 && !this.host.sendAuto(this.reply)) {
+      if (this.reply.length > 0 && this.host.sendAuto(this.reply) === 'closed') {
         this.live = false;
         return;
       }
@@ -240,7 +257,9 @@ class FixedResponder implements Responder {
     }
   }
 
-  onPeerEnd(): void {}
+  onPeerEnd(finished: () => void): void {
+    finished();
+  }
 
   dispose(): void {
     this.live = false;
@@ -250,14 +269,29 @@ class FixedResponder implements Responder {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
+/** A reply prepared once per rule: its template, and whether it shows the received bytes. */
+interface Reply {
+  template: CompiledTemplate;
+  /** Uses {{hex}}: the received bytes must be kept until the reply goes. */
+  usesHex: boolean;
+  empty: boolean;
+}
+
+function compileReply(text: string): Reply {
+  const template = compileTemplate(text);
+  return { template, usesHex: template.some((p) => !(p instanceof Uint8Array) && p.name === 'hex'), empty: text === '' };
+}
+
 interface CompiledRule {
   rule: ResponderRule;
   /** Null for a regex rule, or a hex pattern that cannot be parsed (it never matches). */
   bytes: Uint8Array | null;
   regex: RegExp | null;
+  reply: Reply;
 }
 
 function compileRule(rule: ResponderRule): CompiledRule {
+  const reply = compileReply(rule.reply);
   switch (rule.match) {
     case 'regex': {
       let regex: RegExp | null = null;
@@ -266,15 +300,15 @@ function compileRule(rule: ResponderRule): CompiledRule {
       } catch {
         regex = null;
       }
-      return { rule, bytes: null, regex };
+      return { rule, bytes: null, regex, reply };
     }
     case 'hex': {
       const parsed = parseHex(rule.pattern);
-      return { rule, bytes: parsed.ok && parsed.bytes.length > 0 ? parsed.bytes : null, regex: null };
+      return { rule, bytes: parsed.ok && parsed.bytes.length > 0 ? parsed.bytes : null, regex: null, reply };
     }
     default:
       // A pattern with a stray backslash (say C:\dir) is compared as typed.
-      return { rule, bytes: literalBytes(rule.pattern), regex: null };
+      return { rule, bytes: literalBytes(rule.pattern), regex: null, reply };
   }
 }
 
@@ -302,24 +336,42 @@ function matchRule(c: CompiledRule, unit: Uint8Array, text: () => string): strin
 interface PendingReply {
   /** performance.now() at which it may go. */
   due: number;
-  template: string;
+  reply: Reply;
   groups: string[];
   received: Uint8Array;
   close: boolean;
+  /** What it holds in memory, counted against MAX_PENDING_BYTES. */
+  cost: number;
 }
+
+/**
+ * Delayed replies waiting beyond either bound stop reading from the peer until the queue is
+ * back under half of both: a peer that sends faster than the delay lets replies go cannot grow
+ * the queue without bound.
+ */
+export const MAX_PENDING_REPLIES = 10_000;
+export const MAX_PENDING_BYTES = 1024 * 1024;
+/** A regex rule sees at most this much of a chunk or line, so matching time stays bounded. */
+export const MAX_MATCH_BYTES = 64 * 1024;
 
 class RulesResponder implements Responder {
   private readonly rules: CompiledRule[];
-  private readonly defaultReply: string;
+  private readonly defaultReply: Reply;
   private readonly lineFraming: boolean;
   /** Pieces of the line not yet ended by \n (kept as pieces so byte-at-a-time input stays linear). */
   private partial: Uint8Array[] = [];
   private partialBytes = 0;
   /** Replies in the order their chunks arrived; a reply never overtakes an earlier delayed one. */
   private readonly queue: PendingReply[] = [];
+  private queuedCost = 0;
+  private holding = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Waiting for the peer to read what was sent before sending more. */
+  private waitingForDrain = false;
   /** False once we sent FIN, the connection can no longer send, or we were disposed. */
   private live = true;
+  /** Set when the peer sent FIN: called once the queue is empty. */
+  private onIdle: (() => void) | undefined;
 
   constructor(
     config: Extract<ResponderConfig, { kind: 'rules' }>,
@@ -327,7 +379,7 @@ class RulesResponder implements Responder {
     private readonly shared: ResponderShared,
   ) {
     this.rules = config.rules.map(compileRule);
-    this.defaultReply = config.defaultReply;
+    this.defaultReply = compileReply(config.defaultReply);
     this.lineFraming = config.lineFraming;
   }
 
@@ -354,7 +406,7 @@ class RulesResponder implements Responder {
     }
   }
 
-  onPeerEnd(): void {
+  onPeerEnd(finished: () => void): void {
     try {
       if (this.live && this.lineFraming && this.partialBytes > 0) this.handleLine(this.takePartial());
       this.partial = [];
@@ -362,19 +414,27 @@ class RulesResponder implements Responder {
     } catch {
       // See onData.
     }
+    if (!this.live || this.queue.length === 0) finished();
+    else this.onIdle = finished;
   }
 
   dispose(): void {
     this.live = false;
+    if (this.holding) {
+      this.holding = false;
+      this.host.holdInput(false);
+    }
     this.queue.length = 0;
+    this.queuedCost = 0;
     this.partial = [];
     this.partialBytes = 0;
+    this.onIdle = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private takePartial(): Uint8Array {
-    const line = concat(this.partial);
+    const line = concatBytes(this.partial);
     this.partial = [];
     this.partialBytes = 0;
     return line;
@@ -387,20 +447,30 @@ class RulesResponder implements Responder {
 
   private handleUnit(unit: Uint8Array): void {
     let text: string | undefined;
-    const decoded = () => (text ??= utf8.decode(unit));
+    const decoded = () => (text ??= utf8.decode(unit.subarray(0, MAX_MATCH_BYTES)));
     const received = performance.now();
     for (const c of this.rules) {
       const groups = matchRule(c, unit, decoded);
       if (groups) {
-        this.enqueue({ due: received + c.rule.delayMs, template: c.rule.reply, groups, received: unit, close: c.rule.close });
+        this.enqueue(received + c.rule.delayMs, c.reply, groups, unit, c.rule.close);
         return;
       }
     }
-    if (this.defaultReply !== '') this.enqueue({ due: received, template: this.defaultReply, groups: [], received: unit, close: false });
+    if (!this.defaultReply.empty) this.enqueue(received, this.defaultReply, [], unit, false);
   }
 
-  private enqueue(reply: PendingReply): void {
-    this.queue.push(reply);
+  private enqueue(due: number, reply: Reply, groups: string[], unit: Uint8Array, close: boolean): void {
+    // The received bytes are kept only when the reply shows them, and then as a copy: a view
+    // would keep the whole read buffer it came from alive while the reply waits.
+    const received = reply.usesHex ? unit.slice() : EMPTY;
+    // The template is the rule's own string, shared by every reply: only what each reply adds counts.
+    const cost = 64 + received.length + groups.reduce((n, g) => n + g.length, 0);
+    this.queue.push({ due, reply, groups, received, close, cost });
+    this.queuedCost += cost;
+    if (!this.holding && (this.queue.length > MAX_PENDING_REPLIES || this.queuedCost > MAX_PENDING_BYTES)) {
+      this.holding = true;
+      this.host.holdInput(true);
+    }
     // An immediate reply to an idle queue goes out now, so it lands right after the chunk that
     // caused it; anything else waits for its turn.
     if (this.queue.length === 1) this.pump();
@@ -409,7 +479,7 @@ class RulesResponder implements Responder {
   private pump(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.live && this.queue.length > 0) {
+    while (this.live && !this.waitingForDrain && this.queue.length > 0) {
       const head = this.queue[0]!;
       const wait = head.due - performance.now();
       if (wait > 0) {
@@ -423,20 +493,42 @@ class RulesResponder implements Responder {
         return;
       }
       this.queue.shift();
+      this.queuedCost -= head.cost;
       this.send(head);
+    }
+    if (this.holding && this.queue.length <= MAX_PENDING_REPLIES / 2 && this.queuedCost <= MAX_PENDING_BYTES / 2) {
+      this.holding = false;
+      this.host.holdInput(false);
+    }
+    if (this.queue.length === 0 && this.onIdle) {
+      const finished = this.onIdle;
+      this.onIdle = undefined;
+      finished();
     }
   }
 
-  private send(reply: PendingReply): void {
-    if (reply.template !== '') {
+  private send(pending: PendingReply): void {
+    const { reply, groups, received } = pending;
+    if (!reply.empty) {
       this.shared.counter += 1;
-      const bytes = expandTemplate(reply.template, { counter: this.shared.counter, groups: reply.groups, received: reply.received });
-      if (bytes.length > 0 && !this.host.sendAuto(bytes)) {
+      const bytes = expandTemplate(reply.template, { counter: this.shared.counter, groups, received });
+      const outcome = bytes.length > 0 ? this.host.sendAuto(bytes) : 'ok';
+      if (outcome === 'closed') {
         this.dispose();
         return;
       }
+      if (outcome === 'full') {
+        // The peer is not reading: the next reply waits until it does.
+        this.waitingForDrain = true;
+        this.host.whenWritable(
+          guarded(() => {
+            this.waitingForDrain = false;
+            this.pump();
+          }),
+        );
+      }
     }
-    if (reply.close) {
+    if (pending.close) {
       this.dispose();
       this.host.end();
     }
@@ -472,6 +564,32 @@ function spawnFailure(command: string, err: unknown): string {
   }
 }
 
+/**
+ * Process groups of programs still running, so that however the app leaves (even by
+ * process.exit on a hard deadline) none of them outlives it.
+ */
+const runningGroups = new Set<number>();
+
+function killRunningGroups(): void {
+  for (const pid of runningGroups) {
+    try {
+      process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  runningGroups.clear();
+}
+
+function trackGroup(pid: number): void {
+  if (runningGroups.size === 0) process.on('exit', killRunningGroups);
+  runningGroups.add(pid);
+}
+
+function untrackGroup(pid: number): void {
+  if (runningGroups.delete(pid) && runningGroups.size === 0) process.removeListener('exit', killRunningGroups);
+}
+
 class ProgramResponder implements Responder {
   private child: ChildProcess | undefined;
   private info: ProgramInfo;
@@ -484,9 +602,13 @@ class ProgramResponder implements Responder {
   private endSent = false;
   /** False once sendAuto said the connection cannot send any more. */
   private canSend = true;
+  /** The program's stdin is full: reading from the peer is held until it drains. */
+  private stdinFull = false;
   private lastReport = 0;
   private reportTimer: NodeJS.Timeout | undefined;
   private readonly programName: string;
+  private readonly gone: Promise<void>;
+  private markGone: () => void = () => undefined;
 
   constructor(
     config: Extract<ResponderConfig, { kind: 'program' }>,
@@ -494,6 +616,7 @@ class ProgramResponder implements Responder {
   ) {
     this.programName = config.command;
     this.info = { command: describeCommand(config), state: 'running', stderr: '' };
+    this.gone = new Promise((resolve) => (this.markGone = resolve));
     try {
       // With a shell, the command line is handed to it whole, as Node would join it; passing
       // args next to shell: true is deprecated in newer Node.
@@ -505,6 +628,7 @@ class ProgramResponder implements Responder {
       // Reported after createResponder returns, so the engine never hears about a connection's
       // program before it holds the responder.
       if (child.pid !== undefined) {
+        trackGroup(child.pid);
         this.info = { ...this.info, pid: child.pid };
         queueMicrotask(guarded(() => this.report()));
       }
@@ -538,11 +662,19 @@ class ProgramResponder implements Responder {
     child.stdin?.on('error', () => {});
     child.stdout?.on('error', () => {});
     child.stderr?.on('error', () => {});
-    child.stdout?.on(
+    const stdout = child.stdout;
+    stdout?.on(
       'data',
       guarded((chunk: Buffer) => {
         if (this.disposed || !this.canSend || this.endSent || chunk.length === 0) return;
-        if (!this.host.sendAuto(chunk)) this.canSend = false;
+        const outcome = this.host.sendAuto(chunk);
+        if (outcome === 'closed') this.canSend = false;
+        else if (outcome === 'full') {
+          // The peer is not reading: stop reading the program's output, so it blocks on its
+          // own writes instead of filling our memory.
+          stdout.pause();
+          this.host.whenWritable(guarded(() => stdout.resume()));
+        }
       }),
     );
     child.stderr?.on(
@@ -562,10 +694,14 @@ class ProgramResponder implements Responder {
       'close',
       guarded((code: number | null, signal: NodeJS.Signals | null) => {
         this.exited = true;
+        if (child.pid !== undefined) untrackGroup(child.pid);
+        this.markGone();
+        this.releaseInput();
         if (this.finished) return;
         this.finished = true;
-        if (this.disposed) return;
         this.appendStderr(this.stderrDecoder.end());
+        // Reported even after dispose: however the connection ended, the status says the
+        // program is gone, and how.
         this.info = { ...this.info, state: 'exited', exitCode: code, signal };
         this.reportFinal();
         this.endConnection();
@@ -577,14 +713,19 @@ class ProgramResponder implements Responder {
     try {
       const stdin = this.child?.stdin;
       if (this.disposed || this.exited || !stdin || !stdin.writable || bytes.length === 0) return;
-      // A false return means Node buffers it for us until the program reads; that is fine here.
-      stdin.write(bytes);
+      if (!stdin.write(bytes) && !this.stdinFull) {
+        // The program is not reading as fast as the peer sends: let the peer wait, not memory.
+        this.stdinFull = true;
+        this.host.holdInput(true);
+        stdin.once('drain', guarded(() => this.releaseInput()));
+      }
     } catch {
       // The pipe is gone; the close handler reports the program's end.
     }
   }
 
   onPeerEnd(): void {
+    // The program decides when it is done: the connection ends when it exits.
     try {
       const stdin = this.child?.stdin;
       if (stdin && !stdin.destroyed && !stdin.writableEnded) stdin.end();
@@ -593,27 +734,39 @@ class ProgramResponder implements Responder {
     }
   }
 
+  whenGone(): Promise<void> {
+    return this.gone;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     try {
       if (this.reportTimer) clearTimeout(this.reportTimer);
       this.reportTimer = undefined;
+      this.releaseInput();
       const child = this.child;
-      if (!child || child.pid === undefined || this.finished) return;
+      if (!child || child.pid === undefined || this.finished) return this.markGone();
       child.stdin?.destroy();
       this.signal(child, 'SIGTERM');
+      // Not unref'd: a program that ignores SIGTERM must be killed even while the app is
+      // leaving, and this timer is what keeps the app alive long enough to do it.
       const escalate = setTimeout(
         guarded(() => {
           if (!this.finished) this.signal(child, 'SIGKILL');
         }),
         KILL_GRACE_MS,
       );
-      escalate.unref();
       child.once('close', () => clearTimeout(escalate));
     } catch {
       // Nothing more to do: the process is out of reach.
     }
+  }
+
+  private releaseInput(): void {
+    if (!this.stdinFull) return;
+    this.stdinFull = false;
+    this.host.holdInput(false);
   }
 
   private signal(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -633,6 +786,7 @@ class ProgramResponder implements Responder {
   }
 
   private fail(err: unknown): void {
+    this.markGone();
     if (this.finished) return;
     this.finished = true;
     this.exited = true;
@@ -673,7 +827,6 @@ class ProgramResponder implements Responder {
   }
 
   private report(): void {
-    if (this.disposed) return;
     this.lastReport = performance.now();
     this.host.programUpdated({ ...this.info });
   }

@@ -94,6 +94,7 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
     startRelay: (args) => call('startRelay', args),
     relayControl: (args) => call('relayControl', args),
     relayInject: (args) => call('relayInject', args),
+    removeClosed: (args) => call('removeClosed', args),
     onEvents(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
