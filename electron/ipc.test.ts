@@ -2,8 +2,6 @@
 // everywhere, so ipcMain and the window are small stand-ins with the same surface.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BrowserWindow } from 'electron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Channels, COMMAND_NAMES } from '../shared/channels';
@@ -42,8 +40,7 @@ vi.mock('electron', () => ({ ipcMain: fakeIpc.ipcMain }));
 
 const { bindIpc } = await import('./ipc');
 
-const rendererDir = path.resolve('/app/dist/renderer');
-const trustedUrl = pathToFileURL(path.join(rendererDir, 'index.html')).href;
+const trustedUrl = 'app://socket-inspector/index.html';
 
 class FakeContents extends EventEmitter {
   readonly id = 7;
@@ -88,7 +85,7 @@ afterEach(async () => {
 function setup() {
   const engine = new Engine({ batcher: { flushMs: 5, highWatermark: 8, lowWatermark: 4 } });
   const win = new FakeWindow();
-  const dispose = bindIpc({ engine, window: win as unknown as BrowserWindow, rendererDir });
+  const dispose = bindIpc({ engine, window: win as unknown as BrowserWindow });
   cleanups.push(() => engine.shutdown());
   cleanups.push(dispose);
   return { engine, win, contents: win.webContents, dispose };
@@ -137,7 +134,7 @@ describe('bindIpc', () => {
     const ok = await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {});
     expect(ok).toMatchObject({ ok: true, value: { listeners: [], connections: [] } });
 
-    for (const url of ['https://example.com/', 'file:///tmp/evil.html', 'about:blank', undefined]) {
+    for (const url of ['https://example.com/', 'file:///tmp/evil.html', 'file:///app/dist/renderer/index.html', 'about:blank', undefined]) {
       const refused = await invoke(Channels.command.startListener, senderEvent(url), { host: '127.0.0.1', port: 0 });
       expect(refused).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     }

@@ -5,12 +5,10 @@ import { dispatchCommand } from './engine/dispatch';
 import type { Engine, Subscription } from './engine/engine';
 import { isTrustedRendererUrl } from './sender';
 
-/** What bindIpc needs: the engine, the window it streams to, and where the renderer lives. */
+/** What bindIpc needs: the engine, and the window it streams to and takes commands from. */
 export interface IpcBinding {
   engine: Engine;
   window: BrowserWindow;
-  /** The renderer's build directory (dist/renderer); only documents inside it may call in. */
-  rendererDir: string;
 }
 
 function forbidden(url: string | undefined): Result<never> {
@@ -26,10 +24,10 @@ function forbidden(url: string | undefined): Result<never> {
  * Call it before the window loads its page. Returns a function that removes every handler and
  * closes the event subscription.
  */
-export function bindIpc({ engine, window: win, rendererDir }: IpcBinding): () => void {
+export function bindIpc({ engine, window: win }: IpcBinding): () => void {
   const contents = win.webContents;
   const trusted = (event: IpcMainEvent | IpcMainInvokeEvent): boolean =>
-    isTrustedRendererUrl(event.senderFrame?.url, rendererDir);
+    isTrustedRendererUrl(event.senderFrame?.url);
 
   for (const name of COMMAND_NAMES) {
     ipcMain.handle(Channels.command[name], (event, args: unknown) => {
