@@ -9,6 +9,7 @@ import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents 
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { Engine } from './engine/engine';
 import { bindIpc } from './ipc';
+import { createQuitFlow, onQuitSignals } from './shutdown';
 
 // esbuild bundles this file to dist/electron/main.cjs, so __dirname is dist/electron.
 const rendererDir = path.join(__dirname, '..', 'renderer');
@@ -106,30 +107,25 @@ function installSessionPolicy(): void {
   ses.setPermissionCheckHandler((_contents, permission) => permission === 'clipboard-sanitized-write');
 }
 
-// Engine shutdown is asynchronous: hold the first quit, close every socket, then quit for real.
-let shutdownState: 'running' | 'stopping' | 'done' = 'running';
-app.on('before-quit', (event) => {
-  if (shutdownState === 'done') return;
-  event.preventDefault();
-  if (shutdownState === 'stopping') return;
-  shutdownState = 'stopping';
-  engine
-    .shutdown()
-    .catch(() => {
-      // Sockets that refuse to close die with the process anyway.
-    })
-    .finally(() => {
-      shutdownState = 'done';
-      app.quit();
-    });
+// Quitting from the window and SIGINT, SIGTERM or SIGHUP take one path: hold the quit, stop the
+// engine (sockets, programs, the capture's temporary folder), then leave, within 5 s whatever
+// peers do.
+const quitFlow = createQuitFlow({
+  stop: () => engine.shutdown(),
+  quit: () => app.quit(),
+  exit: (code) => app.exit(code),
+  warn: (message) => console.error(`Socket Inspector: ${message}`),
 });
+app.on('before-quit', (event) => {
+  if (!quitFlow.beforeQuit()) event.preventDefault();
+});
+onQuitSignals(process, (signal) => quitFlow.signal(signal));
 
 app.on('window-all-closed', () => app.quit());
 app.on('web-contents-created', (_event, contents) => lockDown(contents));
 
 if (!app.requestSingleInstanceLock()) {
-  // Another Socket Inspector is running: it gets focus (below), this one leaves at once.
-  shutdownState = 'done';
+  // Another Socket Inspector is running: it gets focus (below), this one leaves.
   app.quit();
 } else {
   app.on('second-instance', () => {
@@ -151,7 +147,6 @@ if (!app.requestSingleInstanceLock()) {
     })
     .catch((err: unknown) => {
       dialog.showErrorBox('Socket Inspector could not start', err instanceof Error ? err.message : String(err));
-      shutdownState = 'done';
       app.quit();
     });
 }
