@@ -1,8 +1,8 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
-// The renderer is served from file:// in Electron and from the browser host over HTTP, so
-// every asset path is relative.
+// The renderer is served from app://socket-inspector/ in Electron and from the browser host
+// over HTTP, so every asset path is relative.
 export default defineConfig({
   root: 'renderer',
   base: './',

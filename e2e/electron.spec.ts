@@ -52,6 +52,8 @@ test.describe('desktop app (Electron)', () => {
       app = await launchApp(electronBinary!);
       const page = await app.firstWindow();
       await expect(page).toHaveTitle(/Socket Inspector/);
+      // Served from the app's own scheme, never file://.
+      expect(page.url()).toBe('app://socket-inspector/index.html');
       // The page reaches the main process only through the preload's named functions.
       const exposed = await page.evaluate((key) => {
         const scope = globalThis as unknown as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
@@ -147,6 +147,40 @@ test('saved messages send with one click and survive a restart; Up and Down walk
     } finally {
       await stopProcess(peer.child);
     }
+  } finally {
+    await stopProcess(sink.child);
+    await stopProcess(second?.child);
+  }
+});
+
+test('a damaged saved-messages file is kept aside and reported above the saved messages; saving works again', async ({ app, host }) => {
+  const { sink, port } = await startSink();
+  let second: Awaited<ReturnType<typeof startWebHostProcess>> | undefined;
+  try {
+    await stopProcess(host.child);
+    await writeFile(path.join(host.dataDir, 'saved.json'), '{"snippets": [{"name": "cut off');
+    second = await startWebHostProcess(host.dataDir);
+    await app.goto(second.url);
+    await connectFromUi(app, port);
+
+    const warning = app.getByRole('alert').filter({ hasText: 'Saved messages could not be loaded' });
+    await expect(warning).toContainText('is damaged (it is not valid JSON');
+    await expect(warning).toContainText(/It was kept as saved\.json\.corrupt-\S+, and saved messages start empty\./);
+    const kept = (await readdir(host.dataDir)).filter((n) => n.startsWith('saved.json.corrupt-'));
+    expect(kept).toHaveLength(1);
+
+    await app.getByRole('textbox', { name: 'Message' }).fill('PING');
+    await app.getByRole('button', { name: 'Save message…' }).click();
+    await app.getByLabel('Name', { exact: true }).fill('ping');
+    await app.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(app.getByRole('button', { name: 'Send saved message ping' })).toBeVisible();
+    const saved = JSON.parse(await readFile(path.join(host.dataDir, 'saved.json'), 'utf8')) as { snippets: { name: string }[]; warning?: string };
+    expect(saved.snippets.map((s) => s.name)).toEqual(['ping']);
+    expect(saved.warning).toBeUndefined();
+    expect(await readFile(path.join(host.dataDir, kept[0]!), 'utf8')).toBe('{"snippets": [{"name": "cut off');
+
+    await warning.getByRole('button', { name: 'Dismiss error' }).click();
+    await expect(warning).toHaveCount(0);
   } finally {
     await stopProcess(sink.child);
     await stopProcess(second?.child);

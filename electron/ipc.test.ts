@@ -2,8 +2,6 @@
 // everywhere, so ipcMain and the window are small stand-ins with the same surface.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { BrowserWindow } from 'electron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Channels, COMMAND_NAMES } from '../shared/channels';
@@ -42,12 +40,33 @@ vi.mock('electron', () => ({ ipcMain: fakeIpc.ipcMain }));
 
 const { bindIpc } = await import('./ipc');
 
-const rendererDir = path.resolve('/app/dist/renderer');
-const trustedUrl = pathToFileURL(path.join(rendererDir, 'index.html')).href;
+const trustedUrl = 'app://socket-inspector/index.html';
+
+/** Just the parts of WebFrameMain the sender check reads. */
+interface FakeFrame {
+  url: string;
+  parent: FakeFrame | null;
+  detached: boolean;
+  frameTreeNodeId: number;
+  processId: number;
+  routingId: number;
+}
+
+const OUR_CONTENTS_ID = 7;
+const OUR_MAIN_FRAME = { frameTreeNodeId: 1, processId: 4, routingId: 1 };
+
+/** Our window's main frame; a fresh object each time, as Electron may hand out several. */
+function mainFrame(url: string = trustedUrl): FakeFrame {
+  return { url, parent: null, detached: false, ...OUR_MAIN_FRAME };
+}
 
 class FakeContents extends EventEmitter {
-  readonly id = 7;
+  readonly id = OUR_CONTENTS_ID;
   destroyed = false;
+  get mainFrame(): FakeFrame {
+    if (this.destroyed) throw new Error('Object has been destroyed');
+    return mainFrame();
+  }
   readonly sent: { channel: string; payload: unknown }[] = [];
   isDestroyed(): boolean {
     return this.destroyed;
@@ -66,8 +85,24 @@ class FakeWindow extends EventEmitter {
   }
 }
 
-function senderEvent(url: string | undefined, contentsId = 7): unknown {
-  return { senderFrame: url === undefined ? null : { url }, sender: { id: contentsId } };
+/** An IPC event from our window's main frame showing `url` (no frame at all when undefined). */
+function senderEvent(url: string | undefined, contentsId = OUR_CONTENTS_ID): unknown {
+  return { senderFrame: url === undefined ? null : mainFrame(url), sender: { id: contentsId } };
+}
+
+/** An IPC event from any frame of any webContents. */
+function frameEvent(frame: FakeFrame, contentsId = OUR_CONTENTS_ID): unknown {
+  return { senderFrame: frame, sender: { id: contentsId } };
+}
+
+/** An iframe inside our page that has loaded our page again (the URL check alone would pass). */
+function subframe(): FakeFrame {
+  return { url: trustedUrl, parent: mainFrame(), detached: false, frameTreeNodeId: 2, processId: 4, routingId: 2 };
+}
+
+/** The main frame of another window that has loaded our page. */
+function otherWindowFrame(): FakeFrame {
+  return { url: trustedUrl, parent: null, detached: false, frameTreeNodeId: 9, processId: 5, routingId: 1 };
 }
 
 function invoke(name: string, event: unknown, args: unknown): Promise<Result<unknown>> {
@@ -88,7 +123,7 @@ afterEach(async () => {
 function setup() {
   const engine = new Engine({ batcher: { flushMs: 5, highWatermark: 8, lowWatermark: 4 } });
   const win = new FakeWindow();
-  const dispose = bindIpc({ engine, window: win as unknown as BrowserWindow, rendererDir });
+  const dispose = bindIpc({ engine, window: win as unknown as BrowserWindow });
   cleanups.push(() => engine.shutdown());
   cleanups.push(dispose);
   return { engine, win, contents: win.webContents, dispose };
@@ -137,12 +172,39 @@ describe('bindIpc', () => {
     const ok = await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {});
     expect(ok).toMatchObject({ ok: true, value: { listeners: [], connections: [] } });
 
-    for (const url of ['https://example.com/', 'file:///tmp/evil.html', 'about:blank', undefined]) {
+    for (const url of ['https://example.com/', 'file:///tmp/evil.html', 'file:///app/dist/renderer/index.html', 'about:blank', undefined]) {
       const refused = await invoke(Channels.command.startListener, senderEvent(url), { host: '127.0.0.1', port: 0 });
       expect(refused).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     }
     const snapshot = await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {});
     expect(snapshot).toMatchObject({ ok: true, value: { listeners: [] } });
+  });
+
+  it('accepts only the main frame of our own window, even when others show our page', async () => {
+    setup();
+    const args = { host: '127.0.0.1', port: 0 };
+    const refusals: [string, unknown][] = [
+      ['an iframe in our window', frameEvent(subframe())],
+      ['a frame claiming no parent but with another frame id', frameEvent({ ...subframe(), parent: null })],
+      ['the main frame of another webContents', frameEvent(otherWindowFrame(), 8)],
+      ['another webContents claiming our main frame’s ids', frameEvent(mainFrame(), 8)],
+      ['our main frame from another renderer process', frameEvent({ ...mainFrame(), processId: 5 })],
+      ['our main frame’s old document, detached while unloading', frameEvent({ ...mainFrame(), detached: true })],
+      ['an event without a sender', { senderFrame: mainFrame() }],
+    ];
+    for (const [who, event] of refusals) {
+      expect(await invoke(Channels.command.startListener, event, args), who).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    }
+    // Nothing above reached the engine: no listener was started.
+    const snapshot = await invoke(Channels.command.getSnapshot, frameEvent(mainFrame()), {});
+    expect(snapshot).toMatchObject({ ok: true, value: { listeners: [] } });
+    expect(await invoke(Channels.command.startListener, frameEvent(mainFrame()), args)).toMatchObject({ ok: true });
+  });
+
+  it('refuses everyone once the window is gone', async () => {
+    const { contents } = setup();
+    contents.destroyed = true;
+    expect(await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {})).toMatchObject({ ok: false, code: 'FORBIDDEN' });
   });
 
   it('turns bad input into an error result', async () => {
@@ -170,6 +232,8 @@ describe('bindIpc', () => {
     const last = batches(contents).at(-1)!;
     ack(senderEvent('https://example.com/'), last.id);
     ack(senderEvent(trustedUrl, 99), last.id);
+    ack(frameEvent(subframe()), last.id);
+    ack(frameEvent(otherWindowFrame(), 8), last.id);
     ack(senderEvent(trustedUrl), String(last.id));
     ack(senderEvent(trustedUrl), Number.NaN);
     await new Promise((r) => setTimeout(r, 150));

@@ -1,16 +1,31 @@
-import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { Channels, COMMAND_NAMES } from '../shared/channels';
 import { fail, type Result } from '../shared/result';
 import { dispatchCommand } from './engine/dispatch';
 import type { Engine, Subscription } from './engine/engine';
 import { isTrustedRendererUrl } from './sender';
 
-/** What bindIpc needs: the engine, the window it streams to, and where the renderer lives. */
+/** What bindIpc needs: the engine, and the window it streams to and takes commands from. */
 export interface IpcBinding {
   engine: Engine;
   window: BrowserWindow;
-  /** The renderer's build directory (dist/renderer); only documents inside it may call in. */
-  rendererDir: string;
+}
+
+/**
+ * True when the message comes from the main frame of our window showing our page. The URL alone
+ * is not enough: an iframe or another window could load a page of our origin. Frames are
+ * compared by their ids because Electron may hand out distinct WebFrameMain objects for one
+ * frame; a detached frame is a document being unloaded, no longer the window's page.
+ */
+function sentByOurPage(event: IpcMainEvent | IpcMainInvokeEvent, contents: WebContents): boolean {
+  if (contents.isDestroyed() || event.sender?.id !== contents.id) return false;
+  const frame = event.senderFrame;
+  const main = contents.mainFrame;
+  if (!frame || !main || frame.parent !== null || frame.detached) return false;
+  if (frame.frameTreeNodeId !== main.frameTreeNodeId || frame.processId !== main.processId || frame.routingId !== main.routingId) {
+    return false;
+  }
+  return isTrustedRendererUrl(frame.url);
 }
 
 function forbidden(url: string | undefined): Result<never> {
@@ -21,15 +36,15 @@ function forbidden(url: string | undefined): Result<never> {
 }
 
 /**
- * Binds the contract to ipcMain: one handler per command (sender checked, input parsed by the
- * engine's dispatcher), event batches streamed to the window, and acknowledgements back.
+ * Binds the contract to ipcMain: one handler per command (sender checked: our window, its main
+ * frame, our page; input parsed by the engine's dispatcher), event batches streamed to the
+ * window, and acknowledgements back from the same page.
  * Call it before the window loads its page. Returns a function that removes every handler and
  * closes the event subscription.
  */
-export function bindIpc({ engine, window: win, rendererDir }: IpcBinding): () => void {
+export function bindIpc({ engine, window: win }: IpcBinding): () => void {
   const contents = win.webContents;
-  const trusted = (event: IpcMainEvent | IpcMainInvokeEvent): boolean =>
-    isTrustedRendererUrl(event.senderFrame?.url, rendererDir);
+  const trusted = (event: IpcMainEvent | IpcMainInvokeEvent): boolean => sentByOurPage(event, contents);
 
   for (const name of COMMAND_NAMES) {
     ipcMain.handle(Channels.command[name], (event, args: unknown) => {
@@ -57,7 +72,7 @@ export function bindIpc({ engine, window: win, rendererDir }: IpcBinding): () =>
   };
 
   const onAck = (event: IpcMainEvent, batchId: unknown): void => {
-    if (!trusted(event) || contents.isDestroyed() || event.sender.id !== contents.id) return;
+    if (!trusted(event)) return;
     if (typeof batchId !== 'number' || !Number.isSafeInteger(batchId) || batchId < 1) return;
     subscription?.ack(batchId);
   };

@@ -1,29 +1,24 @@
 /**
  * The Electron main process: one window, one Engine, and the security defaults of Electron's
- * own checklist (context isolation, sandbox, no Node in the page, a strict CSP, navigation and
- * new windows denied). Everything interesting happens in the engine; this file stays thin.
+ * own checklist (context isolation, sandbox, no Node in the page, a strict CSP, pages from our
+ * own app:// scheme instead of file://, navigation and new windows denied). Everything
+ * interesting happens in the engine; this file stays thin.
  */
 import path from 'node:path';
-import { app, BrowserWindow, dialog, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron';
+import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { Engine } from './engine/engine';
 import { bindIpc } from './ipc';
+import { createQuitFlow, onQuitSignals } from './shutdown';
 
 // esbuild bundles this file to dist/electron/main.cjs, so __dirname is dist/electron.
 const rendererDir = path.join(__dirname, '..', 'renderer');
-const rendererIndex = path.join(rendererDir, 'index.html');
 const preloadPath = path.join(__dirname, 'preload.cjs');
 
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+// Standard: relative URLs, origins and storage work as on https. Secure: a secure context.
+// Nothing else (no fetch from other origins, no CORS, no service workers). Must happen before
+// the app is ready.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
 
 // Saved messages and history live beside the app's other per-user data.
 const engine = new Engine({ dataDir: app.getPath('userData') });
@@ -81,18 +76,18 @@ function createWindow(): void {
     },
   });
   mainWindow = win;
-  disposeIpc = bindIpc({ engine, window: win, rendererDir });
+  disposeIpc = bindIpc({ engine, window: win });
   win.once('ready-to-show', () => win.show());
   win.on('closed', () => {
     disposeIpc?.();
     disposeIpc = null;
     if (mainWindow === win) mainWindow = null;
   });
-  win.loadFile(rendererIndex).catch((err: unknown) => {
+  win.loadURL(APP_INDEX_URL).catch((err: unknown) => {
     win.show();
     dialog.showErrorBox(
       'Socket Inspector cannot show its window',
-      `The interface could not be loaded from ${rendererIndex}.\n\n` +
+      `The interface could not be loaded from ${path.join(rendererDir, 'index.html')}.\n\n` +
         `Build it first with "npm run build".\n\n(${err instanceof Error ? err.message : String(err)})`,
     );
   });
@@ -100,6 +95,7 @@ function createWindow(): void {
 
 function installSessionPolicy(): void {
   const ses = session.defaultSession;
+  // Our scheme's responses carry the CSP themselves; this covers any other response.
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
@@ -111,30 +107,25 @@ function installSessionPolicy(): void {
   ses.setPermissionCheckHandler((_contents, permission) => permission === 'clipboard-sanitized-write');
 }
 
-// Engine shutdown is asynchronous: hold the first quit, close every socket, then quit for real.
-let shutdownState: 'running' | 'stopping' | 'done' = 'running';
-app.on('before-quit', (event) => {
-  if (shutdownState === 'done') return;
-  event.preventDefault();
-  if (shutdownState === 'stopping') return;
-  shutdownState = 'stopping';
-  engine
-    .shutdown()
-    .catch(() => {
-      // Sockets that refuse to close die with the process anyway.
-    })
-    .finally(() => {
-      shutdownState = 'done';
-      app.quit();
-    });
+// Quitting from the window and SIGINT, SIGTERM or SIGHUP take one path: hold the quit, stop the
+// engine (sockets, programs, the capture's temporary folder), then leave, within 5 s whatever
+// peers do.
+const quitFlow = createQuitFlow({
+  stop: () => engine.shutdown(),
+  quit: () => app.quit(),
+  exit: (code) => app.exit(code),
+  warn: (message) => console.error(`Socket Inspector: ${message}`),
 });
+app.on('before-quit', (event) => {
+  if (!quitFlow.beforeQuit()) event.preventDefault();
+});
+onQuitSignals(process, (signal) => quitFlow.signal(signal));
 
 app.on('window-all-closed', () => app.quit());
 app.on('web-contents-created', (_event, contents) => lockDown(contents));
 
 if (!app.requestSingleInstanceLock()) {
-  // Another Socket Inspector is running: it gets focus (below), this one leaves at once.
-  shutdownState = 'done';
+  // Another Socket Inspector is running: it gets focus (below), this one leaves.
   app.quit();
 } else {
   app.on('second-instance', () => {
@@ -147,6 +138,7 @@ if (!app.requestSingleInstanceLock()) {
   app
     .whenReady()
     .then(() => {
+      protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, rendererDir));
       installSessionPolicy();
       createWindow();
       app.on('activate', () => {
@@ -155,7 +147,6 @@ if (!app.requestSingleInstanceLock()) {
     })
     .catch((err: unknown) => {
       dialog.showErrorBox('Socket Inspector could not start', err instanceof Error ? err.message : String(err));
-      shutdownState = 'done';
       app.quit();
     });
 }

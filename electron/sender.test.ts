@@ -1,37 +1,52 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { APP_INDEX_URL } from './app-protocol';
 import { isTrustedRendererUrl } from './sender';
 
-const rendererDir = path.resolve('/opt/Socket Inspector/resources/app/dist/renderer');
-const page = pathToFileURL(path.join(rendererDir, 'index.html')).href;
-
 describe('isTrustedRendererUrl', () => {
-  it('accepts the renderer page, with or without a hash or query', () => {
-    expect(isTrustedRendererUrl(page, rendererDir)).toBe(true);
-    expect(isTrustedRendererUrl(`${page}#/connections`, rendererDir)).toBe(true);
-    expect(isTrustedRendererUrl(`${page}?x=1`, rendererDir)).toBe(true);
+  it('accepts our page, with or without a fragment or query', () => {
+    expect(APP_INDEX_URL).toBe('app://socket-inspector/index.html');
+    expect(isTrustedRendererUrl(APP_INDEX_URL)).toBe(true);
+    expect(isTrustedRendererUrl(`${APP_INDEX_URL}#/connections`)).toBe(true);
+    expect(isTrustedRendererUrl(`${APP_INDEX_URL}?x=1`)).toBe(true);
   });
 
-  it('rejects other schemes, other directories and lookalike prefixes', () => {
-    expect(isTrustedRendererUrl('https://example.com/index.html', rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl('http://127.0.0.1:5173/index.html', rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl('data:text/html,hi', rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl('about:blank', rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl(pathToFileURL('/tmp/evil.html').href, rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl(pathToFileURL(`${rendererDir}-evil/index.html`).href, rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl(`${pathToFileURL(rendererDir).href}/../../secret.html`, rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl(pathToFileURL(rendererDir).href, rendererDir)).toBe(false);
+  it('no longer trusts file:// pages, not even the renderer build itself', () => {
+    const rendererDir = path.resolve('/opt/Socket Inspector/resources/app/dist/renderer');
+    expect(isTrustedRendererUrl(pathToFileURL(path.join(rendererDir, 'index.html')).href)).toBe(false);
+    expect(isTrustedRendererUrl('file:///tmp/evil.html')).toBe(false);
+  });
+
+  it('rejects other schemes, hosts, ports, credentials and lookalikes', () => {
+    for (const url of [
+      'https://socket-inspector/index.html',
+      'http://127.0.0.1:5173/index.html',
+      'data:text/html,hi',
+      'about:blank',
+      'app://other/index.html',
+      'app://socket-inspector.evil/index.html',
+      'app://socket-inspector:8080/index.html',
+      'app://user@socket-inspector/index.html',
+      'app://socket-inspector@evil/index.html',
+      'app:socket-inspector/index.html',
+      'apps://socket-inspector/index.html',
+      'vscode-file://socket-inspector/index.html',
+    ]) {
+      expect(isTrustedRendererUrl(url), url).toBe(false);
+    }
+  });
+
+  it('trusts only the page, not other documents of the same origin', () => {
+    expect(isTrustedRendererUrl('app://socket-inspector/')).toBe(false);
+    expect(isTrustedRendererUrl('app://socket-inspector/assets/icon.svg')).toBe(false);
+    expect(isTrustedRendererUrl('app://socket-inspector/index.html/x')).toBe(false);
   });
 
   it('rejects missing and malformed URLs', () => {
-    expect(isTrustedRendererUrl(undefined, rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl(null, rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl('', rendererDir)).toBe(false);
-    expect(isTrustedRendererUrl('not a url', rendererDir)).toBe(false);
-  });
-
-  it.runIf(process.platform !== 'win32')('rejects file URLs naming a remote host', () => {
-    expect(isTrustedRendererUrl(`file://attacker${path.join(rendererDir, 'index.html')}`, rendererDir)).toBe(false);
+    expect(isTrustedRendererUrl(undefined)).toBe(false);
+    expect(isTrustedRendererUrl(null)).toBe(false);
+    expect(isTrustedRendererUrl('')).toBe(false);
+    expect(isTrustedRendererUrl('not a url')).toBe(false);
   });
 });

@@ -1,13 +1,13 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { APP_HOST, APP_SCHEME } from './app-protocol';
 
 /**
- * Decides whether an IPC message comes from our own renderer: a file:// document inside the
- * renderer's build directory. Comparing paths rather than URL prefixes keeps percent-encoding,
- * Windows drive-letter case and `..` segments from fooling the check. Plain Node, so it can be
- * tested without Electron.
+ * Decides whether an IPC message comes from our own renderer: the page at
+ * app://socket-inspector/index.html (a query or fragment aside). file:// pages, other hosts of
+ * our scheme, ports and credentials are all someone else. The URL is parsed, not compared as a
+ * prefix, so `app://socket-inspector.evil/…` or `app://socket-inspector@evil/…` cannot pass.
+ * Plain Node, so it can be tested without Electron.
  */
-export function isTrustedRendererUrl(url: string | null | undefined, rendererDir: string): boolean {
+export function isTrustedRendererUrl(url: string | null | undefined): boolean {
   if (typeof url !== 'string' || url.length === 0) return false;
   let parsed: URL;
   try {
@@ -15,14 +15,12 @@ export function isTrustedRendererUrl(url: string | null | undefined, rendererDir
   } catch {
     return false;
   }
-  if (parsed.protocol !== 'file:') return false;
-  let filePath: string;
-  try {
-    // Throws for file://remote-host/... on POSIX and for encoded separators: both untrusted.
-    filePath = fileURLToPath(parsed);
-  } catch {
-    return false;
-  }
-  const relative = path.relative(path.resolve(rendererDir), path.resolve(filePath));
-  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  return (
+    parsed.protocol === `${APP_SCHEME}:` &&
+    parsed.hostname.toLowerCase() === APP_HOST &&
+    parsed.port === '' &&
+    parsed.username === '' &&
+    parsed.password === '' &&
+    parsed.pathname === '/index.html'
+  );
 }

@@ -275,6 +275,9 @@ export const commandSchemas = {
     .object({
       snippets: z.array(snippetSchema).max(500, 'at most 500 saved messages'),
       history: z.array(z.string().max(65_536)).max(200, 'at most 200 history entries'),
+      // The host's own warning from getSaved, echoed back by a page that sends the state it
+      // holds; accepted so the save goes through, and never stored.
+      warning: z.string().max(16_384).optional(),
     })
     .strict(),
   listenUnix: z.object({ path: socketPathSchema, removeStale: z.boolean().default(false), halfOpen: halfOpenSchema }).strict(),

@@ -256,6 +256,12 @@ export interface SavedState {
   snippets: Snippet[];
   /** Messages sent from the message box, newest last. */
   history: string[];
+  /**
+   * Set by the host when the saved file could not be loaded as it was: damaged (and kept aside
+   * under another name), unreadable, or not a regular file. Says what happened and where the
+   * old file is. Never saved; the host ignores it when it comes back with setSaved.
+   */
+  warning?: string;
 }
 
 /** What one read delivered (in) or one send wrote (out), in order. */

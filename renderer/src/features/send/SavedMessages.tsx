@@ -7,6 +7,10 @@ import { useInspector } from '../../state/store';
 import { encodeMessage } from './encode';
 import { useSaved } from './useSaved';
 
+// Each connection has its own send box: once read, the load warning stays dismissed in all of
+// them until the page reloads.
+let dismissedForThisPage: string | undefined;
+
 /** Named messages kept across restarts: one click sends one. */
 export function SavedMessages({
   connectionId,
@@ -19,6 +23,10 @@ export function SavedMessages({
 }) {
   const api = useApi();
   const snippets = useInspector((s) => s.saved?.snippets ?? []);
+  // Why the saved file could not be loaded as it was (damaged and kept aside, unreadable, or
+  // not a file), until the user has read it.
+  const loadWarning = useInspector((s) => s.saved?.warning);
+  const [dismissedWarning, setDismissedWarning] = useState(dismissedForThisPage);
   const { update } = useSaved();
   const [naming, setNaming] = useState(false);
   const [name, setName] = useState('');
@@ -48,6 +56,13 @@ export function SavedMessages({
 
   return (
     <div className="saved-messages">
+      <ErrorAlert
+        error={loadWarning && loadWarning !== dismissedWarning ? { code: 'SAVED_NOT_LOADED', message: loadWarning } : null}
+        onDismiss={() => {
+          dismissedForThisPage = loadWarning;
+          setDismissedWarning(loadWarning);
+        }}
+      />
       {snippets.length > 0 && (
         <ul className="snippet-list" aria-label="Saved messages">
           {snippets.map((s) => (
