@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -9,7 +10,7 @@ import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shar
 import type { Result } from '../shared/result';
 import { decodeFrame, encodeWire } from '../shared/wire';
 import { Engine, type EngineOptions } from './engine/engine';
-import { startWebHost, type WebHost } from './web-host';
+import { HEADERS_TIMEOUT_MS, startWebHost, type WebHost } from './web-host';
 
 const INDEX_HTML = '<!doctype html><title>Socket Inspector test page</title><div id="root"></div>';
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-STATIC-DIR';
@@ -236,6 +237,149 @@ describe('static files', () => {
     const h = await start();
     expect(h.token.length).toBeGreaterThanOrEqual(16);
     expect(h.url).toBe(`http://127.0.0.1:${h.port}/?token=${h.token}`);
+  });
+});
+
+/** Open descriptors of this process (Linux). */
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** A raw socket that sends `text` and resolves once the host's first bytes arrive. */
+function rawSocket(port: number, text: string): Promise<{ socket: net.Socket; first: string }> {
+  const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  rawSockets.push(socket);
+  socket.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    socket.once('data', (d: Buffer) => resolve({ socket, first: d.toString('latin1') }));
+    socket.once('close', () => reject(new Error('closed before any reply')));
+    socket.write(text);
+  });
+}
+
+/** Resolves with how long after the call the host closed the socket (or ms, if it did not). */
+function closedWithin(socket: net.Socket, ms: number): Promise<number> {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(0);
+    const timer = setTimeout(() => resolve(ms), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - start);
+    });
+  });
+}
+
+/**
+ * True once the far end has closed its socket for good: a write then draws a reset. (A peer that
+ * only half-closed keeps reading, so writes go on succeeding.)
+ */
+async function farEndGone(socket: net.Socket, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  let reset = false;
+  socket.once('error', () => (reset = true));
+  while (!reset && !socket.destroyed && Date.now() < deadline) {
+    socket.write('x');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return reset || socket.destroyed;
+}
+
+function upgradeRequest(port: number, query: string): string {
+  return (
+    `GET /ws${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n` +
+    'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  );
+}
+
+describe('sockets the host does not keep', () => {
+  it.runIf(process.platform === 'linux')('closes the file of every download abandoned mid-body: 500 aborts leave no descriptor open', async () => {
+    // Far larger than what loopback socket buffers take in, so each download is cut off mid-body.
+    await writeFile(path.join(staticDir, 'big.js'), Buffer.alloc(16 << 20, 0x61));
+    const h = await start();
+    await request(h.port, '/');
+    const before = openFds();
+    for (let i = 0; i < 500; i++) {
+      const { socket, first } = await rawSocket(h.port, `GET /big.js HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
+      expect(first.startsWith('HTTP/1.1 200'), first.slice(0, 40)).toBe(true);
+      socket.destroy();
+    }
+    rawSockets.length = 0;
+    const settled = await waitUntil(() => openFds() <= before + 5, 5000);
+    expect(openFds(), `descriptors: ${before} before, ${openFds()} after`).toBeLessThanOrEqual(before + 5);
+    expect(settled).toBe(true);
+    // The page is still served.
+    expect((await request(h.port, '/')).status).toBe(200);
+  }, 60_000);
+
+  it('destroys a refused upgrade after writing the refusal, even when the client holds it open', async () => {
+    const h = await start();
+    const refusals = await Promise.all([
+      rawSocket(h.port, upgradeRequest(h.port, '')),
+      rawSocket(h.port, upgradeRequest(h.port, '?token=wrong')),
+      rawSocket(h.port, upgradeRequest(h.port, '').replace('/ws', '/other')),
+    ]);
+    expect(refusals.map((r) => r.first.split('\r\n')[0])).toEqual(['HTTP/1.1 401 Unauthorized: missing or wrong access token', 'HTTP/1.1 401 Unauthorized: missing or wrong access token', 'HTTP/1.1 404 Not Found']);
+    const gone = await Promise.all(refusals.map((r) => farEndGone(r.socket, 3000)));
+    expect(gone).toEqual([true, true, true]);
+  });
+
+  it('closes sockets that send nothing, or stop halfway through an upgrade request, within seconds', async () => {
+    const h = await start();
+    const silent = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(silent);
+    silent.on('error', () => {});
+    const halfway = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(halfway);
+    halfway.on('error', () => {});
+    halfway.write(upgradeRequest(h.port, `?token=${h.token}`).slice(0, 60));
+    // Read what the host says (a 408), so its end of the conversation is seen.
+    silent.resume();
+    halfway.resume();
+    const limit = HEADERS_TIMEOUT_MS + 3000;
+    const [a, b] = await Promise.all([closedWithin(silent, limit), closedWithin(halfway, limit)]);
+    expect(a).toBeLessThan(limit);
+    expect(b).toBeLessThan(limit);
+    // An accepted WebSocket is not subject to these limits.
+    const peer = await openPeer(h);
+    await new Promise((r) => setTimeout(r, HEADERS_TIMEOUT_MS + 1500));
+    expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await peer.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
+  }, 30_000);
+});
+
+describe('close', () => {
+  it('finishes at once whatever clients hold: an unread download, half a request, a refused upgrade, a WebSocket', async () => {
+    await writeFile(path.join(staticDir, 'big.js'), Buffer.alloc(16 << 20, 0x61));
+    const h = await start();
+    const unread = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(unread);
+    unread.on('error', () => {});
+    unread.write(`GET /big.js HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
+    unread.pause();
+    const partial = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(partial);
+    partial.on('error', () => {});
+    partial.write('GET / HTTP/1.1\r\nHo');
+    const refused = await rawSocket(h.port, upgradeRequest(h.port, ''));
+    const peer = await openPeer(h);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await h.close();
+    host = undefined;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await farEndGone(refused.socket, 2000)).toBe(true);
+    await waitUntil(() => peer.ws.readyState === WebSocket.CLOSED, 2000);
+    expect(peer.ws.readyState).toBe(WebSocket.CLOSED);
   });
 });
 

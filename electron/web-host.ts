@@ -2,9 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_PATH } from '../shared/channels';
 import type { WsServerMessage } from '../shared/contract';
@@ -53,6 +54,21 @@ const CSP =
 /** Largest command message accepted from a browser (a send of a few MiB, base64-encoded). */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Limits on what a client may hold open without being let in. Until its WebSocket is accepted
+ * a socket has not shown the token, so it gets seconds, not Node's minutes: a request's headers
+ * within HEADERS_TIMEOUT_MS (a socket that sends nothing is closed then too), an idle
+ * keep-alive socket for KEEP_ALIVE_TIMEOUT_MS, and a response nobody reads for IDLE_SOCKET_MS.
+ */
+export const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const IDLE_SOCKET_MS = 30_000;
+/** How often Node looks for sockets past their header or request time-out. */
+const TIMEOUT_CHECK_MS = 1_000;
+/** A refused upgrade whose refusal cannot be written (the client reads nothing) is dropped after this. */
+const REFUSAL_WRITE_MS = 2_000;
+
 function sameToken(given: string | null, expected: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -76,8 +92,24 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const root = path.resolve(staticDir);
   let allowedHosts = new Set<string>();
 
-  const server = http.createServer((req, res) => {
-    void serveStatic(req, res);
+  const server = http.createServer(
+    {
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    (req, res) => {
+      void serveStatic(req, res);
+    },
+  );
+  server.setTimeout(IDLE_SOCKET_MS);
+  // Upgraded sockets leave the HTTP server's own bookkeeping (closeAllConnections no longer
+  // sees them), so every socket is tracked here for close().
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
 
   async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -108,7 +140,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         'cache-control': 'no-cache',
       });
       if (req.method === 'HEAD') return void res.end();
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      // pipeline, not pipe: when the client goes away mid-download, the file is closed too.
+      pipeline(createReadStream(file), res, () => {});
     } catch {
       send(404, 'Not found');
     }
@@ -117,7 +150,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
   server.on('upgrade', (req, socket, head) => {
+    // Written, then the socket is destroyed: a client must not keep a refused socket open.
     const refuse = (status: number, reason: string) => {
+      const timer = setTimeout(() => socket.destroy(), REFUSAL_WRITE_MS);
+      socket.once('close', () => clearTimeout(timer));
+      socket.once('finish', () => socket.destroy());
+      socket.on('error', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
     };
     let url: URL;
@@ -206,8 +244,9 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
         wss.close();
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }
