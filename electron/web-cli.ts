@@ -7,7 +7,14 @@ import { parseArgs } from 'node:util';
 import { Engine } from './engine/engine';
 import { defaultDataDir } from './engine/saved';
 import { openBrowser } from './open-browser';
-import { startWebHost } from './web-host';
+import { exitOnSignals } from './shutdown';
+import { startWebHost, type WebHost } from './web-host';
+
+/**
+ * Whatever peers do (hold sockets open, never read), the host is gone this long after SIGINT,
+ * SIGTERM or SIGHUP, its capture folder with it.
+ */
+const SHUTDOWN_DEADLINE_MS = 3_000;
 
 const USAGE = `Usage: npm run web -- [--host ADDRESS] [--port N] [--no-open]
 
@@ -57,11 +64,20 @@ async function main(): Promise<void> {
   if (budget !== undefined && (!/^\d+$/.test(budget) || Number(budget) < 1)) {
     fatal(`--capture-budget must be a whole number of MiB, at least 1 (got "${budget}")`);
   }
+  // A closed terminal must not turn the last words into an unhandled EPIPE.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const engine = new Engine({
     dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
     ...(budget === undefined ? {} : { captureBudgetBytes: Number(budget) * 1024 * 1024 }),
   });
-  let host$;
+  let host$: WebHost | undefined;
+  // Before the host starts, so a signal during start-up also stops cleanly.
+  exitOnSignals({
+    stop: () => Promise.allSettled([host$?.close(), engine.shutdown()]),
+    deadlineMs: SHUTDOWN_DEADLINE_MS,
+    report: (message) => process.stderr.write(`${message}\n`),
+  });
   try {
     host$ = await startWebHost({ engine, staticDir, host, port });
   } catch (err) {
@@ -77,14 +93,6 @@ async function main(): Promise<void> {
       if (!opened) process.stderr.write('Could not open a browser: open the URL above yourself.\n');
     });
   }
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void Promise.all([engine.shutdown(), host$.close()]).finally(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 void main();
