@@ -42,10 +42,9 @@ interface Host extends NodeChild {
   tmp: string;
 }
 
-async function startHost(extraArgs: string[] = []): Promise<Host> {
-  const run = mkdtempSync(path.join(dir, 'run-'));
-  const tmp = path.join(run, 'tmp');
-  mkdirSync(tmp);
+async function startHost(extraArgs: string[] = [], tmp = path.join(mkdtempSync(path.join(dir, 'run-')), 'tmp')): Promise<Host> {
+  const run = path.dirname(tmp);
+  mkdirSync(tmp, { recursive: true });
   const child = runNode(cli, ['--no-open', '--port', '0', '--data-dir', path.join(run, 'data'), ...extraArgs], {
     env: { ...process.env, TMPDIR: tmp },
   });
@@ -135,5 +134,24 @@ describe('stopping the browser host', () => {
     expect([0, 130]).toContain(exit.code);
     expect(exit.afterMs).toBeLessThan(1000);
     expect(captureFolders(host.tmp)).toEqual([]);
+  });
+});
+
+describe('capture folders of hosts that died', () => {
+  it('a host killed with SIGKILL leaves its capture folder; the next host removes it when it starts', async () => {
+    const first = await startHost();
+    await difficultPeers(first);
+    const [left] = captureFolders(first.tmp);
+    expect(left).toBeDefined();
+    first.child.kill('SIGKILL');
+    await first.exited();
+    expect(captureFolders(first.tmp)).toEqual([left]);
+    const second = await startHost([], first.tmp);
+    const now = captureFolders(second.tmp);
+    expect(now).toHaveLength(1);
+    expect(now).not.toContain(left);
+    second.child.kill('SIGTERM');
+    expect((await second.exited()).code).toBe(0);
+    expect(captureFolders(second.tmp)).toEqual([]);
   });
 });
