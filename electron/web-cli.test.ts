@@ -155,3 +155,27 @@ describe('capture folders of hosts that died', () => {
     expect(captureFolders(second.tmp)).toEqual([]);
   });
 });
+
+describe('command line', () => {
+  it('refuses a --host that is not an address, saying why', async () => {
+    const run = runNode(cli, ['--no-open', '--host', '127.0.0.1:8080']);
+    const exit = await run.exited();
+    expect(exit.code).toBe(2);
+    expect(run.output()).toMatch(/^--host: Host must be an IP address .* \(got "127\.0\.0\.1:8080"\)/);
+    expect(run.output()).toContain('Usage: npm run web');
+  });
+
+  it('--help names --insecure-http and says what the token grants', async () => {
+    const run = runNode(cli, ['--help']);
+    expect((await run.exited()).code).toBe(0);
+    expect(run.output()).toContain('--insecure-http');
+    expect(run.output()).toContain('run programs as this user, end processes');
+  });
+
+  it('on loopback, serves plain HTTP and warns of nothing', async () => {
+    const host = await startHost(['--host', '::1']);
+    expect(host.url.href).toMatch(/^http:\/\/\[::1\]:\d+\/\?token=/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(host.output()).not.toMatch(/Warning/);
+  });
+});

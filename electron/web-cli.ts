@@ -2,12 +2,15 @@
  * `npm run web -- [--host 127.0.0.1] [--port N] [--no-open]`: the browser host. Serves the
  * same renderer and runs the same Engine as the desktop app, reachable from a browser.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { hostSchema } from '../shared/contract';
 import { Engine } from './engine/engine';
 import { defaultDataDir } from './engine/saved';
 import { openBrowser } from './open-browser';
 import { exitOnSignals } from './shutdown';
+import { accessNotice, needsHttps } from './web-access';
 import { startWebHost, type WebHost } from './web-host';
 
 /**
@@ -16,16 +19,29 @@ import { startWebHost, type WebHost } from './web-host';
  */
 const SHUTDOWN_DEADLINE_MS = 3_000;
 
-const USAGE = `Usage: npm run web -- [--host ADDRESS] [--port N] [--no-open]
+const USAGE = `Usage: npm run web -- [--host ADDRESS] [--port N] [--no-open] [--insecure-http]
+                      [--data-dir DIR] [--capture-budget MIB]
 
-  --host ADDRESS  address to serve on (default 127.0.0.1: this machine only)
-  --port N        port to serve on (default 0: a free port)
-  --no-open       print the URL but do not open a browser
+  --host ADDRESS   address to serve on (default 127.0.0.1: this machine only).
+                   Any other address is served over HTTPS, with a self-signed
+                   certificate made at start whose SHA-256 fingerprint is printed;
+                   0.0.0.0 or :: serve every address of this machine, and the URL
+                   of each is printed
+  --insecure-http  serve plain HTTP even beyond loopback: the token and all that
+                   is shown then cross the network unencrypted
+  --port N         port to serve on (default 0: a free port)
+  --no-open        print the URL but do not open a browser
   --data-dir DIR   where saved messages and history are kept
-                  (default: the per-user config folder)
+                   (default: the per-user config folder)
   --capture-budget MIB
-                  payload bytes of captured chunks to keep (default 256 MiB)
-  --help          show this help`;
+                   payload bytes of captured chunks to keep (default 256 MiB)
+  --help           show this help
+
+Whoever has the URL with its token can run programs as this user, end processes,
+open connections from this machine and read everything captured.
+Captured payloads are kept in a private temporary folder. Ctrl+C (SIGINT), SIGTERM
+and SIGHUP stop the host and remove the folder within ${SHUTDOWN_DEADLINE_MS / 1000} s; a second Ctrl+C
+exits at once. A folder left by a host that was killed is removed at the next start.`;
 
 function fatal(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -33,13 +49,22 @@ function fatal(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: { host?: string; port?: string; 'no-open'?: boolean; 'capture-budget'?: string; 'data-dir'?: string; help?: boolean };
+  let values: {
+    host?: string;
+    port?: string;
+    'no-open'?: boolean;
+    'insecure-http'?: boolean;
+    'capture-budget'?: string;
+    'data-dir'?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
         host: { type: 'string' },
         port: { type: 'string' },
         'no-open': { type: 'boolean' },
+        'insecure-http': { type: 'boolean' },
         'capture-budget': { type: 'string' },
         'data-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -58,7 +83,9 @@ async function main(): Promise<void> {
   if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port < 0 || port > 65535) {
     fatal(`--port must be a whole number from 0 to 65535 (got "${values.port}")`);
   }
-  const host = values.host ?? '127.0.0.1';
+  const parsedHost = hostSchema.safeParse(values.host ?? '127.0.0.1');
+  if (!parsedHost.success) fatal(`--host: ${parsedHost.error.issues[0]?.message ?? 'not an address'} (got "${values.host}")`);
+  const host = parsedHost.data;
   const staticDir = path.resolve(__dirname, '../renderer');
   const budget = values['capture-budget'];
   if (budget !== undefined && (!/^\d+$/.test(budget) || Number(budget) < 1)) {
@@ -79,19 +106,26 @@ async function main(): Promise<void> {
     report: (message) => process.stderr.write(`${message}\n`),
   });
   try {
-    host$ = await startWebHost({ engine, staticDir, host, port });
+    host$ = await startWebHost({ engine, staticDir, host, port, tls: needsHttps(host, values['insecure-http']) ? 'on' : 'off' });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     fatal(`Could not serve on ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'that port is already in use' : e.message}`);
   }
-  process.stdout.write(`Socket Inspector is running at ${host$.url}\n`);
-  if (host !== '127.0.0.1' && host !== '::1' && host !== 'localhost') {
-    process.stderr.write(`Warning: serving on ${host}, not loopback. Anyone who has the URL (with its token) on that network can use it.\n`);
-  }
+  const notice = accessNotice({ bindHost: host, urls: host$.urls, fingerprint256: host$.certificate?.fingerprint256, user: userName() });
+  process.stdout.write(notice.stdout);
+  if (notice.stderr) process.stderr.write(notice.stderr);
   if (!values['no-open']) {
     void openBrowser(host$.url).then((opened) => {
       if (!opened) process.stderr.write('Could not open a browser: open the URL above yourself.\n');
     });
+  }
+}
+
+function userName(): string | undefined {
+  try {
+    return os.userInfo().username || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,7 +1,10 @@
+import { X509Certificate } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +13,8 @@ import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shar
 import type { Result } from '../shared/result';
 import { decodeFrame, encodeWire } from '../shared/wire';
 import { Engine, type EngineOptions } from './engine/engine';
-import { HEADERS_TIMEOUT_MS, startWebHost, type WebHost } from './web-host';
+import { accessNotice } from './web-access';
+import { HEADERS_TIMEOUT_MS, startWebHost, type WebHost, type WebHostOptions } from './web-host';
 
 const INDEX_HTML = '<!doctype html><title>Socket Inspector test page</title><div id="root"></div>';
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-STATIC-DIR';
@@ -22,9 +26,9 @@ let host: WebHost | undefined;
 const clients: WebSocket[] = [];
 const rawSockets: net.Socket[] = [];
 
-async function start(options: EngineOptions = {}): Promise<WebHost> {
+async function start(options: EngineOptions = {}, hostOptions: Partial<WebHostOptions> = {}): Promise<WebHost> {
   engine = new Engine(options);
-  host = await startWebHost({ engine, staticDir });
+  host = await startWebHost({ engine, staticDir, ...hostOptions });
   return host;
 }
 
@@ -237,6 +241,10 @@ describe('static files', () => {
     const h = await start();
     expect(h.token.length).toBeGreaterThanOrEqual(16);
     expect(h.url).toBe(`http://127.0.0.1:${h.port}/?token=${h.token}`);
+    expect(h.urls).toEqual([h.url]);
+    // Loopback is plain HTTP unless asked otherwise.
+    expect(h.secure).toBe(false);
+    expect(h.certificate).toBeUndefined();
   });
 });
 
@@ -380,6 +388,91 @@ describe('close', () => {
     expect(await farEndGone(refused.socket, 2000)).toBe(true);
     await waitUntil(() => peer.ws.readyState === WebSocket.CLOSED, 2000);
     expect(peer.ws.readyState).toBe(WebSocket.CLOSED);
+  });
+});
+
+/** GET over TLS, trusting only the given certificate; with the fingerprint of the one served. */
+function httpsGet(port: number, rawPath: string, ca: string): Promise<Reply & { fingerprint256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: rawPath, ca, agent: false }, (res) => {
+      const fingerprint256 = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString(), fingerprint256 }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('HTTPS', () => {
+  it('serves the page and the WebSocket over TLS, with a certificate for the address whose fingerprint is the one printed', async () => {
+    const h = await start({}, { tls: 'on' });
+    expect(h.secure).toBe(true);
+    expect(h.url).toBe(`https://127.0.0.1:${h.port}/?token=${h.token}`);
+    const { pem, fingerprint256 } = h.certificate!;
+    expect(new X509Certificate(pem).fingerprint256).toBe(fingerprint256);
+
+    // Verified against the certificate itself, so it must name 127.0.0.1.
+    const page = await httpsGet(h.port, '/', pem);
+    expect(page.status).toBe(200);
+    expect(page.body).toBe(INDEX_HTML);
+    expect(page.fingerprint256).toBe(fingerprint256);
+    const printed = /SHA-256 fingerprint:\n {2}(\S+)\n/.exec(accessNotice({ bindHost: '0.0.0.0', urls: h.urls, fingerprint256 }).stdout)?.[1];
+    expect(printed).toBe(page.fingerprint256);
+
+    // The page's WebSocket: wss, from the https origin.
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}/ws?token=${h.token}`, { origin: `https://127.0.0.1:${h.port}`, ca: pem });
+    clients.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    expect((ws as unknown as { _socket: TLSSocket })._socket.getPeerCertificate().fingerprint256).toBe(fingerprint256);
+    const peer = new Peer(ws);
+    expect(await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 })).toMatchObject({ state: 'listening' });
+
+    // An http origin is foreign to an https page.
+    const status = await new Promise<number>((resolve, reject) => {
+      const other = new WebSocket(`wss://127.0.0.1:${h.port}/ws?token=${h.token}`, { origin: `http://127.0.0.1:${h.port}`, ca: pem });
+      clients.push(other);
+      other.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      other.once('open', () => resolve(101));
+      other.once('error', reject);
+    });
+    expect(status).toBe(403);
+
+    // Nothing is served in the clear.
+    await expect(request(h.port, '/')).rejects.toThrow();
+  });
+
+  it('drops a client that opens a TLS socket and never finishes the handshake', async () => {
+    const h = await start({}, { tls: 'on' });
+    const socket = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(socket);
+    socket.on('error', () => {});
+    socket.resume();
+    const limit = HEADERS_TIMEOUT_MS + 3000;
+    expect(await closedWithin(socket, limit)).toBeLessThan(limit);
+  }, 20_000);
+
+  it('close() finishes at once with a wss client and a socket stuck before its handshake', async () => {
+    const h = await start({}, { tls: 'on' });
+    const stuck = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(stuck);
+    stuck.on('error', () => {});
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}/ws?token=${h.token}`, { origin: `https://127.0.0.1:${h.port}`, ca: h.certificate!.pem });
+    clients.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const started = Date.now();
+    await h.close();
+    host = undefined;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await waitUntil(() => ws.readyState === WebSocket.CLOSED, 2000)).toBe(true);
   });
 });
 
