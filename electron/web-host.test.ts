@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shared/model';
+import { MAX_CLIENT_MESSAGE_BYTES, MAX_SEND_BYTES } from '../shared/limits';
 import type { Result } from '../shared/result';
 import { decodeFrame, encodeWire } from '../shared/wire';
 import { Engine, type EngineOptions } from './engine/engine';
@@ -666,6 +667,48 @@ describe('WebSocket commands', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await bytesIn()).toBe(total);
+  });
+
+  it('carries the largest send the page makes, and closes a socket that sends more than any page does (1009)', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    const bystander = await openPeer(h);
+    const listener = await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
+    const sink = net.connect({ host: '127.0.0.1', port: listener.port });
+    rawSockets.push(sink);
+    const received = createHash('sha256');
+    let receivedBytes = 0;
+    sink.on('data', (d: Buffer) => {
+      received.update(d);
+      receivedBytes += d.byteLength;
+    });
+    await new Promise<void>((resolve) => sink.once('connect', () => resolve()));
+    await peer.waitFor((m) => m.kind === 'batch' && (m.batch as EventBatch).events.some((e) => e.type === 'connection-opened'), 'the accepted client');
+    const conn = engine!.snapshot().connections.find((c) => c.origin === 'accepted')!;
+
+    // The largest legitimate send, as the page encodes it, fits with room to spare.
+    const largest = new Uint8Array(randomBytes(MAX_SEND_BYTES));
+    const message = encodeWire({ kind: 'command', id: 1, name: 'send', args: { connectionId: conn.id, data: largest } });
+    expect(Buffer.byteLength(message)).toBeLessThan(MAX_CLIENT_MESSAGE_BYTES);
+    peer.ws.send(message);
+    expect((await peer.result(1)).result).toEqual({ ok: true, value: { bytes: MAX_SEND_BYTES } });
+    expect(await waitUntil(() => receivedBytes === MAX_SEND_BYTES, 5000)).toBe(true);
+    expect(received.digest('hex')).toBe(createHash('sha256').update(largest).digest('hex'));
+
+    // One byte more than a send may carry: refused by the schema, and the socket stays open.
+    const tooMuch = await peer.call('send', { connectionId: conn.id, data: new Uint8Array(MAX_SEND_BYTES + 1) });
+    expect(tooMuch).toMatchObject({ ok: false, code: 'INVALID_INPUT', message: expect.stringMatching(/too large to send at once/) });
+    expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+
+    // A message past the limit closes that socket with 1009, and only that socket.
+    const closed = new Promise<number>((resolve) => peer.ws.once('close', (code) => resolve(code)));
+    peer.ws.send('x'.repeat(MAX_CLIENT_MESSAGE_BYTES + 1));
+    expect(await closed).toBe(1009);
+    expect((await bystander.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
+    expect(bystander.ws.readyState).toBe(WebSocket.OPEN);
+    const again = await openPeer(h);
+    const snap = await again.value<Snapshot>('getSnapshot', {});
+    expect(snap.connections.find((c) => c.id === conn.id)?.bytesOut).toBe(MAX_SEND_BYTES);
   });
 
   it('stops delivering to a socket once it closes, without harming the engine', async () => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_PATH } from '../shared/channels';
+import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/limits';
 import type { WsServerMessage } from '../shared/contract';
 import { fail } from '../shared/result';
 import { decodeWire, encodeFrame } from '../shared/wire';
@@ -65,8 +66,6 @@ const CONTENT_TYPES: Record<string, string> = {
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** Largest command message accepted from a browser (a send of a few MiB, base64-encoded). */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Limits on what a client may hold open without being let in. Until its WebSocket is accepted
@@ -171,7 +170,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     }
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // A message larger than any the page sends closes its socket (1009) before it is parsed.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
 
   server.on('upgrade', (req, socket, head) => {
     // Written, then the socket is destroyed: a client must not keep a refused socket open.

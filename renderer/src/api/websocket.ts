@@ -1,5 +1,7 @@
 import { WS_PATH, type CommandName } from '../../../shared/channels';
 import type { InspectorApi, WsClientMessage, WsServerMessage } from '../../../shared/contract';
+import { formatBytes } from '../../../shared/format';
+import { MAX_CLIENT_MESSAGE_BYTES, MAX_SEND_BYTES, utf8Length } from '../../../shared/limits';
 import type { EventBatch } from '../../../shared/model';
 import { fail, type Result } from '../../../shared/result';
 import { decodeFrame, encodeWire } from '../../../shared/wire';
@@ -62,9 +64,19 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
       return fail({ code: 'DISCONNECTED', message: 'Not connected to the Socket Inspector host.' });
     }
     const id = nextId++;
+    const message = encodeWire({ kind: 'command', id, name, args } satisfies WsClientMessage);
+    // The host closes a socket that sends more than this; say so here instead, and stay connected.
+    const size = message.length > MAX_CLIENT_MESSAGE_BYTES / 3 ? utf8Length(message) : message.length;
+    if (size > MAX_CLIENT_MESSAGE_BYTES) {
+      return fail({
+        code: 'TOO_LARGE',
+        message: `Not sent: this takes ${formatBytes(size)} on the way to the host, more than the ${formatBytes(MAX_CLIENT_MESSAGE_BYTES)} one message may carry.`,
+        hint: `A send carries at most ${formatBytes(MAX_SEND_BYTES)}; Send file… sends more, in pieces.`,
+      });
+    }
     return new Promise((resolve) => {
       pending.set(id, resolve as (r: Result<unknown>) => void);
-      ws.send(encodeWire({ kind: 'command', id, name, args } satisfies WsClientMessage));
+      ws.send(message);
     });
   }
 
