@@ -9,12 +9,36 @@ import { decodeFrame, encodeWire } from '../../../shared/wire';
 /** Connection state of the browser host's WebSocket, for the UI to show. */
 export type LinkState = 'connecting' | 'open' | 'closed';
 
+/** Where this tab keeps the access token once it is out of the address bar. */
+const TOKEN_KEY = 'socket-inspector-token';
+
+/**
+ * The access token. It arrives in the URL the host printed, and is then taken out of the
+ * address bar and of the history entry, so it is not left in history, bookmarks, screenshots or
+ * shared screens; this tab keeps it in sessionStorage, so a reload still connects. Where
+ * sessionStorage cannot be written, it stays in the URL: better seen than a page that cannot
+ * reload.
+ */
+function takeToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  try {
+    if (fromUrl === null) return window.sessionStorage.getItem(TOKEN_KEY) ?? '';
+    window.sessionStorage.setItem(TOKEN_KEY, fromUrl);
+  } catch {
+    return fromUrl ?? '';
+  }
+  url.searchParams.delete('token');
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  return fromUrl;
+}
+
 /**
  * InspectorApi over the browser host's WebSocket. The access token comes from the page URL
  * (the host prints it); commands are answered by id; event batches are pushed.
  */
 export function websocketApi(onLinkState: (state: LinkState, detail?: string) => void): InspectorApi {
-  const token = new URLSearchParams(window.location.search).get('token') ?? '';
+  const token = takeToken();
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const url = `${scheme}//${window.location.host}${WS_PATH}?token=${encodeURIComponent(token)}`;
   const listeners = new Set<(batch: EventBatch) => void>();
