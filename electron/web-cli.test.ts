@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,8 @@ let dir: string;
 let cli: string;
 const sockets: net.Socket[] = [];
 const clients: WebSocket[] = [];
+/** Files into which the programs the hosts ran wrote their pids. */
+const programPidFiles: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'si-web-cli-test-'));
@@ -31,6 +33,10 @@ afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   for (const ws of clients.splice(0)) ws.terminate();
   await killChildren();
+  // A host killed with SIGKILL cannot end its programs: they are ended here.
+  for (const file of programPidFiles.splice(0)) {
+    for (const pid of existsSync(file) ? programPids(file) : []) if (running(pid)) process.kill(pid, 'SIGKILL');
+  }
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,12 +94,22 @@ async function openPage(host: Host): Promise<<T>(name: string, args: unknown) =>
   };
 }
 
+/** Whether a process is still running (a zombie waiting to be reaped is not). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Peers that used to keep shutdown waiting for ever, or each cost the host a descriptor for
  * minutes: a refused upgrade held open, a download nobody reads, a socket that sends nothing,
- * and the page, with a listener whose client sends bytes and never reads.
+ * and the page, with a listener whose clients send bytes and never read, each answered by a
+ * program that writes its pid to the returned file and then runs until it is ended.
  */
-async function difficultPeers(host: Host): Promise<void> {
+async function difficultPeers(host: Host): Promise<string> {
   const held = connect(host.port);
   held.write(
     `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nOrigin: ${host.url.origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -107,23 +123,47 @@ async function difficultPeers(host: Host): Promise<void> {
   const call = await openPage(host);
   const listener = await call<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
   if (!listener.ok) throw new Error(listener.message);
-  const client = connect(listener.value.port);
-  client.write(Buffer.alloc(256 << 10, 0x62));
-  client.pause();
-  await new Promise((r) => setTimeout(r, 300));
+  const pids = path.join(host.tmp, '..', 'program-pids');
+  programPidFiles.push(pids);
+  const program = await call('setResponder', {
+    target: { listenerId: listener.value.id },
+    responder: { kind: 'program', command: `echo $$ >> '${pids}'; exec sleep 1000`, shell: true },
+  });
+  if (!program.ok) throw new Error(program.message);
+  for (let i = 0; i < 3; i++) {
+    const client = connect(listener.value.port);
+    client.write(Buffer.alloc(256 << 10, 0x62));
+    client.pause();
+  }
+  const deadline = Date.now() + 5000;
+  while (!existsSync(pids) || readFileSync(pids, 'utf8').trim().split('\n').length < 3) {
+    if (Date.now() > deadline) throw new Error('the programs did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  return pids;
+}
+
+function programPids(file: string): number[] {
+  return readFileSync(file, 'utf8').trim().split('\n').map(Number);
 }
 
 describe('stopping the browser host', () => {
-  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s: exits 0 within 5 s whatever its peers do, and removes its capture folder', async (signal) => {
-    const host = await startHost();
-    await difficultPeers(host);
-    expect(captureFolders(host.tmp)).toHaveLength(1);
-    host.child.kill(signal);
-    const exit = await host.exited(10_000);
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.afterMs).toBeLessThan(5000);
-    expect(captureFolders(host.tmp)).toEqual([]);
-  });
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)(
+    '%s: exits 0 within 5 s whatever its peers do, ends the programs it ran, and removes its capture folder',
+    async (signal) => {
+      const host = await startHost();
+      const pids = programPids(await difficultPeers(host));
+      expect(pids.filter(running)).toEqual(pids);
+      expect(captureFolders(host.tmp)).toHaveLength(1);
+      host.child.kill(signal);
+      const exit = await host.exited(10_000);
+      expect(exit).toMatchObject({ code: 0, signal: null });
+      expect(exit.afterMs).toBeLessThan(5000);
+      expect(captureFolders(host.tmp)).toEqual([]);
+      expect(pids.filter(running)).toEqual([]);
+    },
+  );
 
   it('a second Ctrl+C right after the first exits at once', async () => {
     const host = await startHost();

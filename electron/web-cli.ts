@@ -101,7 +101,10 @@ async function main(): Promise<void> {
   let host$: WebHost | undefined;
   // Before the host starts, so a signal during start-up also stops cleanly.
   exitOnSignals({
-    stop: () => Promise.allSettled([host$?.close(), engine.shutdown()]),
+    stop: async () => {
+      await Promise.allSettled([host$?.close(), engine.shutdown()]);
+      await connectionsEnded(engine);
+    },
     deadlineMs: SHUTDOWN_DEADLINE_MS,
     report: (message) => process.stderr.write(`${message}\n`),
   });
@@ -118,6 +121,17 @@ async function main(): Promise<void> {
     void openBrowser(host$.url).then((opened) => {
       if (!opened) process.stderr.write('Could not open a browser: open the URL above yourself.\n');
     });
+  }
+}
+
+/**
+ * Resolves once every connection has gone through its ending path, which is where a program
+ * answering it is ended: shutdown() destroys the sockets, but their 'close' events come a turn
+ * of the event loop later, and an exit before them would leave the programs running.
+ */
+async function connectionsEnded(engine: Engine): Promise<void> {
+  while (engine.snapshot().connections.some((c) => c.state !== 'closed')) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
