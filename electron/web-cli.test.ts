@@ -165,6 +165,21 @@ describe('stopping the browser host', () => {
     },
   );
 
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s the moment the capture folder appears: still stops cleanly, and the folder goes', async (signal) => {
+    const tmp = path.join(mkdtempSync(path.join(dir, 'run-')), 'tmp');
+    mkdirSync(tmp);
+    const run = runNode(cli, ['--no-open', '--port', '0', '--data-dir', path.join(tmp, '..', 'data')], { env: { ...process.env, TMPDIR: tmp } });
+    const deadline = Date.now() + 15_000;
+    while (captureFolders(tmp).length === 0) {
+      if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no capture folder appeared:\n${run.output()}`);
+      await new Promise((r) => setImmediate(r));
+    }
+    run.child.kill(signal);
+    const exit = await run.exited();
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(captureFolders(tmp)).toEqual([]);
+  });
+
   it('a second Ctrl+C right after the first exits at once', async () => {
     const host = await startHost();
     await difficultPeers(host);

@@ -94,19 +94,22 @@ async function main(): Promise<void> {
   // A closed terminal must not turn the last words into an unhandled EPIPE.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
-  const engine = new Engine({
-    dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
-    ...(budget === undefined ? {} : { captureBudgetBytes: Number(budget) * 1024 * 1024 }),
-  });
+  let engine: Engine | undefined;
   let host$: WebHost | undefined;
-  // Before the host starts, so a signal during start-up also stops cleanly.
+  // Before the engine makes its capture folder, so no signal can end the process between the
+  // two and leave the folder behind; and before the host starts, so a signal during start-up
+  // also stops cleanly.
   exitOnSignals({
     stop: async () => {
-      await Promise.allSettled([host$?.close(), engine.shutdown()]);
-      await connectionsEnded(engine);
+      await Promise.allSettled([host$?.close(), engine?.shutdown()]);
+      if (engine) await connectionsEnded(engine);
     },
     deadlineMs: SHUTDOWN_DEADLINE_MS,
     report: (message) => process.stderr.write(`${message}\n`),
+  });
+  engine = new Engine({
+    dataDir: path.resolve(values['data-dir'] ?? defaultDataDir()),
+    ...(budget === undefined ? {} : { captureBudgetBytes: Number(budget) * 1024 * 1024 }),
   });
   try {
     host$ = await startWebHost({ engine, staticDir, host, port, tls: needsHttps(host, values['insecure-http']) ? 'on' : 'off' });
