@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { MAX_SEND_BYTES } from '../shared/limits';
 import { expect, freePort, runPython, startListenerFromUi, stopProcess, test } from './fixtures';
 
 const THREE_WRITES = `
@@ -153,4 +154,68 @@ test('bad input is refused in place and nothing is sent', async ({ app }) => {
   // Nothing went out on the selected connection.
   await expect(app.getByRole('log', { name: 'Traffic' }).getByRole('row')).toHaveCount(0);
   await expect(app.getByRole('main')).toContainText('out 0 B');
+});
+
+test('the access token leaves the address bar and the history, and a reload in the same tab still connects', async ({ page, host, context }) => {
+  const token = new URL(host.url).searchParams.get('token')!;
+  expect(token.length).toBeGreaterThan(16);
+  await page.goto(host.url);
+  await expect(page.getByRole('button', { name: 'Start listener' })).toBeVisible();
+  await startListenerFromUi(page);
+  expect(page.url()).not.toContain(token);
+  expect(new URL(page.url()).searchParams.has('token')).toBe(false);
+  expect(await page.evaluate(() => window.location.href)).not.toContain('token');
+
+  // The history entry holds the URL without it: leave and come back.
+  await page.goto('about:blank');
+  await page.goBack();
+  expect(page.url()).not.toContain(token);
+  expect(new URL(page.url()).pathname).toBe('/');
+  await expect(page.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(1);
+
+  // A reload connects with the token this tab kept.
+  await page.reload();
+  await expect(page.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(1);
+  await startListenerFromUi(page);
+  await expect(page.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(2);
+  expect(page.url()).not.toContain(token);
+
+  // The address without the token is worth nothing in another tab.
+  const other = await context.newPage();
+  try {
+    await other.goto(page.url());
+    await expect(other.getByRole('alert')).toContainText('This page needs its access token');
+  } finally {
+    await other.close();
+  }
+});
+
+test('a message too large for one send is refused in place, and the page stays connected', async ({ app }) => {
+  const port = await startListenerFromUi(app);
+  const client = net.connect({ host: '127.0.0.1', port });
+  let received = 0;
+  client.on('data', (d: Buffer) => (received += d.byteLength));
+  client.on('error', () => {});
+  try {
+    await expect(app.getByRole('list', { name: 'Connections' }).getByRole('listitem')).toHaveCount(1);
+    const message = app.getByRole('textbox', { name: 'Message' });
+    // One byte over the most a send carries: the host refuses it with the reason.
+    await message.fill('a'.repeat(MAX_SEND_BYTES + 1));
+    await message.press('Enter');
+    await expect(app.getByRole('alert')).toContainText('data is too large to send at once (1,048,577 bytes; 1,048,576 at most)');
+    // Far over: the page does not even send it, and says why.
+    await message.fill('a'.repeat(MAX_SEND_BYTES + 200_000));
+    await message.press('Enter');
+    await expect(app.getByRole('alert')).toContainText('more than the 1.40 MiB one message may carry');
+    // The most a send carries goes through, and so does what comes after.
+    await message.fill('b'.repeat(MAX_SEND_BYTES));
+    await message.press('Enter');
+    await expect(message).toHaveValue('');
+    await message.fill('after');
+    await message.press('Enter');
+    await expect.poll(() => received).toBe(MAX_SEND_BYTES + 5);
+    await expect(app.getByRole('main')).toContainText('out 1.00 MiB');
+  } finally {
+    client.destroy();
+  }
 });

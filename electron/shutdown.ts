@@ -28,6 +28,12 @@ export interface QuitFlowOptions {
   deadlineMs?: number;
   /** Told when stopping fails or overruns the deadline. */
   warn?: (message: string) => void;
+  /**
+   * The status after a clean stop that a signal asked for (default 128 + its number, as a shell
+   * reports a process a signal ended). A server run from npm returns 0, so that stopping it with
+   * Ctrl+C is not reported as a failure.
+   */
+  statusAfterSignal?: (signal: NodeJS.Signals) => number;
 }
 
 export interface QuitFlow {
@@ -41,7 +47,14 @@ export interface QuitFlow {
 }
 
 /** The one ending path of the desktop app; see the module comment. */
-export function createQuitFlow({ stop, quit, exit, deadlineMs = QUIT_DEADLINE_MS, warn = () => {} }: QuitFlowOptions): QuitFlow {
+export function createQuitFlow({
+  stop,
+  quit,
+  exit,
+  deadlineMs = QUIT_DEADLINE_MS,
+  warn = () => {},
+  statusAfterSignal = exitCodeForSignal,
+}: QuitFlowOptions): QuitFlow {
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   let signalled: NodeJS.Signals | null = null;
   let deadline: ReturnType<typeof setTimeout> | null = null;
@@ -56,7 +69,7 @@ export function createQuitFlow({ stop, quit, exit, deadlineMs = QUIT_DEADLINE_MS
 
   const finish = (): void => {
     state = 'stopped';
-    if (signalled) leave(exitCodeForSignal(signalled));
+    if (signalled) leave(statusAfterSignal(signalled));
     // The deadline keeps running: if closing the windows stalls too, it still ends the process.
     else quit();
   };

@@ -1,15 +1,21 @@
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shared/model';
+import { MAX_CLIENT_MESSAGE_BYTES, MAX_SEND_BYTES } from '../shared/limits';
 import type { Result } from '../shared/result';
 import { decodeFrame, encodeWire } from '../shared/wire';
 import { Engine, type EngineOptions } from './engine/engine';
-import { startWebHost, type WebHost } from './web-host';
+import { accessNotice } from './web-access';
+import { HEADERS_TIMEOUT_MS, startWebHost, type WebHost, type WebHostOptions } from './web-host';
 
 const INDEX_HTML = '<!doctype html><title>Socket Inspector test page</title><div id="root"></div>';
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-STATIC-DIR';
@@ -21,9 +27,9 @@ let host: WebHost | undefined;
 const clients: WebSocket[] = [];
 const rawSockets: net.Socket[] = [];
 
-async function start(options: EngineOptions = {}): Promise<WebHost> {
+async function start(options: EngineOptions = {}, hostOptions: Partial<WebHostOptions> = {}): Promise<WebHost> {
   engine = new Engine(options);
-  host = await startWebHost({ engine, staticDir });
+  host = await startWebHost({ engine, staticDir, ...hostOptions });
   return host;
 }
 
@@ -236,6 +242,238 @@ describe('static files', () => {
     const h = await start();
     expect(h.token.length).toBeGreaterThanOrEqual(16);
     expect(h.url).toBe(`http://127.0.0.1:${h.port}/?token=${h.token}`);
+    expect(h.urls).toEqual([h.url]);
+    // Loopback is plain HTTP unless asked otherwise.
+    expect(h.secure).toBe(false);
+    expect(h.certificate).toBeUndefined();
+  });
+});
+
+/** Open descriptors of this process (Linux). */
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+async function waitUntil(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/** A raw socket that sends `text` and resolves once the host's first bytes arrive. */
+function rawSocket(port: number, text: string): Promise<{ socket: net.Socket; first: string }> {
+  const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  rawSockets.push(socket);
+  socket.on('error', () => {});
+  return new Promise((resolve, reject) => {
+    socket.once('data', (d: Buffer) => resolve({ socket, first: d.toString('latin1') }));
+    socket.once('close', () => reject(new Error('closed before any reply')));
+    socket.write(text);
+  });
+}
+
+/** Resolves with how long after the call the host closed the socket (or ms, if it did not). */
+function closedWithin(socket: net.Socket, ms: number): Promise<number> {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(0);
+    const timer = setTimeout(() => resolve(ms), ms);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - start);
+    });
+  });
+}
+
+/**
+ * True once the far end has closed its socket for good: a write then draws a reset. (A peer that
+ * only half-closed keeps reading, so writes go on succeeding.)
+ */
+async function farEndGone(socket: net.Socket, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  let reset = false;
+  socket.once('error', () => (reset = true));
+  while (!reset && !socket.destroyed && Date.now() < deadline) {
+    socket.write('x');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return reset || socket.destroyed;
+}
+
+function upgradeRequest(port: number, query: string): string {
+  return (
+    `GET /ws${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n` +
+    'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  );
+}
+
+describe('sockets the host does not keep', () => {
+  it.runIf(process.platform === 'linux')('closes the file of every download abandoned mid-body: 500 aborts leave no descriptor open', async () => {
+    // Far larger than what loopback socket buffers take in, so each download is cut off mid-body.
+    await writeFile(path.join(staticDir, 'big.js'), Buffer.alloc(16 << 20, 0x61));
+    const h = await start();
+    await request(h.port, '/');
+    const before = openFds();
+    for (let i = 0; i < 500; i++) {
+      const { socket, first } = await rawSocket(h.port, `GET /big.js HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
+      expect(first.startsWith('HTTP/1.1 200'), first.slice(0, 40)).toBe(true);
+      socket.destroy();
+    }
+    rawSockets.length = 0;
+    const settled = await waitUntil(() => openFds() <= before + 5, 5000);
+    expect(openFds(), `descriptors: ${before} before, ${openFds()} after`).toBeLessThanOrEqual(before + 5);
+    expect(settled).toBe(true);
+    // The page is still served.
+    expect((await request(h.port, '/')).status).toBe(200);
+  }, 60_000);
+
+  it('destroys a refused upgrade after writing the refusal, even when the client holds it open', async () => {
+    const h = await start();
+    const refusals = await Promise.all([
+      rawSocket(h.port, upgradeRequest(h.port, '')),
+      rawSocket(h.port, upgradeRequest(h.port, '?token=wrong')),
+      rawSocket(h.port, upgradeRequest(h.port, '').replace('/ws', '/other')),
+    ]);
+    expect(refusals.map((r) => r.first.split('\r\n')[0])).toEqual(['HTTP/1.1 401 Unauthorized: missing or wrong access token', 'HTTP/1.1 401 Unauthorized: missing or wrong access token', 'HTTP/1.1 404 Not Found']);
+    const gone = await Promise.all(refusals.map((r) => farEndGone(r.socket, 3000)));
+    expect(gone).toEqual([true, true, true]);
+  });
+
+  it('closes sockets that send nothing, or stop halfway through an upgrade request, within seconds', async () => {
+    const h = await start();
+    const silent = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(silent);
+    silent.on('error', () => {});
+    const halfway = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(halfway);
+    halfway.on('error', () => {});
+    halfway.write(upgradeRequest(h.port, `?token=${h.token}`).slice(0, 60));
+    // Read what the host says (a 408), so its end of the conversation is seen.
+    silent.resume();
+    halfway.resume();
+    const limit = HEADERS_TIMEOUT_MS + 3000;
+    const [a, b] = await Promise.all([closedWithin(silent, limit), closedWithin(halfway, limit)]);
+    expect(a).toBeLessThan(limit);
+    expect(b).toBeLessThan(limit);
+    // An accepted WebSocket is not subject to these limits.
+    const peer = await openPeer(h);
+    await new Promise((r) => setTimeout(r, HEADERS_TIMEOUT_MS + 1500));
+    expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await peer.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
+  }, 30_000);
+});
+
+describe('close', () => {
+  it('finishes at once whatever clients hold: an unread download, half a request, a refused upgrade, a WebSocket', async () => {
+    await writeFile(path.join(staticDir, 'big.js'), Buffer.alloc(16 << 20, 0x61));
+    const h = await start();
+    const unread = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(unread);
+    unread.on('error', () => {});
+    unread.write(`GET /big.js HTTP/1.1\r\nHost: 127.0.0.1:${h.port}\r\n\r\n`);
+    unread.pause();
+    const partial = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(partial);
+    partial.on('error', () => {});
+    partial.write('GET / HTTP/1.1\r\nHo');
+    const refused = await rawSocket(h.port, upgradeRequest(h.port, ''));
+    const peer = await openPeer(h);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await h.close();
+    host = undefined;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await farEndGone(refused.socket, 2000)).toBe(true);
+    await waitUntil(() => peer.ws.readyState === WebSocket.CLOSED, 2000);
+    expect(peer.ws.readyState).toBe(WebSocket.CLOSED);
+  });
+});
+
+/** GET over TLS, trusting only the given certificate; with the fingerprint of the one served. */
+function httpsGet(port: number, rawPath: string, ca: string): Promise<Reply & { fingerprint256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: rawPath, ca, agent: false }, (res) => {
+      const fingerprint256 = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString(), fingerprint256 }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('HTTPS', () => {
+  it('serves the page and the WebSocket over TLS, with a certificate for the address whose fingerprint is the one printed', async () => {
+    const h = await start({}, { tls: 'on' });
+    expect(h.secure).toBe(true);
+    expect(h.url).toBe(`https://127.0.0.1:${h.port}/?token=${h.token}`);
+    const { pem, fingerprint256 } = h.certificate!;
+    expect(new X509Certificate(pem).fingerprint256).toBe(fingerprint256);
+
+    // Verified against the certificate itself, so it must name 127.0.0.1.
+    const page = await httpsGet(h.port, '/', pem);
+    expect(page.status).toBe(200);
+    expect(page.body).toBe(INDEX_HTML);
+    expect(page.fingerprint256).toBe(fingerprint256);
+    const printed = /SHA-256 fingerprint:\n {2}(\S+)\n/.exec(accessNotice({ bindHost: '0.0.0.0', urls: h.urls, fingerprint256 }).stdout)?.[1];
+    expect(printed).toBe(page.fingerprint256);
+
+    // The page's WebSocket: wss, from the https origin.
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}/ws?token=${h.token}`, { origin: `https://127.0.0.1:${h.port}`, ca: pem });
+    clients.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    expect((ws as unknown as { _socket: TLSSocket })._socket.getPeerCertificate().fingerprint256).toBe(fingerprint256);
+    const peer = new Peer(ws);
+    expect(await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 })).toMatchObject({ state: 'listening' });
+
+    // An http origin is foreign to an https page.
+    const status = await new Promise<number>((resolve, reject) => {
+      const other = new WebSocket(`wss://127.0.0.1:${h.port}/ws?token=${h.token}`, { origin: `http://127.0.0.1:${h.port}`, ca: pem });
+      clients.push(other);
+      other.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      other.once('open', () => resolve(101));
+      other.once('error', reject);
+    });
+    expect(status).toBe(403);
+
+    // Nothing is served in the clear.
+    await expect(request(h.port, '/')).rejects.toThrow();
+  });
+
+  it('drops a client that opens a TLS socket and never finishes the handshake', async () => {
+    const h = await start({}, { tls: 'on' });
+    const socket = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(socket);
+    socket.on('error', () => {});
+    socket.resume();
+    const limit = HEADERS_TIMEOUT_MS + 3000;
+    expect(await closedWithin(socket, limit)).toBeLessThan(limit);
+  }, 20_000);
+
+  it('close() finishes at once with a wss client and a socket stuck before its handshake', async () => {
+    const h = await start({}, { tls: 'on' });
+    const stuck = net.connect({ host: '127.0.0.1', port: h.port });
+    rawSockets.push(stuck);
+    stuck.on('error', () => {});
+    const ws = new WebSocket(`wss://127.0.0.1:${h.port}/ws?token=${h.token}`, { origin: `https://127.0.0.1:${h.port}`, ca: h.certificate!.pem });
+    clients.push(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const started = Date.now();
+    await h.close();
+    host = undefined;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await waitUntil(() => ws.readyState === WebSocket.CLOSED, 2000)).toBe(true);
   });
 });
 
@@ -429,6 +667,48 @@ describe('WebSocket commands', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(await bytesIn()).toBe(total);
+  });
+
+  it('carries the largest send the page makes, and closes a socket that sends more than any page does (1009)', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    const bystander = await openPeer(h);
+    const listener = await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 });
+    const sink = net.connect({ host: '127.0.0.1', port: listener.port });
+    rawSockets.push(sink);
+    const received = createHash('sha256');
+    let receivedBytes = 0;
+    sink.on('data', (d: Buffer) => {
+      received.update(d);
+      receivedBytes += d.byteLength;
+    });
+    await new Promise<void>((resolve) => sink.once('connect', () => resolve()));
+    await peer.waitFor((m) => m.kind === 'batch' && (m.batch as EventBatch).events.some((e) => e.type === 'connection-opened'), 'the accepted client');
+    const conn = engine!.snapshot().connections.find((c) => c.origin === 'accepted')!;
+
+    // The largest legitimate send, as the page encodes it, fits with room to spare.
+    const largest = new Uint8Array(randomBytes(MAX_SEND_BYTES));
+    const message = encodeWire({ kind: 'command', id: 1, name: 'send', args: { connectionId: conn.id, data: largest } });
+    expect(Buffer.byteLength(message)).toBeLessThan(MAX_CLIENT_MESSAGE_BYTES);
+    peer.ws.send(message);
+    expect((await peer.result(1)).result).toEqual({ ok: true, value: { bytes: MAX_SEND_BYTES } });
+    expect(await waitUntil(() => receivedBytes === MAX_SEND_BYTES, 5000)).toBe(true);
+    expect(received.digest('hex')).toBe(createHash('sha256').update(largest).digest('hex'));
+
+    // One byte more than a send may carry: refused by the schema, and the socket stays open.
+    const tooMuch = await peer.call('send', { connectionId: conn.id, data: new Uint8Array(MAX_SEND_BYTES + 1) });
+    expect(tooMuch).toMatchObject({ ok: false, code: 'INVALID_INPUT', message: expect.stringMatching(/too large to send at once/) });
+    expect(peer.ws.readyState).toBe(WebSocket.OPEN);
+
+    // A message past the limit closes that socket with 1009, and only that socket.
+    const closed = new Promise<number>((resolve) => peer.ws.once('close', (code) => resolve(code)));
+    peer.ws.send('x'.repeat(MAX_CLIENT_MESSAGE_BYTES + 1));
+    expect(await closed).toBe(1009);
+    expect((await bystander.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
+    expect(bystander.ws.readyState).toBe(WebSocket.OPEN);
+    const again = await openPeer(h);
+    const snap = await again.value<Snapshot>('getSnapshot', {});
+    expect(snap.connections.find((c) => c.id === conn.id)?.bytesOut).toBe(MAX_SEND_BYTES);
   });
 
   it('stops delivering to a socket once it closes, without harming the engine', async () => {

@@ -1,17 +1,22 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { X509Certificate, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_PATH } from '../shared/channels';
+import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/limits';
 import type { WsServerMessage } from '../shared/contract';
 import { fail } from '../shared/result';
 import { decodeWire, encodeFrame } from '../shared/wire';
 import { dispatchCommand } from './engine/dispatch';
 import type { Engine } from './engine/engine';
+import { generateSelfSigned } from './engine/tls';
+import { certificateNames, hostLiteral, isLoopbackHost, isWildcardHost, reachableHosts } from './web-access';
 
 /** Where and how to serve the browser host. */
 export interface WebHostOptions {
@@ -24,14 +29,25 @@ export interface WebHostOptions {
   port?: number;
   /** Access token; a random one is made when absent. */
   token?: string;
+  /**
+   * HTTPS with a self-signed certificate made at start: 'auto' (the default) for any address
+   * beyond loopback, 'on' always, 'off' never.
+   */
+  tls?: 'auto' | 'on' | 'off';
 }
 
 /** A running browser host. */
 export interface WebHost {
-  /** The URL to open, access token included. */
+  /** The URL to open on this machine, access token included. */
   url: string;
+  /** Every URL the host is reached at (one per address of the machine for a wildcard bind). */
+  urls: string[];
   port: number;
   token: string;
+  /** Served over HTTPS. */
+  secure: boolean;
+  /** The served certificate (PEM) and its SHA-256 fingerprint, when secure. */
+  certificate?: { pem: string; fingerprint256: string };
   close(): Promise<void>;
 }
 
@@ -50,18 +66,27 @@ const CONTENT_TYPES: Record<string, string> = {
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** Largest command message accepted from a browser (a send of a few MiB, base64-encoded). */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Limits on what a client may hold open without being let in. Until its WebSocket is accepted
+ * a socket has not shown the token, so it gets seconds, not Node's minutes: a request's headers
+ * within HEADERS_TIMEOUT_MS (a socket that sends nothing is closed then too), an idle
+ * keep-alive socket for KEEP_ALIVE_TIMEOUT_MS, and a response nobody reads for IDLE_SOCKET_MS.
+ */
+export const HEADERS_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const IDLE_SOCKET_MS = 30_000;
+/** How often Node looks for sockets past their header or request time-out. */
+const TIMEOUT_CHECK_MS = 1_000;
+/** A refused upgrade whose refusal cannot be written (the client reads nothing) is dropped after this. */
+const REFUSAL_WRITE_MS = 2_000;
 
 function sameToken(given: string | null, expected: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function hostLiteral(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**
@@ -74,11 +99,41 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const bindHost = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
   const root = path.resolve(staticDir);
+  const secure = options.tls === 'on' || (options.tls !== 'off' && !isLoopbackHost(bindHost));
+  const interfaces = networkInterfaces();
   let allowedHosts = new Set<string>();
 
-  const server = http.createServer((req, res) => {
+  const timeouts = {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  };
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     void serveStatic(req, res);
-  });
+  };
+  let certificate: WebHost['certificate'];
+  let server: http.Server;
+  if (secure) {
+    const pems = await generateSelfSigned(certificateNames(bindHost, interfaces, hostname()));
+    certificate = { pem: pems.cert, fingerprint256: new X509Certificate(pems.cert).fingerprint256 };
+    server = https.createServer({ ...timeouts, key: pems.key, cert: pems.cert, handshakeTimeout: HEADERS_TIMEOUT_MS }, onRequest);
+  } else {
+    server = http.createServer(timeouts, onRequest);
+  }
+  server.setTimeout(IDLE_SOCKET_MS);
+  // Upgraded sockets leave the HTTP server's own bookkeeping (closeAllConnections no longer
+  // sees them), so every socket is tracked here for close(): the TCP socket, and over TLS the
+  // TLS socket on it as well.
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  server.on('connection', track);
+  server.on('secureConnection', track);
+  // A client that opens a TLS socket and never finishes the handshake is dropped, not kept.
+  server.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
 
   async function serveStatic(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const send = (status: number, body: string) => {
@@ -108,16 +163,23 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
         'cache-control': 'no-cache',
       });
       if (req.method === 'HEAD') return void res.end();
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      // pipeline, not pipe: when the client goes away mid-download, the file is closed too.
+      pipeline(createReadStream(file), res, () => {});
     } catch {
       send(404, 'Not found');
     }
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  // A message larger than any the page sends closes its socket (1009) before it is parsed.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
 
   server.on('upgrade', (req, socket, head) => {
+    // Written, then the socket is destroyed: a client must not keep a refused socket open.
     const refuse = (status: number, reason: string) => {
+      const timer = setTimeout(() => socket.destroy(), REFUSAL_WRITE_MS);
+      socket.once('close', () => clearTimeout(timer));
+      socket.once('finish', () => socket.destroy());
+      socket.on('error', () => socket.destroy());
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`);
     };
     let url: URL;
@@ -130,7 +192,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     const hostHeader = (req.headers.host ?? '').toLowerCase();
     if (!allowedHosts.has(hostHeader)) return refuse(403, 'Forbidden: unknown Host header');
     const origin = req.headers.origin;
-    if (origin === undefined || !allowedHosts.has(originHost(origin))) return refuse(403, 'Forbidden: foreign Origin');
+    if (origin === undefined || !allowedHosts.has(originHost(origin, secure ? 'https:' : 'http:'))) return refuse(403, 'Forbidden: foreign Origin');
     if (!sameToken(url.searchParams.get('token'), token)) return refuse(401, 'Unauthorized: missing or wrong access token');
     wss.handleUpgrade(req, socket, head, (ws) => bindClient(ws));
   });
@@ -184,38 +246,43 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     });
   });
   const port = (server.address() as AddressInfo).port;
-  allowedHosts = new Set([`${hostLiteral(bindHost)}:${port}`.toLowerCase(), `localhost:${port}`]);
-  if (bindHost === '127.0.0.1' || bindHost === '::1' || bindHost === 'localhost') {
+  const scheme = secure ? 'https' : 'http';
+  // A wildcard bind is reachable at every address this machine has, and only at those.
+  const reachable = reachableHosts(bindHost, interfaces).map((h) => `${hostLiteral(h)}:${port}`.toLowerCase());
+  allowedHosts = new Set([...reachable, `localhost:${port}`]);
+  if (isLoopbackHost(bindHost) || isWildcardHost(bindHost)) {
     allowedHosts.add(`127.0.0.1:${port}`);
     allowedHosts.add(`[::1]:${port}`);
   }
-  const urlHost = bindHost === '0.0.0.0' || bindHost === '::' ? '127.0.0.1' : hostLiteral(bindHost);
-  if (bindHost === '0.0.0.0' || bindHost === '::') {
-    // A wildcard bind is reachable at every address this machine has, and only at those.
-    for (const list of Object.values(networkInterfaces())) {
-      for (const iface of list ?? []) allowedHosts.add(`${hostLiteral(iface.address)}:${port}`.toLowerCase());
-    }
-    allowedHosts.add(`[::1]:${port}`);
-  }
+  // The certificate names the machine, so a browser may come by that name too.
+  if (secure) allowedHosts.add(`${hostname().toLowerCase()}:${port}`);
+  // Browsers leave the scheme's default port out of Host and Origin.
+  if (port === (secure ? 443 : 80)) for (const h of [...allowedHosts]) allowedHosts.add(h.slice(0, h.lastIndexOf(':')));
+  const urls = (reachable.length > 0 ? reachable : [`${hostLiteral(bindHost)}:${port}`]).map((h) => `${scheme}://${h}/?token=${token}`);
 
   return {
-    url: `http://${urlHost}:${port}/?token=${token}`,
+    url: urls[0]!,
+    urls,
+    secure,
+    ...(certificate ? { certificate } : {}),
     port,
     token,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
         wss.close();
-        server.closeAllConnections();
         server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }
 
-function originHost(origin: string): string {
+/** The host:port of an Origin header, when it has the page's scheme; '' otherwise. */
+function originHost(origin: string, protocol: 'http:' | 'https:'): string {
   try {
     const u = new URL(origin);
-    return u.protocol === 'http:' ? u.host.toLowerCase() : '';
+    return u.protocol === protocol ? u.host.toLowerCase() : '';
   } catch {
     return '';
   }

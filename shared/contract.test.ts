@@ -10,6 +10,7 @@ import {
   type CommandName,
 } from './contract';
 import { allMalformedCases, UNKNOWN_COMMAND_NAMES, VALID_INPUTS } from './contract.fixtures';
+import { MAX_SEND_BYTES } from './limits';
 
 describe('command names and channels', () => {
   it('recognizes every command name and nothing else', () => {
@@ -133,6 +134,25 @@ describe('parseCommand', () => {
     expect(msg('connect', { host: '127.0.0.1:80', port: 80 })).toBe(
       'host: Host must be an IP address (127.0.0.1, ::1) or a host name (localhost), without a port (put the port in the Port field)',
     );
+  });
+
+  it('takes up to MAX_SEND_BYTES in one command, and refuses more with the sizes and what to do instead', () => {
+    const most = new Uint8Array(MAX_SEND_BYTES);
+    for (const [name, args] of [
+      ['send', { connectionId: 'C1' }],
+      ['broadcast', { listenerId: 'L1' }],
+      ['startRepeat', { target: { connectionId: 'C1' }, intervalMs: 0 }],
+      ['sendUdp', { connectionId: 'C1', host: '127.0.0.1', port: 9 }],
+      ['relayInject', { connectionId: 'C1', direction: 'c2s' }],
+    ] as const) {
+      expect(parseCommand(name, { ...args, data: most }).ok, name).toBe(true);
+      const parsed = parseCommand(name, { ...args, data: new Uint8Array(MAX_SEND_BYTES + 1) });
+      expect(parsed.ok, name).toBe(false);
+      if (parsed.ok) continue;
+      expect(parsed.message).toBe('data: data is too large to send at once (1,048,577 bytes; 1,048,576 at most): send a file for more, it goes in pieces');
+    }
+    // Not bytes at all is said once, without a size.
+    expect(parseCommand('send', { connectionId: 'C1', data: 'text' })).toMatchObject({ ok: false, message: 'data: data must be bytes' });
   });
 
   it('reports every bad field of one input', () => {

@@ -8,6 +8,7 @@ import { parseEscapes, parseHex } from './bytes';
 import type { ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
+import { MAX_HISTORY_ENTRY_CHARS, MAX_SEND_BYTES } from './limits';
 
 export { Channels, COMMAND_NAMES, isCommandName, BRIDGE_KEY, WS_PATH } from './channels';
 export type { CommandName } from './channels';
@@ -87,7 +88,13 @@ const timeoutSchema = z
 
 const idSchema = z.string().min(1, 'An id is required').max(64, 'Id is too long');
 
-const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, { error: 'data must be bytes' });
+const bytesSchema = z
+  .custom<Uint8Array>((v) => v instanceof Uint8Array, { error: 'data must be bytes', abort: true })
+  .refine((v) => v.byteLength <= MAX_SEND_BYTES, {
+    error: (issue) =>
+      `data is too large to send at once (${(issue.input as Uint8Array).byteLength.toLocaleString('en-US')} bytes; ` +
+      `${MAX_SEND_BYTES.toLocaleString('en-US')} at most): send a file for more, it goes in pieces`,
+  });
 
 const targetSchema = z.union([z.object({ connectionId: idSchema }).strict(), z.object({ listenerId: idSchema }).strict()], {
   error: 'target must be {connectionId} or {listenerId}',
@@ -274,7 +281,7 @@ export const commandSchemas = {
   setSaved: z
     .object({
       snippets: z.array(snippetSchema).max(500, 'at most 500 saved messages'),
-      history: z.array(z.string().max(65_536)).max(200, 'at most 200 history entries'),
+      history: z.array(z.string().max(MAX_HISTORY_ENTRY_CHARS)).max(200, 'at most 200 history entries'),
       // The host's own warning from getSaved, echoed back by a page that sends the state it
       // holds; accepted so the save goes through, and never stored.
       warning: z.string().max(16_384).optional(),

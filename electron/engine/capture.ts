@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PREVIEW_BYTES, type Chunk } from '../../shared/model';
+import { makeCaptureFolder, sweepAbandonedCaptureFolders } from './capture-folder';
 
 /**
  * Budget charged per chunk beyond its payload, so tiny chunks still count. It covers what the
@@ -36,7 +37,10 @@ const NO_BYTES = new Uint8Array(0);
 
 /** Options of a capture store; the defaults suit the app, tests make them small. */
 export interface CaptureStoreOptions {
-  /** Folder in which the store makes its private folder (default: the OS temp folder). */
+  /**
+   * Folder in which the store makes its private folder (default: the OS temp folder). Folders
+   * there that stores which died left behind are removed when a store starts.
+   */
   dir?: string;
   /** Size at which a segment file is closed and the next one started. */
   segmentBytes?: number;
@@ -284,8 +288,10 @@ export class CaptureStore {
     this.bufferBytes = options.bufferBytes ?? BUFFER_BYTES;
     this.openSegment = options.openSegment ?? ((file) => fs.openSync(file, 'w+', 0o600));
     const parent = options.dir ?? os.tmpdir();
+    // Payloads a killed or crashed run left behind are removed before new ones are written.
+    sweepAbandonedCaptureFolders(parent);
     try {
-      this.folder = fs.mkdtempSync(path.join(parent, 'socket-inspector-capture-'));
+      this.folder = makeCaptureFolder(parent);
       track(this);
     } catch (err) {
       this.fallBack(`Could not create a capture folder in ${parent}`, err);

@@ -62,7 +62,7 @@ const responders: Array<{ name: string; config: ResponderConfig; kind: 'echo' | 
   { name: 'Fixed reply', config: { kind: 'fixed', reply: ACKS, hex: false, close: false }, kind: 'fixed' },
   {
     name: 'Rules with a delay',
-    config: { kind: 'rules', rules: [{ match: 'hex', pattern: '00 01 02 03', reply: ACKS, delayMs: 200, close: false }], defaultReply: '', lineFraming: false },
+    config: { kind: 'rules', rules: [{ match: 'hex', pattern: '00 01 02 03', reply: ACKS, delayMs: 50, close: false }], defaultReply: '', lineFraming: false },
     kind: 'fixed',
   },
   { name: 'Program (cat)', config: { kind: 'program', command: 'cat', args: [], shell: false }, kind: 'echo' },
@@ -133,38 +133,38 @@ describe.skipIf(!linux)('nothing is left open', () => {
     const l = value(await engine.run('startListener', { host: '127.0.0.1', port: 0 }));
     const stubborn = 'import signal, sys, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("up", flush=True)\ntime.sleep(600)';
     value(await engine.run('setResponder', { target: { listenerId: l.id }, responder: { kind: 'program', command: 'python3', args: ['-c', stubborn], shell: false } }));
-    // Three clients: one resets, one is reset by us, one stays open until shutdown.
-    const clients: ChildProcess[] = [];
+    // Three clients: one resets, one is reset by us, one stays open until shutdown. Each says
+    // its port once the program has greeted it, so its connection can be told apart.
+    const clients: Array<{ py: ChildProcess; port: Promise<number> }> = [];
     for (let i = 0; i < 3; i++) {
       // SO_LINGER 0: when this process is killed, its socket is reset, not closed with FIN.
       const py = spawn('python3', [
         '-c',
-        "import socket, struct, sys, time\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\ns.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\nprint(s.recv(10), flush=True)\ntime.sleep(600)",
+        "import socket, struct, sys, time\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\ns.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))\ns.recv(10)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(600)",
         String(l.port),
       ]);
       onCleanup(() => py.kill('SIGKILL'));
-      clients.push(py);
+      const port = new Promise<number>((resolve) => readline.createInterface({ input: py.stdout! }).once('line', (line) => resolve(Number(line))));
+      clients.push({ py, port });
     }
-    const running = async () => value(await engine.run('getSnapshot', {})).connections.filter((c) => c.program?.state === 'running');
-    let ids: string[] = [];
-    for (let t = 0; t < 200 && ids.length < 3; t++) {
-      ids = (await running()).map((c) => c.id);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(ids).toHaveLength(3);
-    const programs = (await running()).map((c) => c.program!.pid!);
+    const ports = await Promise.all(clients.map((c) => c.port));
+    const snapshot = async () => value(await engine.run('getSnapshot', {})).connections;
+    const before = await snapshot();
+    const [resetByPeer, resetByUs, leftOpen] = ports.map((port) => before.find((c) => c.remote.port === port)!);
+    const programs = [resetByPeer, resetByUs, leftOpen].map((c) => c!.program!.pid!);
     expect(programs.every(alive)).toBe(true);
     // Ended by the peer's reset, and by our Reset: each program goes, and its status says so.
-    clients[0]!.kill('SIGKILL');
-    value(await engine.run('closeConnection', { connectionId: ids[1]!, mode: 'reset' }));
-    const exitedOf = async (id: string) => value(await engine.run('getSnapshot', {})).connections.find((c) => c.id === id)?.program?.state;
+    clients[0]!.py.kill('SIGKILL');
+    value(await engine.run('closeConnection', { connectionId: resetByUs!.id, mode: 'reset' }));
+    const programOf = async (id: string) => (await snapshot()).find((c) => c.id === id)?.program;
     for (let t = 0; t < 200; t++) {
-      const states = await Promise.all([exitedOf(ids[0]!), exitedOf(ids[1]!)]);
-      if (states.every((s) => s === 'exited')) break;
+      const states = await Promise.all([programOf(resetByPeer!.id), programOf(resetByUs!.id)]);
+      if (states.every((p) => p?.state === 'exited')) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(await exitedOf(ids[0]!)).toBe('exited');
-    expect(await exitedOf(ids[1]!)).toBe('exited');
+    // Killed, after the grace period, by SIGKILL: the program ignores SIGTERM.
+    expect(await programOf(resetByPeer!.id)).toMatchObject({ state: 'exited', signal: 'SIGKILL' });
+    expect(await programOf(resetByUs!.id)).toMatchObject({ state: 'exited', signal: 'SIGKILL' });
     expect(alive(programs[0]!) || alive(programs[1]!)).toBe(false);
     // The last one is still running when the engine shuts down: it must not outlive it.
     expect(alive(programs[2]!)).toBe(true);

@@ -1,5 +1,7 @@
 import { WS_PATH, type CommandName } from '../../../shared/channels';
 import type { InspectorApi, WsClientMessage, WsServerMessage } from '../../../shared/contract';
+import { formatBytes } from '../../../shared/format';
+import { MAX_CLIENT_MESSAGE_BYTES, MAX_SEND_BYTES, utf8Length } from '../../../shared/limits';
 import type { EventBatch } from '../../../shared/model';
 import { fail, type Result } from '../../../shared/result';
 import { decodeFrame, encodeWire } from '../../../shared/wire';
@@ -7,12 +9,36 @@ import { decodeFrame, encodeWire } from '../../../shared/wire';
 /** Connection state of the browser host's WebSocket, for the UI to show. */
 export type LinkState = 'connecting' | 'open' | 'closed';
 
+/** Where this tab keeps the access token once it is out of the address bar. */
+const TOKEN_KEY = 'socket-inspector-token';
+
+/**
+ * The access token. It arrives in the URL the host printed, and is then taken out of the
+ * address bar and of the history entry, so it is not left in history, bookmarks, screenshots or
+ * shared screens; this tab keeps it in sessionStorage, so a reload still connects. Where
+ * sessionStorage cannot be written, it stays in the URL: better seen than a page that cannot
+ * reload.
+ */
+function takeToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  try {
+    if (fromUrl === null) return window.sessionStorage.getItem(TOKEN_KEY) ?? '';
+    window.sessionStorage.setItem(TOKEN_KEY, fromUrl);
+  } catch {
+    return fromUrl ?? '';
+  }
+  url.searchParams.delete('token');
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  return fromUrl;
+}
+
 /**
  * InspectorApi over the browser host's WebSocket. The access token comes from the page URL
  * (the host prints it); commands are answered by id; event batches are pushed.
  */
 export function websocketApi(onLinkState: (state: LinkState, detail?: string) => void): InspectorApi {
-  const token = new URLSearchParams(window.location.search).get('token') ?? '';
+  const token = takeToken();
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
   const url = `${scheme}//${window.location.host}${WS_PATH}?token=${encodeURIComponent(token)}`;
   const listeners = new Set<(batch: EventBatch) => void>();
@@ -62,9 +88,19 @@ export function websocketApi(onLinkState: (state: LinkState, detail?: string) =>
       return fail({ code: 'DISCONNECTED', message: 'Not connected to the Socket Inspector host.' });
     }
     const id = nextId++;
+    const message = encodeWire({ kind: 'command', id, name, args } satisfies WsClientMessage);
+    // The host closes a socket that sends more than this; say so here instead, and stay connected.
+    const size = message.length > MAX_CLIENT_MESSAGE_BYTES / 3 ? utf8Length(message) : message.length;
+    if (size > MAX_CLIENT_MESSAGE_BYTES) {
+      return fail({
+        code: 'TOO_LARGE',
+        message: `Not sent: this takes ${formatBytes(size)} on the way to the host, more than the ${formatBytes(MAX_CLIENT_MESSAGE_BYTES)} one message may carry.`,
+        hint: `A send carries at most ${formatBytes(MAX_SEND_BYTES)}; Send file… sends more, in pieces.`,
+      });
+    }
     return new Promise((resolve) => {
       pending.set(id, resolve as (r: Result<unknown>) => void);
-      ws.send(encodeWire({ kind: 'command', id, name, args } satisfies WsClientMessage));
+      ws.send(message);
     });
   }
 

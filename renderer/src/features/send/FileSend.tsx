@@ -1,11 +1,9 @@
 import { useRef, useState } from 'react';
 import { formatBytes } from '../../../../shared/format';
+import { FILE_SEND_PIECE_BYTES } from '../../../../shared/limits';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
-
-/** Piece size for file sends: each piece waits for the socket to take the previous one. */
-const PIECE = 256 * 1024;
 
 /** Sends a file's bytes to the connection in pieces, with progress and Cancel. */
 export function FileSend({ connectionId, disabled }: { connectionId: string; disabled: boolean }) {
@@ -28,7 +26,7 @@ export function FileSend({ connectionId, disabled }: { connectionId: string; dis
           setStatus(`Cancelled after ${formatBytes(sent)} of ${file.name}.`);
           return;
         }
-        const piece = new Uint8Array(await file.slice(sent, sent + PIECE).arrayBuffer());
+        const piece = new Uint8Array(await file.slice(sent, sent + FILE_SEND_PIECE_BYTES).arrayBuffer());
         // Each send resolves once the socket has taken the bytes, so a slow peer slows us down.
         const result = await api.send({ connectionId, data: piece });
         if (!result.ok) {
