@@ -62,7 +62,7 @@ test('fixed reply then close: the client gets ACK! and end of file', async ({ ap
   }
 });
 
-test('rules: a regex group in the reply and a default reply; a bad regex is refused with the reason', async ({ app }) => {
+test('rules: a regex group in the reply and a default reply; a bad regex and one that could backtrack without end are refused with the reason', async ({ app }) => {
   const port = await startListenerFromUi(app);
   const { form } = await setListenerReply(app, 'Rules');
   await form.getByLabel('Match for rule 1').selectOption('regex');
@@ -70,6 +70,9 @@ test('rules: a regex group in the reply and a default reply; a bad regex is refu
   await form.getByLabel('Reply for rule 1').fill('Hi {{1}}\\n');
   await form.getByRole('button', { name: 'Apply' }).click();
   await expect(form.getByRole('alert')).toContainText('not a valid regular expression');
+  await form.getByLabel('Pattern for rule 1').fill('(a+)+$');
+  await form.getByRole('button', { name: 'Apply' }).click();
+  await expect(form.getByRole('alert')).toContainText('catastrophic backtracking');
   await form.getByLabel('Pattern for rule 1').fill('^HELLO (\\w+)');
   await form.getByLabel('Default reply (no rule matched)').fill('what?\\n');
   await form.getByRole('button', { name: 'Apply' }).click();

@@ -142,6 +142,7 @@ export const BAD_FIELD_VALUES: Record<string, [string, unknown][]> = {
     ['fixed with odd hex', { kind: 'fixed', reply: '4', hex: true, close: false }],
     ['fixed with a bad escape', { kind: 'fixed', reply: 'a\\q', hex: false, close: false }],
     ['a rule with a bad regex', { kind: 'rules', rules: [{ match: 'regex', pattern: '(', reply: 'x', delayMs: 0, close: false }], defaultReply: '', lineFraming: false }],
+    ['a rule whose regex backtracks without end', { kind: 'rules', rules: [{ match: 'regex', pattern: '(a+)+$', reply: 'x', delayMs: 0, close: false }], defaultReply: '', lineFraming: false }],
     ['a rule with bad hex', { kind: 'rules', rules: [{ match: 'hex', pattern: 'zz', reply: 'x', delayMs: 0, close: false }], defaultReply: '', lineFraming: false }],
     ['a program without a command', { kind: 'program', command: '  ', args: [], shell: false }],
     ['null', null],

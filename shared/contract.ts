@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseEscapes, parseHex } from './bytes';
+import { regexHazard } from './regex-safety';
 import type { ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
@@ -110,6 +111,18 @@ function checkEscapes(text: string, ctx: z.RefinementCtx, path: (string | number
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error, path });
 }
 
+/** Time for checking every regex pattern of one rules config for catastrophic backtracking. */
+const REGEX_CHECK_BUDGET_MS = 2000;
+
+function isValidRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const ruleSchema = z
   .object({
     match: z.enum(['exact', 'contains', 'startsWith', 'regex', 'hex'], { error: 'match must be exact, contains, startsWith, regex or hex' }),
@@ -159,7 +172,17 @@ export const responderSchema = z.discriminatedUnion(
         lineFraming: z.boolean().default(false),
       })
       .strict()
-      .superRefine((r, ctx) => checkEscapes(r.defaultReply, ctx, ['defaultReply'])),
+      .superRefine((r, ctx) => {
+        checkEscapes(r.defaultReply, ctx, ['defaultReply']);
+        // All of a config's patterns share one time budget, so Apply answers within seconds.
+        const started = Date.now();
+        r.rules.forEach((rule, i) => {
+          if (rule.match !== 'regex' || !isValidRegex(rule.pattern)) return;
+          const left = REGEX_CHECK_BUDGET_MS - (Date.now() - started);
+          const hazard = left > 0 ? regexHazard(rule.pattern, Math.min(500, left)) : 'too many patterns to check in time; split the rules';
+          if (hazard) ctx.addIssue({ code: 'custom', path: ['rules', i, 'pattern'], message: `this regular expression is refused: ${hazard}` });
+        });
+      }),
     z
       .object({
         kind: z.literal('program'),

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { concatBytes, parseEscapes, parseHex, toHex } from '../../shared/bytes';
 import type { ProgramInfo, ResponderConfig, ResponderRule } from '../../shared/model';
+import { MAX_MATCH_BYTES } from '../../shared/regex-safety';
 
 /**
  * What happened to an automatic reply: ok (sent, send more), full (taken, but the peer is not
@@ -351,8 +352,6 @@ interface PendingReply {
  */
 export const MAX_PENDING_REPLIES = 10_000;
 export const MAX_PENDING_BYTES = 1024 * 1024;
-/** A regex rule sees at most this much of a chunk or line, so matching time stays bounded. */
-export const MAX_MATCH_BYTES = 64 * 1024;
 
 class RulesResponder implements Responder {
   private readonly rules: CompiledRule[];
