@@ -794,6 +794,47 @@ describe('relay', () => {
     expect(conn(engine, pair.id).relay?.upstream).toBe('failed');
   });
 
+  it('a target that is down: the pair says why at once and is closed, even while its client stays; Inject is refused', async () => {
+    const { engine } = makeEngine();
+    const { srv, port: deadPort } = await server();
+    await new Promise<void>((r) => srv.close(() => r()));
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: deadPort, timeoutMs: 3000 }));
+    // This client never closes its side: the pair must close without it.
+    const c = await client(relay.port);
+    const rx = received(c);
+    await until(() => engine.snapshot().connections[0]?.relay?.upstream === 'failed', 'failed');
+    const id = engine.snapshot().connections[0]!.id;
+    expect(conn(engine, id).error?.message).toMatch(/^The relay could not reach its target: Connection refused/);
+    await rx.ended;
+    await until(() => conn(engine, id).state === 'closed', 'closed while the client stays');
+    expect(c.destroyed).toBe(false);
+    expect(engine.relayInject({ connectionId: id, direction: 'c2s', data: Uint8Array.of(1) })).toMatchObject({ ok: false, code: 'CLOSED' });
+  });
+
+  it('after both sides close, the pair\'s record says so: target side closed, both FINs passed on', async () => {
+    const { engine } = makeEngine();
+    let peer!: net.Socket;
+    const { port: target } = await server((s) => {
+      peer = s;
+      // The target finishes first, then closes once the client has finished too.
+      s.end('bye');
+      s.on('end', () => s.destroy());
+    });
+    const relay = value(await engine.startRelay({ host: '127.0.0.1', port: 0, targetHost: '127.0.0.1', targetPort: target, timeoutMs: 3000 }));
+    const c = await client(relay.port);
+    const rx = received(c);
+    await rx.ended;
+    expect(rx.data().toString()).toBe('bye');
+    const id = engine.snapshot().connections[0]!.id;
+    expect(conn(engine, id).relay?.upstream).toBe('open');
+    c.end();
+    await until(() => conn(engine, id).state === 'closed', 'closed');
+    await until(() => conn(engine, id).relay?.upstream === 'closed', 'the target side shown closed');
+    expect(conn(engine, id).relay).toMatchObject({ upstream: 'closed', c2s: { finForwarded: true }, s2c: { finForwarded: true } });
+    expect(peer.destroyed).toBe(true);
+    expect(engine.relayInject({ connectionId: id, direction: 's2c', data: Uint8Array.of(1) })).toMatchObject({ ok: false, code: 'CLOSED' });
+  });
+
   it('half-close passes through in each direction', async () => {
     const { engine } = makeEngine();
     // The server reads to EOF, then answers: it sees the client's FIN only through the relay.

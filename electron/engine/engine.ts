@@ -18,6 +18,7 @@ import {
   type ListenerTlsInfo,
   type PortEntry,
   type RelayDirectionInfo,
+  type RelayPairInfo,
   type RemovedTotals,
   type ResponderConfig,
   type SavedState,
@@ -98,7 +99,15 @@ interface ConnectionEntry {
   /** For a bound UDP socket: the endpoint, and the peer of each kept datagram by seq. */
   udp?: { endpoint: UdpEndpoint; peers: Map<number, Endpoint> };
   /** For a relay pair: the connection to the target, and the two directions between them. */
-  relay?: { upstream: net.Socket; c2s: Pipe; s2c: Pipe; lastEmit: number; emitTimer: NodeJS.Timeout | null };
+  relay?: {
+    upstream: net.Socket;
+    /** How the target side is doing; the record's relay line is built from this at each sync. */
+    upstreamState: RelayPairInfo['upstream'];
+    c2s: Pipe;
+    s2c: Pipe;
+    lastEmit: number;
+    emitTimer: NodeJS.Timeout | null;
+  };
   capture: ConnectionCapture;
   listener?: ListenerEntry;
   /** Set when the user asked for the close, so the reason says who closed it. */
@@ -963,6 +972,13 @@ export class Engine {
     const entry = this.connections.get(connectionId);
     if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
     if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This relay pair is closed.' });
+    const upstream = entry.relay.upstreamState;
+    if (upstream === 'failed' || upstream === 'closed') {
+      return fail({
+        code: 'NO_TARGET',
+        message: upstream === 'failed' ? 'This pair has no target: the relay could not reach it.' : 'This pair has no target any more: the target closed its side.',
+      });
+    }
     if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
     const bytes = new Uint8Array(data);
     this.record(entry, direction === 'c2s' ? 'in' : 'out', bytes, true);
@@ -991,50 +1007,53 @@ export class Engine {
     upstream.setNoDelay(true);
     const updateReading = () => this.updateRelayReading(entry);
     const changed = () => this.syncRelay(entry, false);
-    entry.relay = {
+    const r = {
       upstream,
+      upstreamState: 'connecting' as RelayPairInfo['upstream'],
       c2s: new Pipe(() => upstream, changed, updateReading),
       s2c: new Pipe(() => client, changed, updateReading),
       lastEmit: 0,
       emitTimer: null,
     };
-    const info = entry.info.relay!;
+    entry.relay = r;
     const timer = setTimeout(() => upstream.destroy(Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' })), listener.relayTimeoutMs ?? 10_000);
     upstream.once('connect', () => {
       clearTimeout(timer);
-      info.upstream = 'open';
-      entry.relay!.c2s.open();
-      entry.relay!.s2c.open();
+      r.upstreamState = 'open';
+      r.c2s.open();
+      r.s2c.open();
       this.syncRelay(entry, true);
     });
     upstream.on('data', (buf: Buffer) => {
       this.record(entry, 'out', buf);
-      entry.relay!.s2c.push(buf);
+      r.s2c.push(buf);
     });
-    upstream.on('end', () => entry.relay!.s2c.end());
+    upstream.on('end', () => r.s2c.end());
     upstream.on('error', (err) => {
       const e = unwrapError(err);
-      if (info.upstream === 'connecting') {
+      if (r.upstreamState === 'connecting') {
         const why = explainError(e, { op: 'connect', host: targetHost, port: targetPort });
         entry.info.error = { ...why, message: `The relay could not reach its target: ${why.message}` };
-        info.upstream = 'failed';
-        // The client is closed cleanly (FIN), not reset: it did nothing wrong.
-        entry.relay!.c2s.close();
-        client.end();
+        r.upstreamState = 'failed';
+        // Said at once, and the client is closed cleanly (FIN, then our side goes), not reset:
+        // it did nothing wrong.
+        this.syncRelay(entry, true);
+        r.c2s.close();
+        client.end(() => client.destroy());
       } else {
         entry.info.error = explainError(e, { op: 'socket', host: targetHost, port: targetPort });
       }
     });
     upstream.on('close', (hadError) => {
       clearTimeout(timer);
-      if (info.upstream !== 'failed') info.upstream = 'closed';
+      if (r.upstreamState !== 'failed') r.upstreamState = 'closed';
       // A reset from the target is passed on as a reset to the client.
-      if (hadError && !client.destroyed && info.upstream !== 'failed') client.resetAndDestroy();
+      if (hadError && !client.destroyed && r.upstreamState !== 'failed') client.resetAndDestroy();
       this.syncRelay(entry, true);
     });
     client.on('close', (hadError) => {
-      entry.relay!.c2s.close();
-      entry.relay!.s2c.close();
+      r.c2s.close();
+      r.s2c.close();
       if (hadError) upstream.resetAndDestroy();
       else if (!upstream.destroyed) upstream.end();
     });
@@ -1058,8 +1077,9 @@ export class Engine {
   /** Copies the pipes' state into the record and tells subscribers, about ten times a second. */
   private syncRelay(entry: ConnectionEntry, now: boolean): void {
     const r = entry.relay;
-    if (!r || !entry.info.relay) return;
-    entry.info.relay = { ...entry.info.relay, c2s: { ...r.c2s.state }, s2c: { ...r.s2c.state } };
+    // A removed pair is gone for subscribers: a late update must not bring it back.
+    if (!r || !entry.info.relay || !this.connections.has(entry.info.id)) return;
+    entry.info.relay = { ...entry.info.relay, upstream: r.upstreamState, c2s: { ...r.c2s.state }, s2c: { ...r.s2c.state } };
     const t = Date.now();
     if (now || t - r.lastEmit >= 100) {
       r.lastEmit = t;
