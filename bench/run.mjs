@@ -518,7 +518,8 @@ async function echoInspector(browser, bytes) {
     const port = await startListenerFromUi(page);
     await setListenerEchoFromUi(page);
     const run = await floodEcho(host.pid, port, bytes);
-    return { ...run, header: await headerText(page).catch(() => null) };
+    // For the record: the page may still be catching up with the engine at this point.
+    return { ...run, headerWhenClientDone: await headerText(page).catch(() => null) };
   } finally {
     await page?.close().catch(() => {});
     await host.close();
