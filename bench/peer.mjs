@@ -12,8 +12,14 @@
 //                                                           open N connections K at a time, hold them
 //   node bench/peer.mjs sink    [--port P]                  node:net server: count bytes until end
 //   node bench/peer.mjs accept  --count N                   node:net server: accept N and hold them
+//   node bench/peer.mjs echo-client --port P --bytes N --hold S
+//                                                           connect, send N bytes in 64 KiB blocks
+//                                                           without reading for S s, then read
+//                                                           everything back while still sending
+//   node bench/peer.mjs echo-server                         node:net echo server (socket.pipe(socket))
 //
 // Only loopback: every address here is 127.0.0.1.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -253,7 +259,161 @@ function accept() {
   server.listen(0, HOST, () => say({ event: 'listening', port: server.address().port }));
 }
 
-const modes = { stream, paced, many, sink, accept };
+/** Size of the echo client's writes; each begins with its index (8 bytes, big-endian). */
+const ECHO_BLOCK = 64 * 1024;
+
+/**
+ * Echo client: a client that floods an echo server and does not read, then reads. It connects
+ * and writes N bytes in 64 KiB blocks, each a fresh buffer that begins with its index, waiting
+ * for 'drain' after each write the socket cannot take at once. For `hold` seconds from the
+ * connect it reads nothing (the socket stays paused: Node reads at most its small readable
+ * buffer, the rest waits in the kernel), then reports what the server took meanwhile
+ * ('blocked'). Then it reads while it goes on writing, checks that the blocks come back in order
+ * and hashes both directions (sha256), and reports 'done' once N bytes came back. After the last
+ * write it half-closes; the server's FIN is waited for (bounded) only to see that nothing
+ * follows the last byte.
+ */
+async function echoClient() {
+  const total = num('bytes');
+  const holdMs = num('hold') * 1000;
+  const fill = Buffer.alloc(ECHO_BLOCK);
+  for (let i = 0; i < ECHO_BLOCK; i++) fill[i] = i & 0xff;
+  const socket = await connect(num('port'));
+  socket.on('error', () => {});
+  socket.pause();
+  const connectedAt = now();
+  say({ event: 'connected', connectedAt });
+
+  const sentHash = createHash('sha256');
+  let written = 0;
+  let lastDrainAt = connectedAt;
+  let drainWaits = 0;
+  let longestDrainMs = 0;
+  let closed = false;
+  socket.once('close', () => (closed = true));
+  const writing = (async () => {
+    for (let index = 0; written < total && !closed; index++) {
+      const block = Buffer.from(fill.subarray(0, Math.min(ECHO_BLOCK, total - written)));
+      const head = Buffer.alloc(8);
+      head.writeBigUInt64BE(BigInt(index));
+      head.copy(block, 0, 0, Math.min(8, block.length));
+      sentHash.update(block);
+      written += block.length;
+      if (socket.write(block)) {
+        // The kernel took it at once: let the event loop run now and then all the same (the hold's
+        // timer, and the reads once the hold is over).
+        if (index % 16 === 15) await new Promise((r) => setImmediate(r));
+      } else {
+        const t = now();
+        await new Promise((r) => {
+          const done = () => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            r();
+          };
+          socket.on('drain', done);
+          socket.on('close', done);
+        });
+        lastDrainAt = now();
+        drainWaits += 1;
+        longestDrainMs = Math.max(longestDrainMs, lastDrainAt - t);
+      }
+    }
+    if (!closed) socket.end();
+    return now();
+  })();
+
+  // Not reading: what the server takes now is what it buffers, or what the kernel buffers hold.
+  await new Promise((r) => setTimeout(r, holdMs));
+  const readFrom = now();
+  // Handed to the kernel: what the socket took, less what still waits in Node's write queue.
+  const accepted = written - socket.writableLength;
+  say({ event: 'blocked', accepted, written, holdMs, readFrom, writerStalledMs: readFrom - lastDrainAt, drainWaits, longestDrainMs, finishedWriting: written >= total });
+
+  const receivedHash = createHash('sha256');
+  let received = 0;
+  let expectIndex = 0;
+  let firstOutOfOrder = null;
+  const head = Buffer.alloc(8);
+  let lastByteAt = 0;
+  const allBack = new Promise((resolve) => {
+    socket.on('data', (chunk) => {
+      receivedHash.update(chunk);
+      // Check each block's index as its first 8 bytes arrive (they may span two reads).
+      for (let i = 0; i < chunk.length; ) {
+        const at = received % ECHO_BLOCK;
+        if (at < 8) {
+          const n = Math.min(8 - at, chunk.length - i);
+          chunk.copy(head, at, i, i + n);
+          i += n;
+          received += n;
+          if (at + n === 8) {
+            const got = head.readBigUInt64BE(0);
+            if (got !== BigInt(expectIndex) && firstOutOfOrder === null) firstOutOfOrder = { expected: expectIndex, got: String(got) };
+            expectIndex += 1;
+          }
+        } else {
+          const n = Math.min(ECHO_BLOCK - at, chunk.length - i);
+          i += n;
+          received += n;
+        }
+      }
+      if (received >= total && !lastByteAt) {
+        lastByteAt = now();
+        resolve();
+      }
+    });
+    socket.once('close', resolve);
+  });
+  socket.resume();
+  await allBack;
+  const writtenAt = await writing;
+  // Anything after the last byte, or no FIN at all, is reported (waited for up to 10 s).
+  const peerEnded = await new Promise((resolve) => {
+    if (socket.readableEnded || closed) return resolve(socket.readableEnded);
+    const timer = setTimeout(() => resolve(false), 10_000);
+    socket.once('end', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(socket.readableEnded);
+    });
+  });
+  const sent = sentHash.digest('hex');
+  const back = receivedHash.digest('hex');
+  say({
+    event: 'done',
+    bytes: total,
+    written,
+    received,
+    sentSha256: sent,
+    receivedSha256: back,
+    identical: written === total && received === total && sent === back && firstOutOfOrder === null,
+    blocksInOrder: firstOutOfOrder === null,
+    firstOutOfOrder,
+    peerEnded,
+    connectedAt,
+    readFrom,
+    writtenAt,
+    lastByteAt: lastByteAt || null,
+    drainWaits,
+    longestDrainMs,
+  });
+  socket.destroy();
+}
+
+/** Echo server mode: a plain node:net echo server, each connection piped into itself. */
+function echoServer() {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.pipe(socket);
+  });
+  server.listen(0, HOST, () => say({ event: 'listening', port: server.address().port }));
+}
+
+const modes = { stream, paced, many, sink, accept, 'echo-client': echoClient, 'echo-server': echoServer };
 const mode = modes[positionals[0]];
 if (!mode) {
   process.stderr.write(`unknown mode "${positionals[0]}": one of ${Object.keys(modes).join(', ')}\n`);

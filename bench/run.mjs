@@ -1,5 +1,6 @@
 // Socket Inspector benchmarks: throughput, memory, UI latency, UI responsiveness under a flood,
-// and many connections, each against a baseline measured in the same run.
+// many connections, a relay, and an echo auto-reply to a client that does not read, each against
+// a baseline measured in the same run.
 // Usage: npm run bench  (builds first), or: node bench/run.mjs [--quick] [--only a,b] [--out FILE]
 // See bench/README.md for what each row measures.
 import { execFileSync } from 'node:child_process';
@@ -26,10 +27,10 @@ import {
 import { engineCommand } from './engine-ws.mjs';
 import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
-const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay'];
+const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo'];
 const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
 
-  --quick     smaller volumes (128/256 MiB), 2 s floods, 1,000 connections: a fast check
+  --quick     smaller volumes (128/256 MiB), 2 s floods and holds, 1,000 connections: a fast check
   --only      run these sections only (comma-separated)
   --out FILE  where to write the JSON results (default: bench/results/latest.json for a full
               run, bench/results/partial.json otherwise)
@@ -64,8 +65,8 @@ const outFile = path.resolve(args.out ?? path.join(BENCH, 'results', full ? 'lat
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const CONFIG = args.quick
-  ? { volumes: [128 * MiB, 256 * MiB], latencySeconds: 2, floodSeconds: 2, idleSeconds: 2, connections: 1000 }
-  : { volumes: [1 * GiB, 2 * GiB], latencySeconds: 10, floodSeconds: 10, idleSeconds: 10, connections: 10_000 };
+  ? { volumes: [128 * MiB, 256 * MiB], latencySeconds: 2, floodSeconds: 2, idleSeconds: 2, connections: 1000, echoHoldSeconds: 2 }
+  : { volumes: [1 * GiB, 2 * GiB], latencySeconds: 10, floodSeconds: 10, idleSeconds: 10, connections: 10_000, echoHoldSeconds: 5 };
 Object.assign(CONFIG, { latencyRate: 2000, floodRate: 50_000, messageSize: 32, connectBatch: 500 });
 
 // Bounded in time whatever happens: past this the bench stops everything and says so.
@@ -421,6 +422,108 @@ async function selectOnlyConnection(page) {
   await page.locator('[aria-label="Selected connection"]').waitFor({ timeout: 10_000 });
   if (!(await selected())) throw new Error('the relay pair could not be selected in the page');
   return { auto: false };
+}
+
+/**
+ * Sets the Auto-reply of the (only) listener to Echo from the UI: the listener row's
+ * "Auto-reply: …" button opens its form, Echo is chosen and applied, and the row then says so.
+ */
+async function setListenerEchoFromUi(page) {
+  const row = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
+  await row.getByRole('button', { name: /^Auto-reply:/ }).click({ timeout: 10_000 });
+  const form = row.getByRole('form', { name: /^Auto-reply for listener/ });
+  await form.getByLabel('Auto-reply').selectOption({ label: 'Echo' }, { timeout: 10_000 });
+  await form.getByRole('button', { name: 'Apply' }).click({ timeout: 10_000 });
+  await row.getByRole('button', { name: 'Auto-reply: echo' }).waitFor({ timeout: 10_000 });
+}
+
+/**
+ * A client (peer.mjs echo-client) floods the echo server at `port`, run by process `pid`, without
+ * reading for CONFIG.echoHoldSeconds, then reads every byte back while it goes on sending. The
+ * server's resident set is sampled every 100 ms: its highest sample while the client does not
+ * read, and its peak (VmHWM) over its life once the client is done.
+ */
+async function floodEcho(pid, port, bytes) {
+  const holdSeconds = CONFIG.echoHoldSeconds;
+  const rssBefore = procStatus(pid).rss;
+  const samples = [];
+  const sampler = setInterval(() => {
+    try {
+      samples.push([now(), procStatus(pid).rss]);
+    } catch {
+      // server gone: the waits below report it
+    }
+  }, 100);
+  let client;
+  try {
+    client = peer('echo-client', { port, bytes, hold: holdSeconds });
+    const connected = await waitLine(client, (o) => o.event === 'connected', 10_000, 'connect');
+    const blocked = await waitLine(client, (o) => o.event === 'blocked', holdSeconds * 1000 + 30_000, 'report at the end of the hold');
+    const rssAtEndOfHold = procStatus(pid).rss;
+    // Both directions at once, each as long as a stream of `bytes`.
+    const done = await waitLine(client, (o) => o.event === 'done', transferTimeout(bytes) + 15_000, 'end of the echo');
+    const status = procStatus(pid);
+    const peakIn = (from, to) => samples.filter(([t]) => t >= from && t <= to).reduce((a, [, r]) => Math.max(a, r), 0);
+    const back = done.lastByteAt !== null;
+    return {
+      bytes,
+      holdSeconds,
+      acceptedWhileNotReading: blocked.accepted,
+      writtenWhileNotReading: blocked.written,
+      writerStalledMs: blocked.writerStalledMs,
+      received: done.received,
+      identical: done.identical,
+      blocksInOrder: done.blocksInOrder,
+      firstOutOfOrder: done.firstOutOfOrder,
+      sentSha256: done.sentSha256,
+      receivedSha256: done.receivedSha256,
+      peerEnded: done.peerEnded,
+      // From the first read to the last byte back: the echo of (almost) all of it.
+      echoSeconds: back ? (done.lastByteAt - done.readFrom) / 1000 : NaN,
+      secondsFromConnect: back ? (done.lastByteAt - done.connectedAt) / 1000 : NaN,
+      rssBefore,
+      rssWhileNotReadingMax: Math.max(peakIn(connected.connectedAt, blocked.readFrom), rssAtEndOfHold),
+      rssAtEndOfHold,
+      rssWhileReadingMax: peakIn(blocked.readFrom, done.lastByteAt ?? now()),
+      peakRss: status.hwm,
+      rssAfter: status.rss,
+      client: { blocked, done },
+    };
+  } finally {
+    clearInterval(sampler);
+    await stop(client);
+  }
+}
+
+/** The echo flood into a plain node:net echo server in its own process (socket.pipe(socket)). */
+async function echoNodeServer(bytes) {
+  const server = peer('echo-server');
+  try {
+    const { port } = await waitLine(server, (o) => o.event === 'listening', 10_000, 'port');
+    return await floodEcho(server.pid, port, bytes);
+  } finally {
+    await stop(server);
+  }
+}
+
+/**
+ * The echo flood into a listener started from the UI whose Auto-reply is set to Echo from the UI,
+ * with the page open (the connection is selected by the page, as in row 1).
+ */
+async function echoInspector(browser, bytes) {
+  const host = await startHost({ nodeArgs: hostNodeArgs });
+  let page;
+  try {
+    page = await openApp(browser, host.url);
+    const port = await startListenerFromUi(page);
+    await setListenerEchoFromUi(page);
+    const run = await floodEcho(host.pid, port, bytes);
+    // For the record: the page may still be catching up with the engine at this point.
+    return { ...run, headerWhenClientDone: await headerText(page).catch(() => null) };
+  } finally {
+    await page?.close().catch(() => {});
+    await host.close();
+  }
 }
 
 function latencySummary(samples, rows, extra = {}) {
@@ -803,6 +906,14 @@ try {
       raw.relayNoPage = await streamThroughRelay(null, v1);
     });
   }
+  if (has('echo')) {
+    await section(`echo, node:net echo server, ${volumeLabel(v1)}, client not reading for ${CONFIG.echoHoldSeconds} s`, async () => {
+      raw.echoNode = await echoNodeServer(v1);
+    });
+    await section(`echo, inspector listener with Auto-reply Echo, ${volumeLabel(v1)}, client not reading for ${CONFIG.echoHoldSeconds} s`, async () => {
+      raw.echo = await echoInspector(browser, v1);
+    });
+  }
 } finally {
   await browser?.close();
 }
@@ -945,6 +1056,47 @@ try {
     if (n && d) {
       row({ id: 'relay-no-page', figure: `7b. Same stream through the relay, no page open`, value: `${fmt(n.mbps)} MB/s`, baseline: `direct to node:net sink ${fmt(d.mbps)} MB/s`, ratio: (n.mbps / d.mbps).toFixed(2), target: '(reference)', result: 'info' });
     }
+  }
+  if (has('echo')) {
+    const e = raw.echo;
+    const b = raw.echoNode;
+    const hold = `${CONFIG.echoHoldSeconds} s`;
+    const figure = `8. Peak RSS of the host, Echo, client not reading for ${hold} then reading, ${volumeLabel(v1)} (VmHWM)`;
+    const target = '< 300 MB';
+    if (e) {
+      const base = (f) => (b ? `node:net echo server ${f(b)}` : 'node:net echo server n/a');
+      row({ id: 'echo-rss', figure, value: mb(e.peakRss), baseline: base((r) => mb(r.peakRss)), ratio: b ? (e.peakRss / b.peakRss).toFixed(2) : '', target, result: verdict(e.peakRss < 300 * MB) });
+      row({
+        id: 'echo-rss-not-reading',
+        figure: `8a. Host RSS while the client does not read (highest sample)`,
+        value: mb(e.rssWhileNotReadingMax),
+        baseline: base((r) => mb(r.rssWhileNotReadingMax)),
+        ratio: b ? (e.rssWhileNotReadingMax / b.rssWhileNotReadingMax).toFixed(2) : '',
+        target: '(reference)',
+        result: 'info',
+      });
+      const through = (r) => `${mb(r.acceptedWhileNotReading)}, send blocked ${fmt(r.writerStalledMs / 1000, 1)} s`;
+      row({
+        id: 'echo-through',
+        figure: `8b. Bytes the client got through while not reading (${hold})`,
+        value: through(e),
+        baseline: base(through),
+        ratio: b ? (e.acceptedWhileNotReading / b.acceptedWhileNotReading).toFixed(2) : '',
+        target: '(reference)',
+        result: 'info',
+      });
+      row({
+        id: 'echo-time',
+        figure: `8c. Time to echo ${volumeLabel(v1)} once the client reads`,
+        value: Number.isFinite(e.echoSeconds) ? `${fmt(e.echoSeconds, 2)} s` : 'not all back',
+        baseline: base((r) => `${fmt(r.echoSeconds, 2)} s`),
+        ratio: b && Number.isFinite(e.echoSeconds) ? (e.echoSeconds / b.echoSeconds).toFixed(2) : '',
+        target: '(reference)',
+        result: 'info',
+      });
+      const intact = (r) => (r.identical ? 'yes' : `no (${mb(r.received)} back${r.blocksInOrder ? '' : ', out of order'}${r.sentSha256 === r.receivedSha256 ? '' : ', sha256 differs'})`);
+      row({ id: 'echo-intact', figure: `8d. Bytes identical (${volumeLabel(v1)} back, in order, same sha256)`, value: intact(e), baseline: base(intact), ratio: '', target: 'identical', result: verdict(e.identical) });
+    } else missing('echo-rss', figure, target, err(['echo']));
   }
 }
 
