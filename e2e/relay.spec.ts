@@ -68,7 +68,7 @@ print(repr(read(5 + 8)), flush=True)
   expect(out).toEqual(["b'ping'", "b'laterinjected'"]);
 });
 
-test('relay: a target that is down is explained on the pair', async ({ app }) => {
+test('relay: a target that is down is explained on the pair, which closes; Inject is disabled', async ({ app }) => {
   const dead = runPython("import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1], flush=True); s.close()");
   const deadPort = Number((await dead.done).stdout.trim());
   const relayPort = await startRelay(app, deadPort);
@@ -76,4 +76,7 @@ test('relay: a target that is down is explained on the pair', async ({ app }) =>
   expect((await client.done).stdout.trim()).toBe("b''");
   await expect(app.getByRole('main').getByRole('alert')).toContainText('could not reach its target');
   await expect(app.getByRole('main').getByRole('region', { name: 'Relay' })).toContainText('could not connect');
+  await expect(app.getByRole('main', { name: 'Selected connection' })).toContainText('The relay could not reach its target');
+  await expect(app.getByRole('button', { name: 'Inject' })).toBeDisabled();
+  await expect(app.getByText('Nothing to inject into: this pair has no target.')).toBeVisible();
 });

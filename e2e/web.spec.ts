@@ -41,11 +41,12 @@ test('a listener shows each of three client writes as its own chunk', async ({ a
     await expect(rows.nth(2)).toContainText('5 B');
     const result = await client.done;
     expect(result.code, result.stderr).toBe(0);
-    // The listener counted the client, and the connection shows the peer's FIN.
+    // The client finished and closed: by default our side closes too.
     const connections = app.getByRole('list', { name: 'Connections' }).getByRole('listitem');
     await expect(connections).toHaveCount(1);
-    await expect(connections.first()).toContainText('half-closed (peer sent FIN)');
+    await expect(connections.first()).not.toContainText('half-closed');
     await expect(connections.first()).toContainText('in 11 B');
+    await expect(app.getByRole('main', { name: 'Selected connection' })).toContainText('closed (peer closed first)');
   } finally {
     await stopProcess(client.child);
   }

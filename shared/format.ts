@@ -6,10 +6,13 @@ export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** An endpoint as host:port. */
+/**
+ * An endpoint as host:port. Port 0 is never a peer's port: it marks an endpoint that is a
+ * description ("(any sender)", "(reset before it was accepted)"), shown alone.
+ */
 export function formatEndpoint(ep: Endpoint | undefined): string {
   if (!ep) return '—';
-  return ep.family === 'unix' ? ep.address : formatHostPort(ep.address, ep.port);
+  return ep.family === 'unix' || ep.port === 0 ? ep.address : formatHostPort(ep.address, ep.port);
 }
 
 /** A byte count for people: exact below 1 KiB, then KiB, MiB, GiB with one decimal. */

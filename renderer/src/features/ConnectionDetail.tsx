@@ -91,6 +91,18 @@ export function ConnectionDetail() {
           <button type="button" className="danger" disabled={c.state === 'closed'} onClick={() => void close('reset')} title="Abort: send RST">
             Reset
           </button>
+          {c.state === 'closed' && (
+            <button
+              type="button"
+              onClick={async () => {
+                const result = await api.removeClosed({ connectionId: id });
+                setError(result.ok ? null : result);
+              }}
+              title="Forget this closed connection and its captured bytes"
+            >
+              Remove
+            </button>
+          )}
         </div>
         {editing && (
           <ResponderEditor target={{ connectionId: id }} current={c.responder} label={`connection ${formatEndpoint(c.remote)}`} onDone={() => setEditing(false)} />

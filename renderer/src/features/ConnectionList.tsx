@@ -1,8 +1,11 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes, formatEndpoint } from '../../../shared/format';
 import type { ConnectionInfo } from '../../../shared/model';
+import type { ErrorInfo } from '../../../shared/result';
+import { useApi } from '../api/context';
+import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 
 const ROW_HEIGHT = 54;
@@ -15,7 +18,11 @@ export function describeState(c: ConnectionInfo): string {
 
 /** Every connection, newest last, virtualized so thousands stay smooth. Click one to select it. */
 export function ConnectionList() {
+  const api = useApi();
   const ids = useInspector(useShallow((s) => s.connectionOrder));
+  const closed = useInspector((s) => countClosed(s.connections));
+  const removed = useInspector((s) => s.removed);
+  const [error, setError] = useState<ErrorInfo | null>(null);
   const parentRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: ids.length,
@@ -27,9 +34,30 @@ export function ConnectionList() {
 
   return (
     <section className="panel connections-panel" aria-labelledby="connections-heading">
-      <h2 id="connections-heading">
-        Connections <span className="muted small">{ids.length}</span>
-      </h2>
+      <div className="heading-row">
+        <h2 id="connections-heading">
+          Connections <span className="muted small">{ids.length}</span>
+        </h2>
+        {removed.connections > 0 && (
+          <span className="muted small" title={`They carried ${formatBytes(removed.bytesIn)} in and ${formatBytes(removed.bytesOut)} out`}>
+            {removed.connections} closed removed
+          </span>
+        )}
+        <span className="spacer" />
+        <button
+          type="button"
+          className="mini"
+          disabled={closed === 0}
+          onClick={async () => {
+            const result = await api.removeClosed({});
+            setError(result.ok ? null : result);
+          }}
+          title="Forget every closed connection and its captured bytes"
+        >
+          Remove closed
+        </button>
+      </div>
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {ids.length === 0 && <p className="muted small">No connections yet. Start a listener and connect a client, or connect to a server.</p>}
       <div ref={parentRef} className="connection-scroll">
         <ul aria-label="Connections" className="connection-list" style={{ height: virtualizer.getTotalSize() }}>
@@ -40,6 +68,16 @@ export function ConnectionList() {
       </div>
     </section>
   );
+}
+
+/** How many connections are closed (a selector: a number, so rows re-render only when it changes). */
+export function countClosed(connections: Record<string, ConnectionInfo>, listenerId?: string): number {
+  let n = 0;
+  for (const id in connections) {
+    const c = connections[id]!;
+    if (c.state === 'closed' && (listenerId === undefined || c.listenerId === listenerId)) n++;
+  }
+  return n;
 }
 
 function ConnectionRow({ id, top }: { id: string; top: number }) {

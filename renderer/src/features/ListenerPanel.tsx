@@ -6,6 +6,7 @@ import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { parsePortField } from './fields';
+import { countClosed } from './ConnectionList';
 import { ProcessEnder } from './ProcessEnder';
 import { describeResponder, ResponderEditor } from './ResponderEditor';
 
@@ -22,28 +23,45 @@ export function ListenerPanel() {
   const [certPath, setCertPath] = useState('');
   const [keyPath, setKeyPath] = useState('');
   const [requestClientCert, setRequestClientCert] = useState(false);
+  const [keepHalfOpen, setKeepHalfOpen] = useState(false);
+  const [idleSeconds, setIdleSeconds] = useState('300');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const listenerIds = useInspector(useShallow((s) => s.listenerOrder));
 
   const openPorts = useInspector((s) => s.openPorts);
 
+  /** The half-open setting, or why the idle limit is not a number of seconds. */
+  function halfOpenSetting(): { ok: true; halfOpen?: { idleSeconds: number } } | { ok: false; error: ErrorInfo } {
+    if (!keepHalfOpen) return { ok: true };
+    const text = idleSeconds.trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > 86_400) {
+      return { ok: false, error: { code: 'INVALID_INPUT', message: 'Idle limit must be a whole number of seconds from 1 to 86400.' } };
+    }
+    return { ok: true, halfOpen: { idleSeconds: n } };
+  }
+
   async function startOn(portText: string) {
     const p = parsePortField(portText, { allowZero: true });
     if (!p.ok) return setError(p.error);
+    const half = halfOpenSetting();
+    if (!half.ok) return setError(half.error);
     setBusy(true);
     const tls =
       kind === 'tls'
         ? { certificate: certSource === 'self-signed' ? ('self-signed' as const) : { certPath, keyPath }, requestClientCert }
         : undefined;
-    const result = await api.startListener({ host, port: p.port, ...(tls ? { tls } : {}) });
+    const result = await api.startListener({ host, port: p.port, ...(tls ? { tls } : {}), ...(half.halfOpen ? { halfOpen: half.halfOpen } : {}) });
     setBusy(false);
     setError(result.ok ? null : result);
   }
 
   async function startUnix(removeStale: boolean) {
+    const half = halfOpenSetting();
+    if (!half.ok) return setError(half.error);
     setBusy(true);
-    const result = await api.listenUnix({ path: socketPath, removeStale });
+    const result = await api.listenUnix({ path: socketPath, removeStale, ...(half.halfOpen ? { halfOpen: half.halfOpen } : {}) });
     setBusy(false);
     setError(result.ok ? null : result);
   }
@@ -115,6 +133,18 @@ export function ListenerPanel() {
             </label>
           </div>
         )}
+        <div className="half-open-options">
+          <label className="inline small">
+            <input type="checkbox" checked={keepHalfOpen} onChange={(e) => setKeepHalfOpen(e.target.checked)} /> Keep connections half-open when the client
+            finishes sending
+          </label>
+          {keepHalfOpen && (
+            <label className="inline small">
+              Idle limit (s)
+              <input className="small-input" value={idleSeconds} onChange={(e) => setIdleSeconds(e.target.value)} inputMode="numeric" autoComplete="off" />
+            </label>
+          )}
+        </div>
         <button type="submit" className="primary" disabled={busy}>
           Start listener
         </button>
@@ -157,6 +187,7 @@ export function ListenerPanel() {
 function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | null) => void }) {
   const api = useApi();
   const listener = useInspector((s) => s.listeners[id]);
+  const closed = useInspector((s) => countClosed(s.connections, id));
   const [editing, setEditing] = useState(false);
   if (!listener) return null;
   const where = listener.transport === 'unix' ? listener.address : formatHostPort(listener.address, listener.port);
@@ -187,6 +218,11 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
           {listener.clientCount} {listener.clientCount === 1 ? 'client' : 'clients'}
         </span>
         <span className="muted small">{listener.acceptedCount} accepted</span>
+        {listener.halfOpen && (
+          <span className="muted small" title="Clients that finish sending stay half-open until idle this long">
+            half-open, idle limit {listener.halfOpen.idleSeconds} s
+          </span>
+        )}
         <span className="spacer" />
         {!listener.relay && (
           <button type="button" aria-expanded={editing} onClick={() => setEditing((v) => !v)} title="Answer this listener's clients automatically">
@@ -199,6 +235,18 @@ function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | nul
         {listener.clientCount > 0 && (
           <button type="button" onClick={() => void stop(true)}>
             Stop and close clients
+          </button>
+        )}
+        {closed > 0 && (
+          <button
+            type="button"
+            onClick={async () => {
+              const result = await api.removeClosed({ listenerId: id });
+              onError(result.ok ? null : result);
+            }}
+            title="Forget this listener's closed connections and their captured bytes"
+          >
+            Remove closed
           </button>
         )}
       </div>

@@ -122,3 +122,38 @@ describe('store', () => {
     expect(s.chunks.C1!.firstKeptSeq).toBe(2);
   });
 });
+
+describe('removed connections', () => {
+  it('go from the list, their chunks and the selection, and the totals follow the engine', () => {
+    const store = createInspectorStore();
+    store.getState().applyBatch(
+      batch([
+        { type: 'connection-opened', connection: connection('C1') },
+        { type: 'connection-opened', connection: connection('C2') },
+        { type: 'connection-opened', connection: connection('C3') },
+        { type: 'chunk', chunk: chunk(0, 'C2'), counters: { bytesIn: 2, bytesOut: 0, chunksIn: 1, chunksOut: 0 } },
+      ]),
+    );
+    store.getState().select('C2');
+    store.getState().applyBatch(batch([{ type: 'connections-removed', ids: ['C1', 'C2'], totals: { connections: 2, bytesIn: 2, bytesOut: 0 } }]));
+    const s = store.getState();
+    expect(s.connectionOrder).toEqual(['C3']);
+    expect(Object.keys(s.connections)).toEqual(['C3']);
+    expect(s.chunks.C2).toBeUndefined();
+    expect(s.selectedId).toBeNull();
+    expect(s.removed).toEqual({ connections: 2, bytesIn: 2, bytesOut: 0 });
+  });
+
+  it('a chunk and the removal of its connection in one batch leave nothing behind', () => {
+    const store = createInspectorStore();
+    store.getState().applyBatch(
+      batch([
+        { type: 'connection-opened', connection: connection('C1') },
+        { type: 'chunk', chunk: chunk(0, 'C1'), counters: { bytesIn: 2, bytesOut: 0, chunksIn: 1, chunksOut: 0 } },
+        { type: 'connections-removed', ids: ['C1'], totals: { connections: 1, bytesIn: 2, bytesOut: 0 } },
+      ]),
+    );
+    expect(store.getState().connectionOrder).toEqual([]);
+    expect(store.getState().chunks.C1).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 import { create, type StateCreator } from 'zustand';
-import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, SavedState, Settings, Snapshot, TaskInfo } from '../../../shared/model';
+import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, RemovedTotals, SavedState, Settings, Snapshot, TaskInfo } from '../../../shared/model';
 import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './chunkList';
 
 export type { ChunkList };
@@ -24,6 +24,8 @@ interface ListenersSlice {
 interface ConnectionsSlice {
   connections: Record<string, ConnectionInfo>;
   connectionOrder: string[];
+  /** Closed connections no longer listed, and what they carried. */
+  removed: RemovedTotals;
 }
 
 interface TrafficSlice {
@@ -86,7 +88,9 @@ const createHostSlice: Slice<HostSlice> = (set) => ({
 
 const createListenersSlice: Slice<ListenersSlice> = () => ({ listeners: {}, listenerOrder: [] });
 
-const createConnectionsSlice: Slice<ConnectionsSlice> = () => ({ connections: {}, connectionOrder: [] });
+const NO_REMOVED: RemovedTotals = { connections: 0, bytesIn: 0, bytesOut: 0 };
+
+const createConnectionsSlice: Slice<ConnectionsSlice> = () => ({ connections: {}, connectionOrder: [], removed: NO_REMOVED });
 
 const createSavedSlice: Slice<SavedSlice> = (set) => ({ saved: null, setSaved: (saved) => set({ saved }) });
 
@@ -119,6 +123,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
     set((s) => {
       const listeners: Record<string, ListenerInfo> = {};
       for (const l of snapshot.listeners) listeners[l.id] = l;
+      // Merged, not replaced: events applied before the snapshot arrived may be newer than it.
       const connections: Record<string, ConnectionInfo> = { ...s.connections };
       const order = [...s.connectionOrder];
       for (const c of snapshot.connections) {
@@ -136,6 +141,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
         listenerOrder: snapshot.listeners.map((l) => l.id),
         connections,
         connectionOrder: order,
+        removed: snapshot.removed,
       };
     }),
 
@@ -153,6 +159,8 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
       let selectedId = s.selectedId;
       let tasks = s.tasks;
       let taskOrder = s.taskOrder;
+      let removed = s.removed;
+      const gone = new Set<string>();
       const chunkGroups = new Map<string, Chunk[]>();
       const evictions = new Map<string, number>();
       const touchListeners = () => {
@@ -210,6 +218,18 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
             if (!tasks[ev.task.id]) taskOrder = [...taskOrder, ev.task.id];
             tasks[ev.task.id] = ev.task;
             break;
+          case 'connections-removed': {
+            touchConnections();
+            for (const id of ev.ids) {
+              delete connections[id];
+              gone.add(id);
+              chunkGroups.delete(id);
+              evictions.delete(id);
+              if (selectedId === id) selectedId = null;
+            }
+            removed = ev.totals;
+            break;
+          }
           case 'chunks-evicted': {
             evictions.set(ev.connectionId, ev.firstKeptSeq);
             const existing = connections[ev.connectionId];
@@ -225,16 +245,18 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           }
         }
       }
+      if (gone.size > 0) connectionOrder = connectionOrder.filter((id) => !gone.has(id));
       let chunks = s.chunks;
-      if (chunkGroups.size || evictions.size) {
+      if (chunkGroups.size || evictions.size || gone.size) {
         chunks = { ...s.chunks };
+        for (const id of gone) delete chunks[id];
         for (const [id, group] of chunkGroups) chunks[id] = appendLive(chunks[id] ?? EMPTY_LIST, group);
         for (const [id, firstKeptSeq] of evictions) {
           const list = chunks[id];
           chunks[id] = evictBefore(list ?? EMPTY_LIST, firstKeptSeq);
         }
       }
-      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder };
+      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed };
     }),
 });
 

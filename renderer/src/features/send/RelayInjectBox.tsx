@@ -13,6 +13,11 @@ import { MessageRow } from './MessageRow';
 export function RelayInjectBox({ connectionId }: { connectionId: string }) {
   const api = useApi();
   const open = useInspector((s) => s.connections[connectionId]?.state !== 'closed');
+  // A pair whose target could not be reached, or has gone, has no one to inject into.
+  const noTarget = useInspector((s) => {
+    const upstream = s.connections[connectionId]?.relay?.upstream;
+    return upstream === 'failed' || upstream === 'closed';
+  });
   const [direction, setDirection] = useState<'c2s' | 's2c'>('c2s');
   const [text, setText] = useState('');
   const [hex, setHex] = useState(false);
@@ -42,9 +47,11 @@ export function RelayInjectBox({ connectionId }: { connectionId: string }) {
           </select>
         </label>
         <FormatFields hex={hex} onHex={setHex} ending={ending} onEnding={setEnding} />
-        <span className="muted small">Injected bytes go after what is already queued in that direction.</span>
+        <span className="muted small">
+          {noTarget ? 'Nothing to inject into: this pair has no target.' : 'Injected bytes go after what is already queued in that direction.'}
+        </span>
       </div>
-      <MessageRow text={text} onText={setText} onSubmit={() => void inject()} enabled={open} action="Inject" />
+      <MessageRow text={text} onText={setText} onSubmit={() => void inject()} enabled={open && !noTarget} action="Inject" />
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
     </section>
   );
