@@ -2,35 +2,29 @@ import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { CommandArgs, CommandName, CommandResults } from '../../shared/contract';
-import {
-  PREVIEW_BYTES,
-  type Chunk,
-  type ChunkData,
-  type ChunkPage,
-  type ConnectionInfo,
-  type Counters,
-  type Direction,
-  type Endpoint,
-  type EventBatch,
-  type ListenerInfo,
-  type ListenerTlsInfo,
-  type PortEntry,
-  type RelayDirectionInfo,
-  type RelayPairInfo,
-  type RemovedTotals,
-  type ResponderConfig,
-  type SavedState,
-  type Settings,
-  type Snapshot,
-  type TaskInfo,
-  type SocketEvent,
+import type {
+  ChunkData,
+  ChunkPage,
+  ConnectionInfo,
+  EventBatch,
+  ListenerInfo,
+  ListenerTlsInfo,
+  PortEntry,
+  RelayDirectionInfo,
+  RelayPairInfo,
+  RemovedTotals,
+  ResponderConfig,
+  SavedState,
+  Settings,
+  Snapshot,
+  TaskInfo,
 } from '../../shared/model';
 import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
-import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
-import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
+import { defaultBatcherOptions, type BatcherOptions } from './batcher';
+import { DEFAULT_CAPTURE_BUDGET } from './capture';
 import { formatHostPort } from '../../shared/format';
+import { EngineCore, updateReading, updateRelayReading, type Subscription } from './engine-core';
 import { explainError } from './errors';
 import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
@@ -53,6 +47,8 @@ import { SavedStore } from './saved';
 import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
 import { multicastInterfaces, UdpEndpoint } from './udp';
 
+export type { Subscription } from './engine-core';
+
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
   /** Bytes of chunk payload kept across all connections (default 256 MiB). */
@@ -66,12 +62,6 @@ export interface EngineOptions {
   endLingerMs?: number;
 }
 
-/** A subscriber's handle: acknowledge batches, or stop receiving. */
-export interface Subscription {
-  ack(batchId: number): void;
-  close(): void;
-}
-
 interface TaskEntry {
   info: TaskInfo;
   stopped: boolean;
@@ -80,29 +70,18 @@ interface TaskEntry {
   lastEmit: number;
 }
 
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 /**
  * Owns every listener and connection, records their chunks within a byte budget, and streams
  * what happens to subscribers in acknowledged batches. Plain Node: no Electron here.
  */
 export class Engine {
-  private readonly listeners = new Map<string, ListenerEntry>();
-  private readonly connections = new Map<string, ConnectionEntry>();
-  private readonly batchers = new Set<Batcher>();
-  private readonly capture: CaptureStore;
-  private readonly batcherOptions: BatcherOptions;
+  private readonly core: EngineCore;
   private readonly maxClosedRecords: number;
   private readonly endLingerMs: number;
   private nextListenerId = 1;
-  private nextConnectionId = 1;
   private nextTaskId = 1;
   private readonly tasks = new Map<string, TaskEntry>();
   private readonly saved: SavedStore;
-  private pressured = 0;
-  private closed = false;
   /** Ids of closed connections, oldest first: past MAX_CLOSED_RECORDS the oldest are removed. */
   private readonly closedIds = new Set<string>();
   private readonly removed: RemovedTotals = { connections: 0, bytesIn: 0, bytesOut: 0 };
@@ -110,8 +89,7 @@ export class Engine {
   private readonly programsExiting = new Set<Promise<void>>();
 
   constructor(options: EngineOptions = {}) {
-    this.capture = new CaptureStore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET);
-    this.batcherOptions = { ...defaultBatcherOptions, ...options.batcher };
+    this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
     this.maxClosedRecords = options.maxClosedRecords ?? MAX_CLOSED_RECORDS;
     this.endLingerMs = options.endLingerMs ?? END_LINGER_MS;
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
@@ -119,25 +97,7 @@ export class Engine {
 
   /** Receives every event from now on, in batches. Call ack(batch.id) after applying each. */
   subscribe(deliver: (batch: EventBatch) => void): Subscription {
-    let wasPressured = false;
-    const batcher = new Batcher(
-      deliver,
-      (pressured) => {
-        if (pressured === wasPressured) return;
-        wasPressured = pressured;
-        this.pressured += pressured ? 1 : -1;
-        this.applyFlowControl();
-      },
-      this.batcherOptions,
-    );
-    this.batchers.add(batcher);
-    return {
-      ack: (batchId) => batcher.ack(batchId),
-      close: () => {
-        this.batchers.delete(batcher);
-        batcher.close();
-      },
-    };
+    return this.core.subscribe(deliver);
   }
 
   /**
@@ -181,8 +141,8 @@ export class Engine {
 
   snapshot(): Snapshot {
     return {
-      listeners: [...this.listeners.values()].map((l) => ({ ...l.info })),
-      connections: [...this.connections.values()].map((c) => ({ ...c.info })),
+      listeners: [...this.core.listeners.values()].map((l) => ({ ...l.info })),
+      connections: [...this.core.connections.values()].map((c) => ({ ...c.info })),
       settings: this.settings(),
       tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
       interfaces: multicastInterfaces(),
@@ -191,11 +151,11 @@ export class Engine {
   }
 
   settings(): Settings {
-    return { captureBudgetBytes: this.capture.budgetBytes };
+    return { captureBudgetBytes: this.core.capture.budgetBytes };
   }
 
   setSettings({ captureBudgetMiB }: CommandArgs<'setSettings'>): Result<Settings> {
-    this.reportEvictions(this.capture.setBudget(captureBudgetMiB * 1024 * 1024));
+    this.core.reportEvictions(this.core.capture.setBudget(captureBudgetMiB * 1024 * 1024));
     return ok(this.settings());
   }
 
@@ -279,7 +239,7 @@ export class Engine {
   }
 
   async bindUdp({ host, port, broadcast }: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
-    if (this.closed) return fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' });
+    if (this.core.closed) return fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' });
     let entry: ConnectionEntry | undefined;
     let endpoint: UdpEndpoint;
     try {
@@ -287,12 +247,12 @@ export class Engine {
         { host, port, broadcast },
         {
           onDatagram: (data, from) => {
-            if (entry) this.record(entry, 'in', data, false, { address: from.address, port: from.port, family: from.family });
+            if (entry) this.core.record(entry, 'in', data, false, { address: from.address, port: from.port, family: from.family });
           },
           onError: (error) => {
             if (!entry) return;
             entry.info.error = error;
-            this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+            this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
           },
           onClose: () => {
             if (entry) this.onClose(entry);
@@ -320,7 +280,7 @@ export class Engine {
       pause: () => undefined,
       resume: () => undefined,
     };
-    const id = `C${this.nextConnectionId++}`;
+    const id = this.core.newConnectionId();
     const local = { address: endpoint.local.address, port: endpoint.local.port, family: endpoint.local.family };
     entry = {
       info: newConnectionInfo(id, {
@@ -336,23 +296,23 @@ export class Engine {
       socket: io,
       udp: { endpoint, peers: new Map() },
     };
-    this.connections.set(id, entry);
-    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
+    this.core.connections.set(id, entry);
+    this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
     return ok({ ...entry.info });
   }
 
   async sendUdp({ connectionId, host, port, data }: CommandArgs<'sendUdp'>): Promise<Result<{ bytes: number }>> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry?.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
     if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This UDP socket is closed.', hint: 'Bind a new one to send.' });
     const error = await entry.udp.endpoint.send(data, host, port);
     if (error) return fail(error);
-    this.record(entry, 'out', new Uint8Array(data), false, { address: host, port, family: family(undefined, host) });
+    this.core.record(entry, 'out', new Uint8Array(data), false, { address: host, port, family: family(undefined, host) });
     return ok({ bytes: data.byteLength });
   }
 
   udpMembership({ connectionId, group, iface, join }: CommandArgs<'udpMembership'>): Result<ConnectionInfo> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry?.udp || !entry.info.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
     const ep = entry.udp.endpoint;
     if (join && iface) {
@@ -364,7 +324,7 @@ export class Engine {
     if (error) return fail(error);
     if (join) ep.setMulticastLoopback(true);
     entry.info.udp = { ...entry.info.udp, groups: [...ep.groups] };
-    this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
     return ok({ ...entry.info });
   }
 
@@ -376,7 +336,7 @@ export class Engine {
     explain: (err: Error) => Promise<ErrorInfo>,
     server: net.Server = net.createServer({ allowHalfOpen: true }),
   ): Promise<Result<ListenerInfo>> {
-    if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
+    if (this.core.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
     return new Promise((resolve) => {
       const onError = (err: Error) => {
         server.removeListener('listening', onListening);
@@ -399,7 +359,7 @@ export class Engine {
             acceptedCount: 0,
           },
         };
-        this.listeners.set(entry.info.id, entry);
+        this.core.listeners.set(entry.info.id, entry);
         server.on('connection', (raw: net.Socket) => {
           entry.raw.add(raw);
           raw.once('close', () => entry.raw.delete(raw));
@@ -410,7 +370,7 @@ export class Engine {
         server.on('error', () => {
           // After listening, a server error is per accept (EMFILE and such); the server goes on.
         });
-        this.emit({ type: 'listener-started', listener: { ...entry.info } });
+        this.core.emit({ type: 'listener-started', listener: { ...entry.info } });
         resolve(ok({ ...entry.info }));
       };
       server.once('error', onError);
@@ -424,9 +384,9 @@ export class Engine {
   }
 
   stopListener({ listenerId, closeClients }: CommandArgs<'stopListener'>): Result<ListenerInfo> {
-    const entry = this.listeners.get(listenerId);
+    const entry = this.core.listeners.get(listenerId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
-    this.listeners.delete(listenerId);
+    this.core.listeners.delete(listenerId);
     entry.info.state = 'stopped';
     // server.close() stops accepting at once but calls back only when every client is gone:
     // stopping must not wait on clients the user chose to keep.
@@ -437,7 +397,7 @@ export class Engine {
         client.socket.destroy();
       }
     }
-    this.emit({ type: 'listener-stopped', listener: { ...entry.info } });
+    this.core.emit({ type: 'listener-stopped', listener: { ...entry.info } });
     return ok({ ...entry.info });
   }
 
@@ -480,7 +440,7 @@ export class Engine {
     label: string,
     secure?: { open: () => tls.TLSSocket; verify: boolean },
   ): Promise<Result<ConnectionInfo>> {
-    if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
+    if (this.core.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
     return new Promise((resolve) => {
       const socket = secure ? secure.open() : new net.Socket({ allowHalfOpen: true });
       const entry = this.register(socket, { origin: 'outgoing', state: 'connecting', ...init });
@@ -516,7 +476,7 @@ export class Engine {
           resolve(fail(entry.info.error ?? { code: 'ECONNABORTED', message: `Connecting to ${label} was cancelled.` }));
         }
       });
-      this.emit({ type: 'connection-opened', connection: { ...entry.info } });
+      this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
       try {
         // tls.connect has already started connecting.
         if (!secure) socket.connect(where);
@@ -527,24 +487,24 @@ export class Engine {
   }
 
   async send({ connectionId, data }: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
     const refused = sendRefusal(entry);
     if (refused) return fail(refused);
     if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const error = await this.write(entry, data, false);
+    const error = await this.core.write(entry, data, false);
     return error ? fail(error) : ok({ bytes: data.byteLength });
   }
 
   async broadcast({ listenerId, data }: CommandArgs<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>> {
-    const listener = this.listeners.get(listenerId);
+    const listener = this.core.listeners.get(listenerId);
     if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
     if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
     const targets = openClients(listener);
     if (targets.length === 0) {
       return fail({ code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` });
     }
-    await Promise.all(targets.map((c) => this.write(c, data, false)));
+    await Promise.all(targets.map((c) => this.core.write(c, data, false)));
     return ok({ connections: targets.length, bytes: data.byteLength * targets.length });
   }
 
@@ -558,7 +518,7 @@ export class Engine {
       lastEmit: 0,
     };
     this.tasks.set(task.info.id, task);
-    this.emit({ type: 'task-updated', task: { ...task.info } });
+    this.core.emit({ type: 'task-updated', task: { ...task.info } });
     void this.runTask(task, new Uint8Array(data));
     return ok({ ...task.info });
   }
@@ -578,19 +538,19 @@ export class Engine {
   setResponder({ target, responder }: CommandArgs<'setResponder'>): Result<ResponderConfig> {
     const config = responder as ResponderConfig;
     if ('listenerId' in target) {
-      const listener = this.listeners.get(target.listenerId);
+      const listener = this.core.listeners.get(target.listenerId);
       if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${target.listenerId}.` });
       if (listener.info.relay) return fail({ code: 'NOT_SUPPORTED', message: 'A relay forwards its clients to the target; it cannot also answer them automatically.' });
       listener.info.responder = config.kind === 'off' ? undefined : config;
       listener.responderShared = { counter: 0 };
-      this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+      this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
       // Current clients follow the listener too, unless they have a setting of their own.
       for (const client of listener.clients) {
         if (!client.info.responder && client.info.state !== 'closed') this.startResponder(client, config);
       }
       return ok(config);
     }
-    const entry = this.connections.get(target.connectionId);
+    const entry = this.core.connections.get(target.connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` });
     if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This connection is closed; nothing will answer on it.' });
     if (entry.relay || entry.udp) {
@@ -599,7 +559,7 @@ export class Engine {
     // "Off" on a connection is a setting of its own: it silences its listener's auto-reply there.
     entry.info.responder = config;
     this.startResponder(entry, config);
-    this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
     return ok(config);
   }
 
@@ -609,14 +569,14 @@ export class Engine {
     const host: ResponderHost = {
       sendAuto: (bytes) => {
         if (sendRefusal(entry)) return 'closed';
-        void this.write(entry, bytes, true);
+        void this.core.write(entry, bytes, true);
         return this.checkAutoBacklog(entry) ? 'full' : 'ok';
       },
       whenWritable: (callback) => this.whenWritable(entry, callback),
       holdInput: (hold) => {
         if (entry.holds.responder === hold) return;
         entry.holds.responder = hold;
-        this.updateReading(entry);
+        updateReading(entry);
       },
       end: () => {
         if (!sendRefusal(entry)) this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
@@ -627,7 +587,7 @@ export class Engine {
         if (entry.programHost && entry.programHost !== host && entry.info.program?.state === 'running') return;
         entry.programHost = host;
         entry.info.program = info;
-        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+        this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
       },
     };
     entry.responder = createResponder(config, host, entry.listener?.responderShared);
@@ -656,10 +616,10 @@ export class Engine {
     if (socket.writableLength < AUTO_BACKLOG_BYTES) return false;
     if (!entry.holds.autoFull) {
       entry.holds.autoFull = true;
-      this.updateReading(entry);
+      updateReading(entry);
       this.whenWritable(entry, () => {
         entry.holds.autoFull = false;
-        this.updateReading(entry);
+        updateReading(entry);
       });
     }
     return true;
@@ -685,7 +645,7 @@ export class Engine {
 
   /** Names who holds a port: one of our own listeners, or another process when the OS shows it. */
   private async explainPortInUse(error: ErrorInfo, host: string, port: number): Promise<ErrorInfo> {
-    const ours = [...this.listeners.values()].find((l) => l.info.port === port);
+    const ours = [...this.core.listeners.values()].find((l) => l.info.port === port);
     if (ours) {
       return {
         ...error,
@@ -722,7 +682,7 @@ export class Engine {
       }
       // Counted when handed to the sockets, so a Stop that lands while this send is in flight
       // reports it: nothing is sent after the count that Stop reports.
-      const writes = targets.map((t) => this.write(t, data, false));
+      const writes = targets.map((t) => this.core.write(t, data, false));
       task.info.sent += 1;
       this.emitTask(task, false);
       const errors = (await Promise.all(writes)).filter((e) => e !== null);
@@ -756,35 +716,24 @@ export class Engine {
     const t = Date.now();
     if (!force && t - task.lastEmit < 100) return;
     task.lastEmit = t;
-    this.emit({ type: 'task-updated', task: { ...task.info } });
+    this.core.emit({ type: 'task-updated', task: { ...task.info } });
   }
 
   /** The connections a task or broadcast writes to, or why there are none. */
   private targetsOf(target: TaskInfo['target']): ConnectionEntry[] | ErrorInfo {
     if ('connectionId' in target) {
-      const entry = this.connections.get(target.connectionId);
+      const entry = this.core.connections.get(target.connectionId);
       if (!entry) return { code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` };
       return sendRefusal(entry) ?? [entry];
     }
-    const listener = this.listeners.get(target.listenerId);
+    const listener = this.core.listeners.get(target.listenerId);
     if (!listener) return { code: 'NOT_FOUND', message: `Listener ${target.listenerId} is not running.` };
     const open = openClients(listener);
     return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
   }
 
-  /** Records bytes as an out chunk and writes them; resolves once the socket took them (backpressure). */
-  private write(entry: ConnectionEntry, data: Uint8Array, auto: boolean): Promise<ErrorInfo | null> {
-    const bytes = new Uint8Array(data);
-    this.record(entry, 'out', bytes, auto);
-    return new Promise((resolve) => {
-      entry.socket.write(bytes, (err) => {
-        resolve(err ? explainError(err, { op: 'send', host: entry.info.remote.address, port: entry.info.remote.port }) : null);
-      });
-    });
-  }
-
   closeConnection({ connectionId, mode }: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
     if (entry.info.state === 'closed') return ok({ ...entry.info });
     if (entry.udp) {
@@ -818,7 +767,7 @@ export class Engine {
       if (entry.info.state === 'open') {
         entry.info.state = 'half-closed';
         entry.info.halfClosedBy = 'local';
-        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+        this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
         this.uncount(entry);
       }
     }
@@ -826,21 +775,21 @@ export class Engine {
   }
 
   getChunks({ connectionId, fromSeq, limit }: CommandArgs<'getChunks'>): Result<ChunkPage> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const read = this.capture.read(entry.capture, fromSeq, limit);
+    const read = this.core.capture.read(entry.capture, fromSeq, limit);
     const peers = entry.udp?.peers;
     const chunks = peers ? read.map((c) => (peers.has(c.seq) ? { ...c, peer: peers.get(c.seq)! } : c)) : read;
     return ok({ chunks, firstKeptSeq: entry.capture.firstKeptSeq, droppedBytes: entry.capture.droppedBytes });
   }
 
   getChunkData({ connectionId, seq }: CommandArgs<'getChunkData'>): Result<ChunkData> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const data = this.capture.readData(entry.capture, seq);
+    const data = this.core.capture.readData(entry.capture, seq);
     if (!data) {
       if (entry.capture.indexOf(seq) >= 0) {
-        return fail({ code: 'READ_FAILED', message: `Chunk ${seq} is kept but its bytes could not be read back: ${this.capture.reason ?? 'read error'}` });
+        return fail({ code: 'READ_FAILED', message: `Chunk ${seq} is kept but its bytes could not be read back: ${this.core.capture.reason ?? 'read error'}` });
       }
       return fail({
         code: seq < entry.capture.firstKeptSeq ? 'EVICTED' : 'NOT_FOUND',
@@ -855,26 +804,24 @@ export class Engine {
 
   /** Stops every listener and destroys every socket; used when the app quits and by tests. */
   async shutdown(): Promise<void> {
-    this.closed = true;
-    const servers = [...this.listeners.values()].map((l) => {
+    this.core.closed = true;
+    const servers = [...this.core.listeners.values()].map((l) => {
       const closed = new Promise<void>((r) => l.server.close(() => r()));
       for (const raw of l.raw) raw.destroy();
       return closed;
     });
-    this.listeners.clear();
+    this.core.listeners.clear();
     for (const t of this.tasks.values()) {
       t.stopped = true;
       t.wake?.();
     }
-    for (const c of this.connections.values()) {
+    for (const c of this.core.connections.values()) {
       c.localClose ??= 'shutdown';
       this.retireResponder(c);
       c.relay?.upstream.destroy();
       c.socket.destroy();
     }
-    for (const b of this.batchers) b.close();
-    this.batchers.clear();
-    this.capture.close();
+    this.core.dispose();
     // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.
     await Promise.all([...servers, ...this.programsExiting]);
   }
@@ -882,12 +829,12 @@ export class Engine {
   async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
     const result = await this.listenTcp(host, port, { transport: 'tcp', relay: { targetHost, targetPort } });
     // Set before any client can arrive: accepts come in later turns of the event loop.
-    if (result.ok) this.listeners.get(result.value.id)!.relayTimeoutMs = timeoutMs;
+    if (result.ok) this.core.listeners.get(result.value.id)!.relayTimeoutMs = timeoutMs;
     return result;
   }
 
   relayControl({ connectionId, direction, ...settings }: CommandArgs<'relayControl'>): Result<ConnectionInfo> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
     const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
     entry.relay[direction].configure(clean);
@@ -896,7 +843,7 @@ export class Engine {
   }
 
   relayInject({ connectionId, direction, data }: CommandArgs<'relayInject'>): Result<{ bytes: number }> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
     if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This relay pair is closed.' });
     const upstream = entry.relay.upstreamState;
@@ -908,7 +855,7 @@ export class Engine {
     }
     if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
     const bytes = new Uint8Array(data);
-    this.record(entry, direction === 'c2s' ? 'in' : 'out', bytes, true);
+    this.core.record(entry, direction === 'c2s' ? 'in' : 'out', bytes, true);
     entry.relay[direction].push(bytes);
     return ok({ bytes: bytes.byteLength });
   }
@@ -932,7 +879,7 @@ export class Engine {
     // (net.Socket passes stream options on to Duplex; its type does not list them.)
     const upstream = new net.Socket({ allowHalfOpen: true, writableHighWaterMark: 1 << 20 } as net.SocketConstructorOpts);
     upstream.setNoDelay(true);
-    const updateReading = () => this.updateRelayReading(entry);
+    const updateReading = () => updateRelayReading(entry);
     const changed = () => this.syncRelay(entry, false);
     const r = {
       upstream,
@@ -952,7 +899,7 @@ export class Engine {
       this.syncRelay(entry, true);
     });
     upstream.on('data', (buf: Buffer) => {
-      this.record(entry, 'out', buf);
+      this.core.record(entry, 'out', buf);
       r.s2c.push(buf);
     });
     upstream.on('end', () => r.s2c.end());
@@ -984,35 +931,23 @@ export class Engine {
       if (hadError) upstream.resetAndDestroy();
       else if (!upstream.destroyed) upstream.end();
     });
-    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+    this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
+    this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
     upstream.connect({ host: targetHost, port: targetPort });
-  }
-
-  /** Each side reads unless flow control or its direction's queue says stop. */
-  private updateRelayReading(entry: ConnectionEntry): void {
-    const r = entry.relay;
-    if (!r) return;
-    const client = entry.socket as net.Socket;
-    const flow = entry.holds.flow;
-    if (flow || r.c2s.backpressure) client.pause();
-    else client.resume();
-    if (flow || r.s2c.backpressure) r.upstream.pause();
-    else r.upstream.resume();
   }
 
   /** Copies the pipes' state into the record and tells subscribers, about ten times a second. */
   private syncRelay(entry: ConnectionEntry, now: boolean): void {
     const r = entry.relay;
     // A removed pair is gone for subscribers: a late update must not bring it back.
-    if (!r || !entry.info.relay || !this.connections.has(entry.info.id)) return;
+    if (!r || !entry.info.relay || !this.core.connections.has(entry.info.id)) return;
     entry.info.relay = { ...entry.info.relay, upstream: r.upstreamState, c2s: { ...r.c2s.state }, s2c: { ...r.s2c.state } };
     const t = Date.now();
     if (now || t - r.lastEmit >= 100) {
       r.lastEmit = t;
       if (r.emitTimer) clearTimeout(r.emitTimer);
       r.emitTimer = null;
-      this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+      this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
     } else if (!r.emitTimer) {
       r.emitTimer = setTimeout(() => {
         r.emitTimer = null;
@@ -1038,8 +973,8 @@ export class Engine {
     // Server side: what was negotiated, and the client's certificate when one was requested and sent.
     if (socket instanceof tls.TLSSocket) entry.info.tls = tlsDetails(socket);
     this.adopt(listener, entry);
-    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+    this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
+    this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
     if (listener.info.responder) this.startResponder(entry, listener.info.responder);
   }
 
@@ -1059,24 +994,24 @@ export class Engine {
     if (!listener || !entry.counted) return;
     entry.counted = false;
     listener.info.clientCount -= 1;
-    if (this.listeners.has(listener.info.id)) this.emit({ type: 'listener-updated', listener: { ...listener.info } });
+    if (this.core.listeners.has(listener.info.id)) this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
   }
 
   private register(
     socket: net.Socket,
     init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
   ): ConnectionEntry {
-    const id = `C${this.nextConnectionId++}`;
+    const id = this.core.newConnectionId();
     const info = newConnectionInfo(id, init);
     const entry: ConnectionEntry = { info, socket, ...newEntryState(id) };
-    this.connections.set(id, entry);
+    this.core.connections.set(id, entry);
     socket.setNoDelay(true);
-    if (this.pressured > 0) {
+    if (this.core.pressured) {
       entry.holds.flow = true;
       socket.pause();
     }
     socket.on('data', (buf: Buffer) => {
-      this.record(entry, 'in', buf);
+      this.core.record(entry, 'in', buf);
       // After the chunk is recorded, so an automatic reply always follows what it answers.
       entry.responder?.onData(buf);
       entry.relay?.c2s.push(buf);
@@ -1114,7 +1049,7 @@ export class Engine {
       entry.info.local = endpoint(s.localAddress, s.localPort, s.localFamily);
       entry.info.remote = endpoint(s.remoteAddress, s.remotePort, s.remoteFamily) ?? entry.info.remote;
     }
-    if (announce) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    if (announce) this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
   }
 
   private onPeerEnd(entry: ConnectionEntry): void {
@@ -1122,7 +1057,7 @@ export class Engine {
     if (entry.info.state === 'open') {
       entry.info.state = 'half-closed';
       entry.info.halfClosedBy = 'peer';
-      this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+      this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
     }
     this.uncount(entry);
   }
@@ -1196,7 +1131,7 @@ export class Engine {
     info.closedAt = Date.now();
     this.uncount(entry);
     entry.listener?.clients.delete(entry);
-    this.emit({ type: 'connection-closed', connection: { ...info } });
+    this.core.emit({ type: 'connection-closed', connection: { ...info } });
     this.closedIds.add(info.id);
     if (this.closedIds.size > this.maxClosedRecords) {
       this.removeConnections([...take(this.closedIds, this.closedIds.size - this.maxClosedRecords)]);
@@ -1206,14 +1141,14 @@ export class Engine {
   removeClosed({ connectionId, listenerId }: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
     let ids: string[];
     if (connectionId !== undefined) {
-      const entry = this.connections.get(connectionId);
+      const entry = this.core.connections.get(connectionId);
       if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
       if (entry.info.state !== 'closed') {
         return fail({ code: 'NOT_CLOSED', message: 'This connection is still open: close or reset it first, then remove it.' });
       }
       ids = [connectionId];
     } else {
-      ids = [...this.closedIds].filter((id) => listenerId === undefined || this.connections.get(id)?.info.listenerId === listenerId);
+      ids = [...this.closedIds].filter((id) => listenerId === undefined || this.core.connections.get(id)?.info.listenerId === listenerId);
     }
     this.removeConnections(ids);
     return ok({ removed: ids.length, totals: { ...this.removed } });
@@ -1223,109 +1158,16 @@ export class Engine {
   private removeConnections(ids: string[]): void {
     if (ids.length === 0) return;
     for (const id of ids) {
-      const entry = this.connections.get(id);
+      const entry = this.core.connections.get(id);
       this.closedIds.delete(id);
       if (!entry) continue;
-      this.connections.delete(id);
-      this.capture.release(entry.capture);
+      this.core.connections.delete(id);
+      this.core.capture.release(entry.capture);
       this.removed.connections += 1;
       this.removed.bytesIn += entry.info.bytesIn;
       this.removed.bytesOut += entry.info.bytesOut;
     }
-    this.emit({ type: 'connections-removed', ids, totals: { ...this.removed } });
-  }
-
-  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false, peer?: Endpoint): void {
-    const info = entry.info;
-    const time = now();
-    entry.lastActivity = time;
-    // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
-    // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
-    const bytes =
-      data.byteLength * 2 < data.buffer.byteLength
-        ? new Uint8Array(data)
-        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (direction === 'in') {
-      info.bytesIn += bytes.byteLength;
-      info.chunksIn += 1;
-    } else {
-      info.bytesOut += bytes.byteLength;
-      info.chunksOut += 1;
-    }
-    const chunk: Chunk = {
-      connectionId: info.id,
-      seq: entry.capture.nextSeq++,
-      direction,
-      time,
-      size: bytes.byteLength,
-      data: bytes,
-      ...(auto ? { auto: true } : {}),
-      ...(peer ? { peer } : {}),
-    };
-    if (peer) entry.udp?.peers.set(chunk.seq, peer);
-    const touched = this.capture.add(entry.capture, chunk);
-    const counters: Counters = {
-      bytesIn: info.bytesIn,
-      bytesOut: info.bytesOut,
-      chunksIn: info.chunksIn,
-      chunksOut: info.chunksOut,
-    };
-    const shown = preview(chunk);
-    if (entry.udp && this.pressured > 0) {
-      // A datagram source cannot be paused: while the window is behind, it is captured but not
-      // streamed, and counted so the window can say so.
-      entry.info.udp!.notStreamed += 1;
-      if (entry.info.udp!.notStreamed % 256 === 1) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    } else {
-      this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
-    }
-    this.reportEvictions(touched);
-  }
-
-  /** Tells subscribers which connections lost their oldest chunks to the budget. */
-  private reportEvictions(touched: ConnectionCapture[]): void {
-    for (const cap of touched) {
-      const owner = this.connections.get(cap.connectionId);
-      if (owner?.udp) {
-        for (const seq of owner.udp.peers.keys()) {
-          if (seq >= cap.firstKeptSeq) break;
-          owner.udp.peers.delete(seq);
-        }
-      }
-      if (owner) {
-        owner.info.droppedBytes = cap.droppedBytes;
-        owner.info.droppedChunks = cap.droppedChunks;
-      }
-      this.emit({
-        type: 'chunks-evicted',
-        connectionId: cap.connectionId,
-        droppedBytes: cap.droppedBytes,
-        droppedChunks: cap.droppedChunks,
-        firstKeptSeq: cap.firstKeptSeq,
-      });
-    }
-  }
-
-  private emit(event: SocketEvent, bytes = 0): void {
-    for (const b of this.batchers) b.push(event, bytes);
-  }
-
-  private applyFlowControl(): void {
-    const pause = this.pressured > 0;
-    for (const entry of this.connections.values()) {
-      if (entry.holds.flow === pause) continue;
-      entry.holds.flow = pause;
-      this.updateReading(entry);
-    }
-  }
-
-  /** Reads from the peer unless something holds it (see ConnectionEntry.holds). */
-  private updateReading(entry: ConnectionEntry): void {
-    if (entry.socket.destroyed) return;
-    if (entry.relay) return this.updateRelayReading(entry);
-    const { flow, autoFull, responder } = entry.holds;
-    if (flow || autoFull || responder) entry.socket.pause();
-    else entry.socket.resume();
+    this.core.emit({ type: 'connections-removed', ids, totals: { ...this.removed } });
   }
 
   /** Calls back once the connection's send buffer has drained (soon, if it is not full). */
@@ -1375,16 +1217,3 @@ export const MAX_CLOSED_RECORDS = 10_000;
 
 /** Automatic replies queued beyond this in a socket's send buffer stop reading from its peer. */
 const AUTO_BACKLOG_BYTES = 1 << 20;
-
-/**
- * What an event costs a subscriber beyond its payload bytes (decoding, an object, a store
- * entry), counted for flow control so a flood of tiny chunks is paced as well as large ones.
- */
-const EVENT_COST = 128;
-
-/** The chunk as subscribers see it: the first PREVIEW_BYTES of a large payload. */
-function preview(chunk: Chunk): Chunk {
-  // A copy, not a view: a view would keep the whole socket read buffer alive until the batch goes.
-  return chunk.data.byteLength > PREVIEW_BYTES ? { ...chunk, data: chunk.data.slice(0, PREVIEW_BYTES) } : chunk;
-}
-
