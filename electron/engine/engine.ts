@@ -24,7 +24,9 @@ import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
 import { defaultBatcherOptions, type BatcherOptions } from './batcher';
 import { DEFAULT_CAPTURE_BUDGET } from './capture';
 import { formatHostPort } from '../../shared/format';
-import { EngineCore, updateReading, updateRelayReading, type Subscription } from './engine-core';
+import { AutoReplies } from './auto-replies';
+import { EngineCore, updateRelayReading, type Subscription } from './engine-core';
+import { Endings } from './endings';
 import { explainError } from './errors';
 import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
 import { endProcess, findPortHolder, listListeningPorts } from './ports';
@@ -41,13 +43,13 @@ import {
   type Io,
   type ListenerEntry,
 } from './entries';
-import { createResponder, type ResponderHost } from './responders';
 import { Pipe } from './relay';
 import { SavedStore } from './saved';
 import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
 import { multicastInterfaces, UdpEndpoint } from './udp';
 
 export type { Subscription } from './engine-core';
+export { MAX_CLOSED_RECORDS } from './endings';
 
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
@@ -76,22 +78,17 @@ interface TaskEntry {
  */
 export class Engine {
   private readonly core: EngineCore;
-  private readonly maxClosedRecords: number;
-  private readonly endLingerMs: number;
+  private readonly endings: Endings;
+  private readonly replies: AutoReplies;
   private nextListenerId = 1;
   private nextTaskId = 1;
   private readonly tasks = new Map<string, TaskEntry>();
   private readonly saved: SavedStore;
-  /** Ids of closed connections, oldest first: past MAX_CLOSED_RECORDS the oldest are removed. */
-  private readonly closedIds = new Set<string>();
-  private readonly removed: RemovedTotals = { connections: 0, bytesIn: 0, bytesOut: 0 };
-  /** Programs told to stop whose processes are not gone yet. */
-  private readonly programsExiting = new Set<Promise<void>>();
 
   constructor(options: EngineOptions = {}) {
     this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
-    this.maxClosedRecords = options.maxClosedRecords ?? MAX_CLOSED_RECORDS;
-    this.endLingerMs = options.endLingerMs ?? END_LINGER_MS;
+    this.endings = new Endings(this.core, options.maxClosedRecords, options.endLingerMs);
+    this.replies = new AutoReplies(this.core, this.endings);
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
   }
 
@@ -146,7 +143,7 @@ export class Engine {
       settings: this.settings(),
       tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
       interfaces: multicastInterfaces(),
-      removed: { ...this.removed },
+      removed: { ...this.endings.removed },
     };
   }
 
@@ -255,7 +252,7 @@ export class Engine {
             this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
           },
           onClose: () => {
-            if (entry) this.onClose(entry);
+            if (entry) this.endings.onClose(entry);
           },
         },
       );
@@ -535,94 +532,8 @@ export class Engine {
     return ok({ ...task.info });
   }
 
-  setResponder({ target, responder }: CommandArgs<'setResponder'>): Result<ResponderConfig> {
-    const config = responder as ResponderConfig;
-    if ('listenerId' in target) {
-      const listener = this.core.listeners.get(target.listenerId);
-      if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${target.listenerId}.` });
-      if (listener.info.relay) return fail({ code: 'NOT_SUPPORTED', message: 'A relay forwards its clients to the target; it cannot also answer them automatically.' });
-      listener.info.responder = config.kind === 'off' ? undefined : config;
-      listener.responderShared = { counter: 0 };
-      this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
-      // Current clients follow the listener too, unless they have a setting of their own.
-      for (const client of listener.clients) {
-        if (!client.info.responder && client.info.state !== 'closed') this.startResponder(client, config);
-      }
-      return ok(config);
-    }
-    const entry = this.core.connections.get(target.connectionId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` });
-    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This connection is closed; nothing will answer on it.' });
-    if (entry.relay || entry.udp) {
-      return fail({ code: 'NOT_SUPPORTED', message: 'Auto-replies answer TCP, TLS and Unix socket connections, not relay pairs or UDP sockets.' });
-    }
-    // "Off" on a connection is a setting of its own: it silences its listener's auto-reply there.
-    entry.info.responder = config;
-    this.startResponder(entry, config);
-    this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    return ok(config);
-  }
-
-  /** Replaces the connection's running responder with one for this config. */
-  private startResponder(entry: ConnectionEntry, config: ResponderConfig): void {
-    this.retireResponder(entry);
-    const host: ResponderHost = {
-      sendAuto: (bytes) => {
-        if (sendRefusal(entry)) return 'closed';
-        void this.core.write(entry, bytes, true);
-        return this.checkAutoBacklog(entry) ? 'full' : 'ok';
-      },
-      whenWritable: (callback) => this.whenWritable(entry, callback),
-      holdInput: (hold) => {
-        if (entry.holds.responder === hold) return;
-        entry.holds.responder = hold;
-        updateReading(entry);
-      },
-      end: () => {
-        if (!sendRefusal(entry)) this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
-      },
-      programUpdated: (info) => {
-        // A program replaced by a newer one still reports its exit, unless the newer one is a
-        // program too: the record shows the program that runs now.
-        if (entry.programHost && entry.programHost !== host && entry.info.program?.state === 'running') return;
-        entry.programHost = host;
-        entry.info.program = info;
-        this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
-      },
-    };
-    entry.responder = createResponder(config, host, entry.listener?.responderShared);
-  }
-
-  /** Stops a connection's responder; a program's process is waited for at shutdown. */
-  private retireResponder(entry: ConnectionEntry): void {
-    const responder = entry.responder;
-    if (!responder) return;
-    entry.responder = null;
-    responder.dispose();
-    const gone = responder.whenGone?.();
-    if (gone) {
-      this.programsExiting.add(gone);
-      void gone.then(() => this.programsExiting.delete(gone));
-    }
-  }
-
-  /**
-   * True when automatic replies have filled the send buffer past AUTO_BACKLOG_BYTES: the peer
-   * is not reading them. Reading from the peer then stops until the buffer drains, so a peer that
-   * sends and never reads cannot make us queue replies without bound.
-   */
-  private checkAutoBacklog(entry: ConnectionEntry): boolean {
-    const socket = entry.socket as net.Socket;
-    if (socket.writableLength < AUTO_BACKLOG_BYTES) return false;
-    if (!entry.holds.autoFull) {
-      entry.holds.autoFull = true;
-      updateReading(entry);
-      this.whenWritable(entry, () => {
-        entry.holds.autoFull = false;
-        updateReading(entry);
-      });
-    }
-    return true;
+  setResponder(args: CommandArgs<'setResponder'>): Result<ResponderConfig> {
+    return this.replies.setResponder(args);
   }
 
   async listPorts(): Promise<Result<PortEntry[]>> {
@@ -732,46 +643,8 @@ export class Engine {
     return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
   }
 
-  closeConnection({ connectionId, mode }: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
-    const entry = this.core.connections.get(connectionId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    if (entry.info.state === 'closed') return ok({ ...entry.info });
-    if (entry.udp) {
-      entry.localClose = 'end';
-      entry.socket.destroy();
-      return ok({ ...entry.info });
-    }
-    if (entry.relay) {
-      // Dropping a pair: both sides go, with FIN (end) or RST (reset).
-      entry.localClose = mode;
-      const client = entry.socket as net.Socket;
-      if (mode === 'reset') {
-        client.resetAndDestroy();
-        entry.relay.upstream.resetAndDestroy();
-      } else {
-        client.end();
-        entry.relay.upstream.end();
-      }
-      return ok({ ...entry.info });
-    }
-    if (mode === 'reset') {
-      entry.localClose = 'reset';
-      if (entry.info.state === 'connecting') entry.socket.destroy();
-      else entry.socket.resetAndDestroy();
-    } else if (entry.info.state === 'connecting') {
-      entry.localClose = 'end';
-      entry.socket.destroy();
-    } else {
-      entry.localClose = 'end';
-      entry.socket.end();
-      if (entry.info.state === 'open') {
-        entry.info.state = 'half-closed';
-        entry.info.halfClosedBy = 'local';
-        this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
-        this.uncount(entry);
-      }
-    }
-    return ok({ ...entry.info });
+  closeConnection(args: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
+    return this.endings.closeConnection(args);
   }
 
   getChunks({ connectionId, fromSeq, limit }: CommandArgs<'getChunks'>): Result<ChunkPage> {
@@ -815,15 +688,10 @@ export class Engine {
       t.stopped = true;
       t.wake?.();
     }
-    for (const c of this.core.connections.values()) {
-      c.localClose ??= 'shutdown';
-      this.retireResponder(c);
-      c.relay?.upstream.destroy();
-      c.socket.destroy();
-    }
+    this.endings.destroyAll();
     this.core.dispose();
     // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.
-    await Promise.all([...servers, ...this.programsExiting]);
+    await Promise.all([...servers, ...this.endings.programsExiting]);
   }
 
   async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
@@ -975,7 +843,7 @@ export class Engine {
     this.adopt(listener, entry);
     this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
     this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
-    if (listener.info.responder) this.startResponder(entry, listener.info.responder);
+    if (listener.info.responder) this.replies.startResponder(entry, listener.info.responder);
   }
 
   /** A listener's new client: counted as open, and its local address read. */
@@ -986,15 +854,6 @@ export class Engine {
     listener.info.clientCount += 1;
     listener.info.acceptedCount += 1;
     this.markOpen(entry, false);
-  }
-
-  /** A client that is no longer open (either side sent FIN, or it closed) stops counting as one. */
-  private uncount(entry: ConnectionEntry): void {
-    const listener = entry.listener;
-    if (!listener || !entry.counted) return;
-    entry.counted = false;
-    listener.info.clientCount -= 1;
-    if (this.core.listeners.has(listener.info.id)) this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
   }
 
   private register(
@@ -1017,9 +876,9 @@ export class Engine {
       entry.relay?.c2s.push(buf);
     });
     socket.on('end', () => {
-      this.onPeerEnd(entry);
+      this.endings.onPeerEnd(entry);
       if (entry.relay) return entry.relay.c2s.end();
-      const finished = () => this.afterPeerFinished(entry);
+      const finished = () => this.endings.afterPeerFinished(entry);
       if (entry.responder) entry.responder.onPeerEnd(finished);
       else finished();
     });
@@ -1035,7 +894,7 @@ export class Engine {
             ? explainTlsError(e, { host: entry.info.remoteHost ?? remote.address, port: remote.port })
             : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
     });
-    socket.on('close', () => this.onClose(entry));
+    socket.on('close', () => this.endings.onClose(entry));
     return entry;
   }
 
@@ -1052,168 +911,7 @@ export class Engine {
     if (announce) this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
   }
 
-  private onPeerEnd(entry: ConnectionEntry): void {
-    // When we had already sent FIN, both sides now have: 'close' follows and finishes the record.
-    if (entry.info.state === 'open') {
-      entry.info.state = 'half-closed';
-      entry.info.halfClosedBy = 'peer';
-      this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    }
-    this.uncount(entry);
-  }
-
-  /**
-   * The peer of a listener's client sent FIN and its responder has nothing more to send. By
-   * default our side closes too, after what we are still sending, as the tutorial servers do;
-   * a listener that keeps connections half-open closes them once idle too long. Outgoing
-   * connections stay half-open: the user opened them and decides.
-   */
-  private afterPeerFinished(entry: ConnectionEntry): void {
-    const listener = entry.listener;
-    if (!listener || entry.info.state !== 'half-closed' || entry.info.halfClosedBy !== 'peer') return;
-    const halfOpen = listener.info.halfOpen;
-    if (!halfOpen) {
-      this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
-      this.lingerAfterEnd(entry);
-      return;
-    }
-    const idleMs = halfOpen.idleSeconds * 1000;
-    const check = () => {
-      entry.endTimer = undefined;
-      if (entry.info.state !== 'half-closed' || entry.localClose) return;
-      const left = entry.lastActivity + idleMs - Date.now();
-      if (left > 0) {
-        entry.endTimer = setTimeout(check, left);
-        return;
-      }
-      entry.localClose = 'idle';
-      (entry.socket as net.Socket).end();
-      this.lingerAfterEnd(entry);
-    };
-    entry.endTimer = setTimeout(check, idleMs);
-  }
-
-  /**
-   * After both FINs only our unsent bytes keep a connection alive. A peer that finished sending
-   * but never reads them would keep it (and its descriptor) for ever: without progress for
-   * endLingerMs, it is destroyed.
-   */
-  private lingerAfterEnd(entry: ConnectionEntry): void {
-    const socket = entry.socket as net.Socket;
-    // bytesWritten counts what is still buffered too: what reached the kernel is the difference.
-    const dispatched = () => socket.bytesWritten - socket.writableLength;
-    let written = dispatched();
-    const check = () => {
-      entry.endTimer = undefined;
-      if (socket.destroyed) return;
-      if (dispatched() === written) {
-        entry.info.error ??= {
-          code: 'ETIMEDOUT',
-          message: `Dropped: the peer finished sending but read nothing more of what was left for ${this.endLingerMs / 1000} s.`,
-        };
-        socket.destroy();
-        return;
-      }
-      written = dispatched();
-      entry.endTimer = setTimeout(check, this.endLingerMs);
-    };
-    if (entry.endTimer) clearTimeout(entry.endTimer);
-    entry.endTimer = setTimeout(check, this.endLingerMs);
-  }
-
-  private onClose(entry: ConnectionEntry): void {
-    this.retireResponder(entry);
-    if (entry.endTimer) clearTimeout(entry.endTimer);
-    entry.endTimer = undefined;
-    const info = entry.info;
-    info.closeReason = closeReason(entry);
-    info.state = 'closed';
-    info.closedAt = Date.now();
-    this.uncount(entry);
-    entry.listener?.clients.delete(entry);
-    this.core.emit({ type: 'connection-closed', connection: { ...info } });
-    this.closedIds.add(info.id);
-    if (this.closedIds.size > this.maxClosedRecords) {
-      this.removeConnections([...take(this.closedIds, this.closedIds.size - this.maxClosedRecords)]);
-    }
-  }
-
-  removeClosed({ connectionId, listenerId }: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
-    let ids: string[];
-    if (connectionId !== undefined) {
-      const entry = this.core.connections.get(connectionId);
-      if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-      if (entry.info.state !== 'closed') {
-        return fail({ code: 'NOT_CLOSED', message: 'This connection is still open: close or reset it first, then remove it.' });
-      }
-      ids = [connectionId];
-    } else {
-      ids = [...this.closedIds].filter((id) => listenerId === undefined || this.core.connections.get(id)?.info.listenerId === listenerId);
-    }
-    this.removeConnections(ids);
-    return ok({ removed: ids.length, totals: { ...this.removed } });
-  }
-
-  /** Forgets closed connections and their captures; what they carried is added to the totals. */
-  private removeConnections(ids: string[]): void {
-    if (ids.length === 0) return;
-    for (const id of ids) {
-      const entry = this.core.connections.get(id);
-      this.closedIds.delete(id);
-      if (!entry) continue;
-      this.core.connections.delete(id);
-      this.core.capture.release(entry.capture);
-      this.removed.connections += 1;
-      this.removed.bytesIn += entry.info.bytesIn;
-      this.removed.bytesOut += entry.info.bytesOut;
-    }
-    this.core.emit({ type: 'connections-removed', ids, totals: { ...this.removed } });
-  }
-
-  /** Calls back once the connection's send buffer has drained (soon, if it is not full). */
-  private whenWritable(entry: ConnectionEntry, callback: () => void): void {
-    const socket = entry.socket as net.Socket;
-    if (!socket.writableNeedDrain || socket.destroyed) {
-      queueMicrotask(callback);
-      return;
-    }
-    entry.drainWaiters.push(callback);
-    // One 'drain' listener per connection, however many wait on it.
-    if (entry.drainWaiters.length === 1) {
-      socket.once('drain', () => {
-        for (const waiter of entry.drainWaiters.splice(0)) waiter();
-      });
-    }
+  removeClosed(args: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
+    return this.endings.removeClosed(args);
   }
 }
-
-/** Why a connection closed, in words, decided once when it does. */
-function closeReason(entry: ConnectionEntry): string {
-  const { info, localClose } = entry;
-  if (info.state === 'connecting') return info.error ? `could not connect: ${info.error.message}` : 'connect cancelled';
-  if (localClose === 'reset') return 'reset by you (RST sent)';
-  if (localClose === 'listener-stopped') return 'closed when its listener stopped';
-  if (localClose === 'shutdown') return 'closed on shutdown';
-  if (info.error) return info.error.message;
-  if (localClose === 'idle') return `closed after ${entry.listener?.info.halfOpen?.idleSeconds ?? '?'} s idle while half-open`;
-  if (localClose === 'end') return info.state === 'half-closed' && info.halfClosedBy === 'peer' ? 'closed (peer closed first)' : 'closed by you';
-  return 'closed by peer';
-}
-
-/** The first n values of a set, in insertion order. */
-function* take<T>(set: Set<T>, n: number): Generator<T> {
-  if (n <= 0) return;
-  for (const v of set) {
-    yield v;
-    if (--n === 0) return;
-  }
-}
-
-/** How long our last bytes may sit unread after both sides sent FIN before the connection is dropped. */
-const END_LINGER_MS = 30_000;
-
-/** Closed connection records kept; past this many, the oldest are removed (totals stay exact). */
-export const MAX_CLOSED_RECORDS = 10_000;
-
-/** Automatic replies queued beyond this in a socket's send buffer stop reading from its peer. */
-const AUTO_BACKLOG_BYTES = 1 << 20;
