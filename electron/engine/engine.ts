@@ -40,13 +40,14 @@ import {
   sendRefusal,
   unwrapError,
   type ConnectionEntry,
-  type Io,
   type ListenerEntry,
 } from './entries';
 import { Pipe } from './relay';
 import { SavedStore } from './saved';
 import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
-import { multicastInterfaces, UdpEndpoint } from './udp';
+import { RepeatTasks } from './tasks';
+import { multicastInterfaces } from './udp';
+import { UdpSockets } from './udp-sockets';
 
 export type { Subscription } from './engine-core';
 export { MAX_CLOSED_RECORDS } from './endings';
@@ -64,14 +65,6 @@ export interface EngineOptions {
   endLingerMs?: number;
 }
 
-interface TaskEntry {
-  info: TaskInfo;
-  stopped: boolean;
-  /** Ends the current wait between sends early (Stop). */
-  wake?: () => void;
-  lastEmit: number;
-}
-
 /**
  * Owns every listener and connection, records their chunks within a byte budget, and streams
  * what happens to subscribers in acknowledged batches. Plain Node: no Electron here.
@@ -80,15 +73,17 @@ export class Engine {
   private readonly core: EngineCore;
   private readonly endings: Endings;
   private readonly replies: AutoReplies;
+  private readonly udp: UdpSockets;
+  private readonly tasks: RepeatTasks;
   private nextListenerId = 1;
-  private nextTaskId = 1;
-  private readonly tasks = new Map<string, TaskEntry>();
   private readonly saved: SavedStore;
 
   constructor(options: EngineOptions = {}) {
     this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
     this.endings = new Endings(this.core, options.maxClosedRecords, options.endLingerMs);
     this.replies = new AutoReplies(this.core, this.endings);
+    this.udp = new UdpSockets(this.core, this.endings);
+    this.tasks = new RepeatTasks(this.core);
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
   }
 
@@ -141,7 +136,7 @@ export class Engine {
       listeners: [...this.core.listeners.values()].map((l) => ({ ...l.info })),
       connections: [...this.core.connections.values()].map((c) => ({ ...c.info })),
       settings: this.settings(),
-      tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
+      tasks: this.tasks.list(),
       interfaces: multicastInterfaces(),
       removed: { ...this.endings.removed },
     };
@@ -235,94 +230,16 @@ export class Engine {
     );
   }
 
-  async bindUdp({ host, port, broadcast }: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
-    if (this.core.closed) return fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' });
-    let entry: ConnectionEntry | undefined;
-    let endpoint: UdpEndpoint;
-    try {
-      endpoint = await UdpEndpoint.bind(
-        { host, port, broadcast },
-        {
-          onDatagram: (data, from) => {
-            if (entry) this.core.record(entry, 'in', data, false, { address: from.address, port: from.port, family: from.family });
-          },
-          onError: (error) => {
-            if (!entry) return;
-            entry.info.error = error;
-            this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
-          },
-          onClose: () => {
-            if (entry) this.endings.onClose(entry);
-          },
-        },
-      );
-    } catch (err) {
-      const info = (err as { info?: ErrorInfo }).info;
-      return fail(info ?? explainError(err, { op: 'listen', host, port }));
-    }
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      void endpoint.close();
-    };
-    const io: Io = {
-      get destroyed() {
-        return closed;
-      },
-      write: (_data, done) => done(new Error('a UDP socket needs a destination')),
-      end: close,
-      destroy: close,
-      resetAndDestroy: close,
-      pause: () => undefined,
-      resume: () => undefined,
-    };
-    const id = this.core.newConnectionId();
-    const local = { address: endpoint.local.address, port: endpoint.local.port, family: endpoint.local.family };
-    entry = {
-      info: newConnectionInfo(id, {
-        origin: 'bound',
-        transport: 'udp',
-        local,
-        remote: { address: '(any sender)', port: 0, family: endpoint.local.family },
-        state: 'open',
-        openedAt: Date.now(),
-        udp: { broadcast, groups: [], notStreamed: 0 },
-      }),
-      ...newEntryState(id),
-      socket: io,
-      udp: { endpoint, peers: new Map() },
-    };
-    this.core.connections.set(id, entry);
-    this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    return ok({ ...entry.info });
+  bindUdp(args: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
+    return this.udp.bindUdp(args);
   }
 
-  async sendUdp({ connectionId, host, port, data }: CommandArgs<'sendUdp'>): Promise<Result<{ bytes: number }>> {
-    const entry = this.core.connections.get(connectionId);
-    if (!entry?.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
-    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This UDP socket is closed.', hint: 'Bind a new one to send.' });
-    const error = await entry.udp.endpoint.send(data, host, port);
-    if (error) return fail(error);
-    this.core.record(entry, 'out', new Uint8Array(data), false, { address: host, port, family: family(undefined, host) });
-    return ok({ bytes: data.byteLength });
+  sendUdp(args: CommandArgs<'sendUdp'>): Promise<Result<{ bytes: number }>> {
+    return this.udp.sendUdp(args);
   }
 
-  udpMembership({ connectionId, group, iface, join }: CommandArgs<'udpMembership'>): Result<ConnectionInfo> {
-    const entry = this.core.connections.get(connectionId);
-    if (!entry?.udp || !entry.info.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
-    const ep = entry.udp.endpoint;
-    if (join && iface) {
-      // Send to the group through the same interface, so loopback groups stay on loopback.
-      const viaError = ep.setMulticastInterface(iface);
-      if (viaError) return fail(viaError);
-    }
-    const error = join ? ep.addMembership(group, iface) : ep.dropMembership(group, iface);
-    if (error) return fail(error);
-    if (join) ep.setMulticastLoopback(true);
-    entry.info.udp = { ...entry.info.udp, groups: [...ep.groups] };
-    this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    return ok({ ...entry.info });
+  udpMembership(args: CommandArgs<'udpMembership'>): Result<ConnectionInfo> {
+    return this.udp.udpMembership(args);
   }
 
   /** Starts a server on a TCP address or a socket path and registers it as a listener. */
@@ -505,31 +422,12 @@ export class Engine {
     return ok({ connections: targets.length, bytes: data.byteLength * targets.length });
   }
 
-  startRepeat({ target, data, intervalMs, count }: CommandArgs<'startRepeat'>): Result<TaskInfo> {
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const targets = this.targetsOf(target);
-    if ('code' in targets) return fail(targets);
-    const task: TaskEntry = {
-      info: { id: `T${this.nextTaskId++}`, target, bytes: data.byteLength, intervalMs, count, sent: 0, state: 'running' },
-      stopped: false,
-      lastEmit: 0,
-    };
-    this.tasks.set(task.info.id, task);
-    this.core.emit({ type: 'task-updated', task: { ...task.info } });
-    void this.runTask(task, new Uint8Array(data));
-    return ok({ ...task.info });
+  startRepeat(args: CommandArgs<'startRepeat'>): Result<TaskInfo> {
+    return this.tasks.startRepeat(args);
   }
 
-  stopTask({ taskId }: CommandArgs<'stopTask'>): Result<TaskInfo> {
-    const task = this.tasks.get(taskId);
-    if (!task) return fail({ code: 'NOT_FOUND', message: `No task has id ${taskId}.` });
-    if (task.info.state === 'running') {
-      task.stopped = true;
-      task.info.state = 'stopped';
-      task.wake?.();
-      this.emitTask(task, true);
-    }
-    return ok({ ...task.info });
+  stopTask(args: CommandArgs<'stopTask'>): Result<TaskInfo> {
+    return this.tasks.stopTask(args);
   }
 
   setResponder(args: CommandArgs<'setResponder'>): Result<ResponderConfig> {
@@ -583,66 +481,6 @@ export class Engine {
     return problem ? fail({ code: 'NOT_SAVED', message: problem }) : ok(state);
   }
 
-  private async runTask(task: TaskEntry, data: Uint8Array): Promise<void> {
-    const total = task.info.count ?? Number.POSITIVE_INFINITY;
-    while (!task.stopped && task.info.sent < total) {
-      const targets = this.targetsOf(task.info.target);
-      if ('code' in targets) {
-        this.finishTask(task, 'failed', targets.message);
-        return;
-      }
-      // Counted when handed to the sockets, so a Stop that lands while this send is in flight
-      // reports it: nothing is sent after the count that Stop reports.
-      const writes = targets.map((t) => this.core.write(t, data, false));
-      task.info.sent += 1;
-      this.emitTask(task, false);
-      const errors = (await Promise.all(writes)).filter((e) => e !== null);
-      if (errors.length === targets.length) {
-        this.finishTask(task, 'failed', errors[0]!.message);
-        return;
-      }
-      if (task.stopped || task.info.sent >= total) break;
-      // Sleeps are cancellable so Stop takes effect at once, even with long intervals.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, task.info.intervalMs);
-        task.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      task.wake = undefined;
-    }
-    if (!task.stopped) this.finishTask(task, 'done');
-  }
-
-  private finishTask(task: TaskEntry, state: 'done' | 'failed', error?: string): void {
-    if (task.info.state !== 'running') return;
-    task.info.state = state;
-    if (error) task.info.error = error;
-    this.emitTask(task, true);
-  }
-
-  private emitTask(task: TaskEntry, force: boolean): void {
-    // A fast repeat must not flood subscribers with progress: about ten updates a second.
-    const t = Date.now();
-    if (!force && t - task.lastEmit < 100) return;
-    task.lastEmit = t;
-    this.core.emit({ type: 'task-updated', task: { ...task.info } });
-  }
-
-  /** The connections a task or broadcast writes to, or why there are none. */
-  private targetsOf(target: TaskInfo['target']): ConnectionEntry[] | ErrorInfo {
-    if ('connectionId' in target) {
-      const entry = this.core.connections.get(target.connectionId);
-      if (!entry) return { code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` };
-      return sendRefusal(entry) ?? [entry];
-    }
-    const listener = this.core.listeners.get(target.listenerId);
-    if (!listener) return { code: 'NOT_FOUND', message: `Listener ${target.listenerId} is not running.` };
-    const open = openClients(listener);
-    return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
-  }
-
   closeConnection(args: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
     return this.endings.closeConnection(args);
   }
@@ -684,10 +522,7 @@ export class Engine {
       return closed;
     });
     this.core.listeners.clear();
-    for (const t of this.tasks.values()) {
-      t.stopped = true;
-      t.wake?.();
-    }
+    this.tasks.stopAll();
     this.endings.destroyAll();
     this.core.dispose();
     // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.
