@@ -1,6 +1,4 @@
-import { X509Certificate } from 'node:crypto';
 import net from 'node:net';
-import tls from 'node:tls';
 import path from 'node:path';
 import type { CommandArgs, CommandName, CommandResults } from '../../shared/contract';
 import type {
@@ -9,7 +7,6 @@ import type {
   ConnectionInfo,
   EventBatch,
   ListenerInfo,
-  ListenerTlsInfo,
   PortEntry,
   RelayDirectionInfo,
   RelayPairInfo,
@@ -20,31 +17,20 @@ import type {
   Snapshot,
   TaskInfo,
 } from '../../shared/model';
-import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
+import { fail, ok, type Result } from '../../shared/result';
 import { defaultBatcherOptions, type BatcherOptions } from './batcher';
 import { DEFAULT_CAPTURE_BUDGET } from './capture';
 import { formatHostPort } from '../../shared/format';
 import { AutoReplies } from './auto-replies';
+import { Connections } from './connections';
 import { EngineCore, updateRelayReading, type Subscription } from './engine-core';
 import { Endings } from './endings';
 import { explainError } from './errors';
-import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
-import { endProcess, findPortHolder, listListeningPorts } from './ports';
-import {
-  acceptedPeer,
-  endpoint,
-  family,
-  newConnectionInfo,
-  newEntryState,
-  openClients,
-  sendRefusal,
-  unwrapError,
-  type ConnectionEntry,
-  type ListenerEntry,
-} from './entries';
+import { endProcess, listListeningPorts } from './ports';
+import { acceptedPeer, unwrapError, type ConnectionEntry, type ListenerEntry } from './entries';
+import { Listeners } from './listeners';
 import { Pipe } from './relay';
 import { SavedStore } from './saved';
-import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
 import { RepeatTasks } from './tasks';
 import { multicastInterfaces } from './udp';
 import { UdpSockets } from './udp-sockets';
@@ -73,15 +59,18 @@ export class Engine {
   private readonly core: EngineCore;
   private readonly endings: Endings;
   private readonly replies: AutoReplies;
+  private readonly connections: Connections;
+  private readonly listeners: Listeners;
   private readonly udp: UdpSockets;
   private readonly tasks: RepeatTasks;
-  private nextListenerId = 1;
   private readonly saved: SavedStore;
 
   constructor(options: EngineOptions = {}) {
     this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
     this.endings = new Endings(this.core, options.maxClosedRecords, options.endLingerMs);
     this.replies = new AutoReplies(this.core, this.endings);
+    this.connections = new Connections(this.core, this.endings);
+    this.listeners = new Listeners(this.core, this.connections, this.replies);
     this.udp = new UdpSockets(this.core, this.endings);
     this.tasks = new RepeatTasks(this.core);
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
@@ -151,83 +140,12 @@ export class Engine {
     return ok(this.settings());
   }
 
-  async startListener({ host, port, tls: tlsOptions, halfOpen }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
-    let server: net.Server | undefined;
-    let tlsInfo: ListenerTlsInfo | undefined;
-    if (tlsOptions) {
-      let pem: PemPair;
-      try {
-        pem =
-          tlsOptions.certificate === 'self-signed'
-            ? await generateSelfSigned()
-            : await loadPemFiles(tlsOptions.certificate.certPath, tlsOptions.certificate.keyPath);
-      } catch (err) {
-        return fail({ code: 'TLS_CERTIFICATE', message: err instanceof Error ? err.message : String(err) });
-      }
-      const x509 = new X509Certificate(pem.cert);
-      tlsInfo = {
-        selfSigned: tlsOptions.certificate === 'self-signed' || x509.subject === x509.issuer,
-        subject: x509.subject.replace(/\n/g, ', '),
-        fingerprint256: x509.fingerprint256,
-        requestClientCert: tlsOptions.requestClientCert,
-      };
-      // Client certificates are requested, not required: the connection shows what was sent.
-      server = tls.createServer({ cert: pem.cert, key: pem.key, requestCert: tlsOptions.requestClientCert, rejectUnauthorized: false, allowHalfOpen: true });
-    }
-    const kind = tlsInfo ? { transport: 'tls' as const, tls: tlsInfo } : { transport: 'tcp' as const };
-    return this.listenTcp(host, port, halfOpen ? { ...kind, halfOpen } : kind, server);
+  startListener(args: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+    return this.listeners.startListener(args);
   }
 
-  /** A listener on a TCP address (plain, TLS or relay): port in use explained with its holder. */
-  private listenTcp(
-    host: string,
-    port: number,
-    kind: Pick<ListenerInfo, 'transport'> & Partial<Pick<ListenerInfo, 'tls' | 'relay' | 'halfOpen'>>,
-    server?: net.Server,
-  ): Promise<Result<ListenerInfo>> {
-    return this.listenOn(
-      { host, port },
-      (srv) => {
-        const addr = srv.address() as net.AddressInfo;
-        return { ...kind, requestedHost: host, requestedPort: port, address: addr.address, port: addr.port, family: family(addr.family, addr.address) };
-      },
-      async (err) => {
-        const explained = explainError(err, { op: 'listen', host, port });
-        return explained.code === 'EADDRINUSE' ? this.explainPortInUse(explained, host, port) : explained;
-      },
-      server,
-    );
-  }
-
-  async listenUnix({ path: socketPath, removeStale, halfOpen }: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
-    if (removeStale) {
-      const state = await inspectSocketPath(socketPath);
-      if (state.kind === 'other') return fail(notASocket(socketPath, state.what));
-      if (state.kind === 'stale') {
-        try {
-          const changed = await removeStaleSocket(socketPath, state);
-          if (changed) return fail(changed);
-        } catch (err) {
-          return fail(explainError(err, { op: 'listen', path: socketPath }));
-        }
-      }
-    }
-    return this.listenOn(
-      { path: socketPath },
-      () => ({ transport: 'unix', requestedHost: socketPath, requestedPort: 0, address: socketPath, port: 0, family: 'unix', ...(halfOpen ? { halfOpen } : {}) }),
-      async (err) => {
-        const explained = explainError(err, { op: 'listen', path: socketPath });
-        if (explained.code !== 'EADDRINUSE') return explained;
-        const state = await inspectSocketPath(socketPath);
-        if (state.kind === 'other') return notASocket(socketPath, state.what);
-        if (state.kind !== 'stale') return explained;
-        return {
-          code: 'STALE_SOCKET',
-          message: `A socket file is left at ${socketPath} by a server that is no longer running (nothing accepts connections on it).`,
-          hint: 'Remove the stale file and listen again.',
-        };
-      },
-    );
+  listenUnix(args: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
+    return this.listeners.listenUnix(args);
   }
 
   bindUdp(args: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
@@ -242,184 +160,24 @@ export class Engine {
     return this.udp.udpMembership(args);
   }
 
-  /** Starts a server on a TCP address or a socket path and registers it as a listener. */
-  private listenOn(
-    where: net.ListenOptions,
-    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family'> &
-      Partial<Pick<ListenerInfo, 'tls' | 'relay' | 'halfOpen'>>,
-    explain: (err: Error) => Promise<ErrorInfo>,
-    server: net.Server = net.createServer({ allowHalfOpen: true }),
-  ): Promise<Result<ListenerInfo>> {
-    if (this.core.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
-    return new Promise((resolve) => {
-      const onError = (err: Error) => {
-        server.removeListener('listening', onListening);
-        server.close();
-        void explain(err).then((e) => resolve(fail(e)));
-      };
-      const onListening = () => {
-        server.removeListener('error', onError);
-        const entry: ListenerEntry = {
-          server,
-          clients: new Set(),
-          responderShared: { counter: 0 },
-          raw: new Set(),
-          info: {
-            id: `L${this.nextListenerId++}`,
-            ...describe(server),
-            state: 'listening',
-            startedAt: Date.now(),
-            clientCount: 0,
-            acceptedCount: 0,
-          },
-        };
-        this.core.listeners.set(entry.info.id, entry);
-        server.on('connection', (raw: net.Socket) => {
-          entry.raw.add(raw);
-          raw.once('close', () => entry.raw.delete(raw));
-        });
-        // A TLS server's clients count once their handshake is done; a failed handshake is not a connection.
-        if (server instanceof tls.Server) server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(entry, socket));
-        else server.on('connection', (socket) => this.accept(entry, socket));
-        server.on('error', () => {
-          // After listening, a server error is per accept (EMFILE and such); the server goes on.
-        });
-        this.core.emit({ type: 'listener-started', listener: { ...entry.info } });
-        resolve(ok({ ...entry.info }));
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      try {
-        server.listen(where);
-      } catch (err) {
-        onError(err as Error);
-      }
-    });
+  stopListener(args: CommandArgs<'stopListener'>): Result<ListenerInfo> {
+    return this.listeners.stopListener(args);
   }
 
-  stopListener({ listenerId, closeClients }: CommandArgs<'stopListener'>): Result<ListenerInfo> {
-    const entry = this.core.listeners.get(listenerId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
-    this.core.listeners.delete(listenerId);
-    entry.info.state = 'stopped';
-    // server.close() stops accepting at once but calls back only when every client is gone:
-    // stopping must not wait on clients the user chose to keep.
-    entry.server.close();
-    if (closeClients) {
-      for (const client of entry.clients) {
-        client.localClose = 'listener-stopped';
-        client.socket.destroy();
-      }
-    }
-    this.core.emit({ type: 'listener-stopped', listener: { ...entry.info } });
-    return ok({ ...entry.info });
+  connect(args: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
+    return this.connections.connect(args);
   }
 
-  connect({ host, port, timeoutMs, tls: tlsOptions }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
-    const remote = { address: host, port, family: family(undefined, host) };
-    if (!tlsOptions) return this.dial({ host, port }, { transport: 'tcp', remote, remoteHost: host }, timeoutMs, formatHostPort(host, port));
-    const servername = tlsOptions.servername || (net.isIP(host) ? undefined : host);
-    return this.dial(
-      { host, port },
-      { transport: 'tls', remote, remoteHost: host },
-      timeoutMs,
-      formatHostPort(host, port),
-      {
-        // Verification is done here rather than by Node, so a refused certificate's chain can
-        // still be shown to the user.
-        open: () =>
-          tls.connect({
-            host,
-            port,
-            servername,
-            ALPNProtocols: tlsOptions.alpn.length ? tlsOptions.alpn : undefined,
-            rejectUnauthorized: false,
-            // Checked below, against the name the user expects.
-            checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername ?? host, cert),
-          }),
-        verify: tlsOptions.verify,
-      },
-    );
+  connectUnix(args: CommandArgs<'connectUnix'>): Promise<Result<ConnectionInfo>> {
+    return this.connections.connectUnix(args);
   }
 
-  connectUnix({ path: socketPath, timeoutMs }: CommandArgs<'connectUnix'>): Promise<Result<ConnectionInfo>> {
-    return this.dial({ path: socketPath }, { transport: 'unix', remote: { address: socketPath, port: 0, family: 'unix' } }, timeoutMs, socketPath);
+  send(args: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
+    return this.connections.send(args);
   }
 
-  /** Opens an outgoing connection and resolves once it is open, or with why it is not. */
-  private dial(
-    where: net.NetConnectOpts,
-    init: Pick<ConnectionInfo, 'transport' | 'remote'> & Partial<ConnectionInfo>,
-    timeoutMs: number,
-    label: string,
-    secure?: { open: () => tls.TLSSocket; verify: boolean },
-  ): Promise<Result<ConnectionInfo>> {
-    if (this.core.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
-    return new Promise((resolve) => {
-      const socket = secure ? secure.open() : new net.Socket({ allowHalfOpen: true });
-      const entry = this.register(socket, { origin: 'outgoing', state: 'connecting', ...init });
-      let settled = false;
-      const timer = setTimeout(() => {
-        const err = Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' });
-        socket.destroy(err);
-      }, timeoutMs);
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        if (secure) {
-          const tlsSocket = socket as tls.TLSSocket;
-          entry.info.tls = tlsDetails(tlsSocket);
-          if (secure.verify && !tlsSocket.authorized) {
-            // Refused: the record keeps the chain, and the error says why and where to see it.
-            const reason = Object.assign(new Error(String(tlsSocket.authorizationError)), {
-              code: String(tlsSocket.authorizationError),
-              cert: tlsSocket.getPeerCertificate(),
-            });
-            entry.info.error = { ...explainTlsError(reason, { host: entry.info.remoteHost, port: entry.info.remote.port }), connectionId: entry.info.id };
-            socket.destroy();
-            return;
-          }
-        }
-        settled = true;
-        this.markOpen(entry);
-        resolve(ok({ ...entry.info }));
-      });
-      socket.once('close', () => {
-        clearTimeout(timer);
-        if (!settled) {
-          settled = true;
-          resolve(fail(entry.info.error ?? { code: 'ECONNABORTED', message: `Connecting to ${label} was cancelled.` }));
-        }
-      });
-      this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
-      try {
-        // tls.connect has already started connecting.
-        if (!secure) socket.connect(where);
-      } catch (err) {
-        socket.destroy(err as Error);
-      }
-    });
-  }
-
-  async send({ connectionId, data }: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
-    const entry = this.core.connections.get(connectionId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const refused = sendRefusal(entry);
-    if (refused) return fail(refused);
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const error = await this.core.write(entry, data, false);
-    return error ? fail(error) : ok({ bytes: data.byteLength });
-  }
-
-  async broadcast({ listenerId, data }: CommandArgs<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>> {
-    const listener = this.core.listeners.get(listenerId);
-    if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const targets = openClients(listener);
-    if (targets.length === 0) {
-      return fail({ code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` });
-    }
-    await Promise.all(targets.map((c) => this.core.write(c, data, false)));
-    return ok({ connections: targets.length, bytes: data.byteLength * targets.length });
+  broadcast(args: CommandArgs<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>> {
+    return this.connections.broadcast(args);
   }
 
   startRepeat(args: CommandArgs<'startRepeat'>): Result<TaskInfo> {
@@ -450,26 +208,6 @@ export class Engine {
       const message = err instanceof Error ? err.message : String(err);
       return fail({ code: /No process/.test(message) ? 'ESRCH' : /Not allowed/.test(message) ? 'EPERM' : 'EINVAL', message });
     }
-  }
-
-  /** Names who holds a port: one of our own listeners, or another process when the OS shows it. */
-  private async explainPortInUse(error: ErrorInfo, host: string, port: number): Promise<ErrorInfo> {
-    const ours = [...this.core.listeners.values()].find((l) => l.info.port === port);
-    if (ours) {
-      return {
-        ...error,
-        message: `Port ${port} is already in use: this app's own listener on ${formatHostPort(ours.info.address, port)} holds it.`,
-        hint: 'Stop that listener first, or choose another port (0 picks a free one).',
-      };
-    }
-    const holder = await findPortHolder(port, host).catch(() => null);
-    if (!holder) return error;
-    return {
-      ...error,
-      holder,
-      message: `Port ${port} is already in use: it is held by ${holder.name}, pid ${holder.pid}.`,
-      hint: `Choose another port (port 0 picks a free one), or end ${holder.name} if you no longer need it.`,
-    };
   }
 
   getSaved(): Result<SavedState> {
@@ -516,12 +254,7 @@ export class Engine {
   /** Stops every listener and destroys every socket; used when the app quits and by tests. */
   async shutdown(): Promise<void> {
     this.core.closed = true;
-    const servers = [...this.core.listeners.values()].map((l) => {
-      const closed = new Promise<void>((r) => l.server.close(() => r()));
-      for (const raw of l.raw) raw.destroy();
-      return closed;
-    });
-    this.core.listeners.clear();
+    const servers = this.listeners.closeAll();
     this.tasks.stopAll();
     this.endings.destroyAll();
     this.core.dispose();
@@ -530,7 +263,9 @@ export class Engine {
   }
 
   async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
-    const result = await this.listenTcp(host, port, { transport: 'tcp', relay: { targetHost, targetPort } });
+    const target = { targetHost, targetPort };
+    const accept = (listener: ListenerEntry, client: net.Socket) => this.acceptRelay(listener, client, target);
+    const result = await this.listeners.listenTcp(host, port, { transport: 'tcp', relay: target }, undefined, accept);
     // Set before any client can arrive: accepts come in later turns of the event loop.
     if (result.ok) this.core.listeners.get(result.value.id)!.relayTimeoutMs = timeoutMs;
     return result;
@@ -568,7 +303,7 @@ export class Engine {
     const { targetHost, targetPort } = target;
     const label = formatHostPort(targetHost, targetPort);
     const direction = (): RelayDirectionInfo => ({ paused: false, latencyMs: 0, kbps: 0, queuedBytes: 0, forwardedBytes: 0, finForwarded: false });
-    const entry = this.register(client, {
+    const entry = this.connections.register(client, {
       origin: 'relay',
       transport: 'tcp',
       listenerId: listener.info.id,
@@ -576,7 +311,7 @@ export class Engine {
       state: 'open',
       relay: { target: label, upstream: 'connecting', c2s: direction(), s2c: direction() },
     });
-    this.adopt(listener, entry);
+    this.listeners.adopt(listener, entry);
     // A deeper write buffer than the 16 KiB default, so forwarding 64 KiB reads does not stop
     // and restart the client's reads on every chunk.
     // (net.Socket passes stream options on to Duplex; its type does not list them.)
@@ -657,93 +392,6 @@ export class Engine {
         this.syncRelay(entry, true);
       }, 100);
     }
-  }
-
-  private accept(listener: ListenerEntry, socket: net.Socket): void {
-    if (listener.info.relay) return this.acceptRelay(listener, socket, listener.info.relay);
-    const unix = listener.info.transport === 'unix';
-    const entry = this.register(socket, {
-      origin: 'accepted',
-      transport: listener.info.transport,
-      listenerId: listener.info.id,
-      // A Unix client's own end is usually unnamed: the listener's path is what identifies it.
-      remote: unix
-        ? { address: '(unnamed client)', port: 0, family: 'unix' }
-        : acceptedPeer(socket, listener),
-      ...(unix ? { local: { address: listener.info.address, port: 0, family: 'unix' as const } } : {}),
-      state: 'open',
-    });
-    // Server side: what was negotiated, and the client's certificate when one was requested and sent.
-    if (socket instanceof tls.TLSSocket) entry.info.tls = tlsDetails(socket);
-    this.adopt(listener, entry);
-    this.core.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    this.core.emit({ type: 'listener-updated', listener: { ...listener.info } });
-    if (listener.info.responder) this.replies.startResponder(entry, listener.info.responder);
-  }
-
-  /** A listener's new client: counted as open, and its local address read. */
-  private adopt(listener: ListenerEntry, entry: ConnectionEntry): void {
-    entry.listener = listener;
-    listener.clients.add(entry);
-    entry.counted = true;
-    listener.info.clientCount += 1;
-    listener.info.acceptedCount += 1;
-    this.markOpen(entry, false);
-  }
-
-  private register(
-    socket: net.Socket,
-    init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
-  ): ConnectionEntry {
-    const id = this.core.newConnectionId();
-    const info = newConnectionInfo(id, init);
-    const entry: ConnectionEntry = { info, socket, ...newEntryState(id) };
-    this.core.connections.set(id, entry);
-    socket.setNoDelay(true);
-    if (this.core.pressured) {
-      entry.holds.flow = true;
-      socket.pause();
-    }
-    socket.on('data', (buf: Buffer) => {
-      this.core.record(entry, 'in', buf);
-      // After the chunk is recorded, so an automatic reply always follows what it answers.
-      entry.responder?.onData(buf);
-      entry.relay?.c2s.push(buf);
-    });
-    socket.on('end', () => {
-      this.endings.onPeerEnd(entry);
-      if (entry.relay) return entry.relay.c2s.end();
-      const finished = () => this.endings.afterPeerFinished(entry);
-      if (entry.responder) entry.responder.onPeerEnd(finished);
-      else finished();
-    });
-    socket.on('error', (err) => {
-      const e = unwrapError(err);
-      const remote = entry.info.remote;
-      const op = entry.info.state === 'connecting' ? 'connect' : 'socket';
-      const code = String((e as NodeJS.ErrnoException)?.code ?? '');
-      entry.info.error =
-        entry.info.transport === 'unix'
-          ? explainError(e, { op, path: entry.info.origin === 'accepted' ? entry.info.local?.address : remote.address })
-          : entry.info.transport === 'tls' && /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_|UNABLE_|SELF_SIGNED|EPROTO)/.test(code)
-            ? explainTlsError(e, { host: entry.info.remoteHost ?? remote.address, port: remote.port })
-            : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
-    });
-    socket.on('close', () => this.endings.onClose(entry));
-    return entry;
-  }
-
-  private markOpen(entry: ConnectionEntry, announce = true): void {
-    const s = entry.socket as net.Socket;
-    entry.info.state = 'open';
-    entry.info.openedAt = Date.now();
-    if (entry.info.transport === 'unix') {
-      entry.info.local ??= { address: '(unnamed)', port: 0, family: 'unix' };
-    } else {
-      entry.info.local = endpoint(s.localAddress, s.localPort, s.localFamily);
-      entry.info.remote = endpoint(s.remoteAddress, s.remotePort, s.remoteFamily) ?? entry.info.remote;
-    }
-    if (announce) this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
   }
 
   removeClosed(args: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
