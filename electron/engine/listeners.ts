@@ -59,7 +59,8 @@ export class Listeners {
 
   /**
    * A listener on a TCP address (plain, TLS or relay): port in use explained with its holder.
-   * A relay accepts its clients its own way.
+   * A relay passes its own accept, which pairs each client with the target: listeners need not
+   * know about relays.
    */
   listenTcp(
     host: string,
