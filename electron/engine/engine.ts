@@ -1,44 +1,36 @@
-import { X509Certificate } from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { CommandArgs, CommandName, CommandResults } from '../../shared/contract';
-import {
-  PREVIEW_BYTES,
-  type Chunk,
-  type ChunkData,
-  type ChunkPage,
-  type ConnectionInfo,
-  type Counters,
-  type Direction,
-  type Endpoint,
-  type EventBatch,
-  type ListenerInfo,
-  type ListenerTlsInfo,
-  type PortEntry,
-  type RelayDirectionInfo,
-  type RelayPairInfo,
-  type RemovedTotals,
-  type ResponderConfig,
-  type SavedState,
-  type Settings,
-  type Snapshot,
-  type TaskInfo,
-  type SocketEvent,
+import type {
+  ChunkData,
+  ChunkPage,
+  ConnectionInfo,
+  EventBatch,
+  ListenerInfo,
+  PortEntry,
+  RemovedTotals,
+  ResponderConfig,
+  SavedState,
+  Settings,
+  Snapshot,
+  TaskInfo,
 } from '../../shared/model';
-import { fail, ok, type ErrorInfo, type Result } from '../../shared/result';
-import { Batcher, defaultBatcherOptions, type BatcherOptions } from './batcher';
-import { CaptureStore, ConnectionCapture, DEFAULT_CAPTURE_BUDGET } from './capture';
-import { formatHostPort } from '../../shared/format';
-import { explainError } from './errors';
-import { explainTlsError, generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
-import { endProcess, findPortHolder, listListeningPorts } from './ports';
-import { createResponder, type Responder, type ResponderHost, type ResponderShared } from './responders';
-import { Pipe } from './relay';
+import { fail, ok, type Result } from '../../shared/result';
+import { AutoReplies } from './auto-replies';
+import { defaultBatcherOptions, type BatcherOptions } from './batcher';
+import { DEFAULT_CAPTURE_BUDGET } from './capture';
+import { Connections } from './connections';
+import { EngineCore, type Subscription } from './engine-core';
+import { Endings } from './endings';
+import { Listeners } from './listeners';
+import { endProcess, listListeningPorts } from './ports';
+import { RelayPairs } from './relay-pairs';
 import { SavedStore } from './saved';
-import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
-import { multicastInterfaces, UdpEndpoint } from './udp';
+import { RepeatTasks } from './tasks';
+import { multicastInterfaces } from './udp';
+import { UdpSockets } from './udp-sockets';
+
+export type { Subscription } from './engine-core';
+export { MAX_CLOSED_RECORDS } from './endings';
 
 /** Engine settings; every field has a sensible default. */
 export interface EngineOptions {
@@ -53,164 +45,38 @@ export interface EngineOptions {
   endLingerMs?: number;
 }
 
-/** A subscriber's handle: acknowledge batches, or stop receiving. */
-export interface Subscription {
-  ack(batchId: number): void;
-  close(): void;
-}
-
-interface ListenerEntry {
-  info: ListenerInfo;
-  server: net.Server;
-  clients: Set<ConnectionEntry>;
-  /** {{counter}} and such, shared by the responders of all its clients. */
-  responderShared: ResponderShared;
-  /** Every accepted socket, handshake done or not, so shutdown can end them all. */
-  raw: Set<net.Socket>;
-  /** For a relay: how long to wait for the target. */
-  relayTimeoutMs?: number;
-}
-
-interface TaskEntry {
-  info: TaskInfo;
-  stopped: boolean;
-  /** Ends the current wait between sends early (Stop). */
-  wake?: () => void;
-  lastEmit: number;
-}
-
-/**
- * What the engine needs of a connection's transport. A net.Socket (plain, TLS or Unix) is one;
- * a bound UDP socket is adapted to it (it cannot be paused, and it writes only with a destination).
- */
-interface Io {
-  readonly destroyed: boolean;
-  write(data: Uint8Array, done: (err?: Error | null) => void): unknown;
-  end(): unknown;
-  destroy(): unknown;
-  resetAndDestroy(): unknown;
-  pause(): unknown;
-  resume(): unknown;
-}
-
-interface ConnectionEntry {
-  info: ConnectionInfo;
-  socket: Io;
-  /** For a bound UDP socket: the endpoint, and the peer of each kept datagram by seq. */
-  udp?: { endpoint: UdpEndpoint; peers: Map<number, Endpoint> };
-  /** For a relay pair: the connection to the target, and the two directions between them. */
-  relay?: {
-    upstream: net.Socket;
-    /** How the target side is doing; the record's relay line is built from this at each sync. */
-    upstreamState: RelayPairInfo['upstream'];
-    c2s: Pipe;
-    s2c: Pipe;
-    lastEmit: number;
-    emitTimer: NodeJS.Timeout | null;
-  };
-  capture: ConnectionCapture;
-  listener?: ListenerEntry;
-  /** Set when the user asked for the close, so the reason says who closed it. */
-  localClose?: 'end' | 'reset' | 'listener-stopped' | 'shutdown' | 'idle';
-  /**
-   * Why reading from the peer is stopped. flow: the window is behind. autoFull: automatic replies
-   * the peer does not read fill our send buffer. responder: a responder's own queue (delayed
-   * replies, a program's stdin) is full. Any of them pauses the socket, so what the peer sends
-   * waits in the kernel, not in memory.
-   */
-  holds: { flow: boolean; autoFull: boolean; responder: boolean };
-  /** Callbacks waiting for the socket's send buffer to drain. */
-  drainWaiters: Array<() => void>;
-  /** The running auto-responder: the connection's own setting, else its listener's. */
-  responder: Responder | null;
-  /** The responder host whose program the record shows. */
-  programHost?: ResponderHost;
-  /** Counted in its listener's clientCount: open, neither side has sent FIN. */
-  counted: boolean;
-  /** When bytes last went either way (ms since the epoch), for the half-open idle limit. */
-  lastActivity: number;
-  /** The half-open idle limit, or the wait for our last bytes to go after the peer's FIN. */
-  endTimer?: NodeJS.Timeout;
-}
-
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-function family(f: string | number | undefined, address: string): 'IPv4' | 'IPv6' {
-  if (f === 'IPv6' || f === 6) return 'IPv6';
-  if (f === 'IPv4' || f === 4) return 'IPv4';
-  return address.includes(':') ? 'IPv6' : 'IPv4';
-}
-
-/** Node reports "::ffff:127.0.0.1" for IPv4 peers of dual-stack sockets; people expect 127.0.0.1. */
-function endpoint(address: string | undefined, port: number | undefined, fam?: string | number): Endpoint | undefined {
-  if (!address || port === undefined) return undefined;
-  const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-  return { address: plain, port, family: family(plain === address ? fam : 'IPv4', plain) };
-}
-
-/** Node's own connect errors can be an AggregateError (one try per address): use its first code. */
-function unwrapError(err: unknown): unknown {
-  const e = err as { code?: string; errors?: unknown[] };
-  if (e && !e.code && Array.isArray(e.errors) && e.errors.length > 0) return e.errors[0];
-  return err;
-}
-
 /**
  * Owns every listener and connection, records their chunks within a byte budget, and streams
  * what happens to subscribers in acknowledged batches. Plain Node: no Electron here.
+ * Each capability lives in a module of its own; the Engine builds them, hands each the others
+ * it needs, and answers the commands through them.
  */
 export class Engine {
-  private readonly listeners = new Map<string, ListenerEntry>();
-  private readonly connections = new Map<string, ConnectionEntry>();
-  private readonly batchers = new Set<Batcher>();
-  private readonly capture: CaptureStore;
-  private readonly batcherOptions: BatcherOptions;
-  private readonly maxClosedRecords: number;
-  private readonly endLingerMs: number;
-  private nextListenerId = 1;
-  private nextConnectionId = 1;
-  private nextTaskId = 1;
-  private readonly tasks = new Map<string, TaskEntry>();
+  private readonly core: EngineCore;
+  private readonly endings: Endings;
+  private readonly replies: AutoReplies;
+  private readonly connections: Connections;
+  private readonly listeners: Listeners;
+  private readonly relays: RelayPairs;
+  private readonly udp: UdpSockets;
+  private readonly tasks: RepeatTasks;
   private readonly saved: SavedStore;
-  private pressured = 0;
-  private closed = false;
-  /** Ids of closed connections, oldest first: past MAX_CLOSED_RECORDS the oldest are removed. */
-  private readonly closedIds = new Set<string>();
-  private readonly removed: RemovedTotals = { connections: 0, bytesIn: 0, bytesOut: 0 };
-  /** Programs told to stop whose processes are not gone yet. */
-  private readonly programsExiting = new Set<Promise<void>>();
 
   constructor(options: EngineOptions = {}) {
-    this.capture = new CaptureStore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET);
-    this.batcherOptions = { ...defaultBatcherOptions, ...options.batcher };
-    this.maxClosedRecords = options.maxClosedRecords ?? MAX_CLOSED_RECORDS;
-    this.endLingerMs = options.endLingerMs ?? END_LINGER_MS;
+    this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
+    this.endings = new Endings(this.core, options.maxClosedRecords, options.endLingerMs);
+    this.replies = new AutoReplies(this.core, this.endings);
+    this.connections = new Connections(this.core, this.endings);
+    this.listeners = new Listeners(this.core, this.connections, this.replies);
+    this.relays = new RelayPairs(this.core, this.listeners, this.connections);
+    this.udp = new UdpSockets(this.core, this.endings);
+    this.tasks = new RepeatTasks(this.core);
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
   }
 
   /** Receives every event from now on, in batches. Call ack(batch.id) after applying each. */
   subscribe(deliver: (batch: EventBatch) => void): Subscription {
-    let wasPressured = false;
-    const batcher = new Batcher(
-      deliver,
-      (pressured) => {
-        if (pressured === wasPressured) return;
-        wasPressured = pressured;
-        this.pressured += pressured ? 1 : -1;
-        this.applyFlowControl();
-      },
-      this.batcherOptions,
-    );
-    this.batchers.add(batcher);
-    return {
-      ack: (batchId) => batcher.ack(batchId),
-      close: () => {
-        this.batchers.delete(batcher);
-        batcher.close();
-      },
-    };
+    return this.core.subscribe(deliver);
   }
 
   /**
@@ -254,488 +120,74 @@ export class Engine {
 
   snapshot(): Snapshot {
     return {
-      listeners: [...this.listeners.values()].map((l) => ({ ...l.info })),
-      connections: [...this.connections.values()].map((c) => ({ ...c.info })),
+      listeners: [...this.core.listeners.values()].map((l) => ({ ...l.info })),
+      connections: [...this.core.connections.values()].map((c) => ({ ...c.info })),
       settings: this.settings(),
-      tasks: [...this.tasks.values()].map((t) => ({ ...t.info })),
+      tasks: this.tasks.list(),
       interfaces: multicastInterfaces(),
-      removed: { ...this.removed },
+      removed: { ...this.endings.removed },
     };
   }
 
   settings(): Settings {
-    return { captureBudgetBytes: this.capture.budgetBytes };
+    return { captureBudgetBytes: this.core.capture.budgetBytes };
   }
 
   setSettings({ captureBudgetMiB }: CommandArgs<'setSettings'>): Result<Settings> {
-    this.reportEvictions(this.capture.setBudget(captureBudgetMiB * 1024 * 1024));
+    this.core.reportEvictions(this.core.capture.setBudget(captureBudgetMiB * 1024 * 1024));
     return ok(this.settings());
   }
 
-  async startListener({ host, port, tls: tlsOptions, halfOpen }: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
-    let server: net.Server | undefined;
-    let tlsInfo: ListenerTlsInfo | undefined;
-    if (tlsOptions) {
-      let pem: PemPair;
-      try {
-        pem =
-          tlsOptions.certificate === 'self-signed'
-            ? await generateSelfSigned()
-            : await loadPemFiles(tlsOptions.certificate.certPath, tlsOptions.certificate.keyPath);
-      } catch (err) {
-        return fail({ code: 'TLS_CERTIFICATE', message: err instanceof Error ? err.message : String(err) });
-      }
-      const x509 = new X509Certificate(pem.cert);
-      tlsInfo = {
-        selfSigned: tlsOptions.certificate === 'self-signed' || x509.subject === x509.issuer,
-        subject: x509.subject.replace(/\n/g, ', '),
-        fingerprint256: x509.fingerprint256,
-        requestClientCert: tlsOptions.requestClientCert,
-      };
-      // Client certificates are requested, not required: the connection shows what was sent.
-      server = tls.createServer({ cert: pem.cert, key: pem.key, requestCert: tlsOptions.requestClientCert, rejectUnauthorized: false, allowHalfOpen: true });
-    }
-    const kind = tlsInfo ? { transport: 'tls' as const, tls: tlsInfo } : { transport: 'tcp' as const };
-    return this.listenTcp(host, port, halfOpen ? { ...kind, halfOpen } : kind, server);
+  startListener(args: CommandArgs<'startListener'>): Promise<Result<ListenerInfo>> {
+    return this.listeners.startListener(args);
   }
 
-  /** A listener on a TCP address (plain, TLS or relay): port in use explained with its holder. */
-  private listenTcp(
-    host: string,
-    port: number,
-    kind: Pick<ListenerInfo, 'transport'> & Partial<Pick<ListenerInfo, 'tls' | 'relay' | 'halfOpen'>>,
-    server?: net.Server,
-  ): Promise<Result<ListenerInfo>> {
-    return this.listenOn(
-      { host, port },
-      (srv) => {
-        const addr = srv.address() as net.AddressInfo;
-        return { ...kind, requestedHost: host, requestedPort: port, address: addr.address, port: addr.port, family: family(addr.family, addr.address) };
-      },
-      async (err) => {
-        const explained = explainError(err, { op: 'listen', host, port });
-        return explained.code === 'EADDRINUSE' ? this.explainPortInUse(explained, host, port) : explained;
-      },
-      server,
-    );
+  listenUnix(args: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
+    return this.listeners.listenUnix(args);
   }
 
-  async listenUnix({ path: socketPath, removeStale, halfOpen }: CommandArgs<'listenUnix'>): Promise<Result<ListenerInfo>> {
-    if (removeStale) {
-      const state = await inspectSocketPath(socketPath);
-      if (state.kind === 'other') return fail(notASocket(socketPath, state.what));
-      if (state.kind === 'stale') {
-        try {
-          const changed = await removeStaleSocket(socketPath, state);
-          if (changed) return fail(changed);
-        } catch (err) {
-          return fail(explainError(err, { op: 'listen', path: socketPath }));
-        }
-      }
-    }
-    return this.listenOn(
-      { path: socketPath },
-      () => ({ transport: 'unix', requestedHost: socketPath, requestedPort: 0, address: socketPath, port: 0, family: 'unix', ...(halfOpen ? { halfOpen } : {}) }),
-      async (err) => {
-        const explained = explainError(err, { op: 'listen', path: socketPath });
-        if (explained.code !== 'EADDRINUSE') return explained;
-        const state = await inspectSocketPath(socketPath);
-        if (state.kind === 'other') return notASocket(socketPath, state.what);
-        if (state.kind !== 'stale') return explained;
-        return {
-          code: 'STALE_SOCKET',
-          message: `A socket file is left at ${socketPath} by a server that is no longer running (nothing accepts connections on it).`,
-          hint: 'Remove the stale file and listen again.',
-        };
-      },
-    );
+  bindUdp(args: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
+    return this.udp.bindUdp(args);
   }
 
-  async bindUdp({ host, port, broadcast }: CommandArgs<'bindUdp'>): Promise<Result<ConnectionInfo>> {
-    if (this.closed) return fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' });
-    let entry: ConnectionEntry | undefined;
-    let endpoint: UdpEndpoint;
-    try {
-      endpoint = await UdpEndpoint.bind(
-        { host, port, broadcast },
-        {
-          onDatagram: (data, from) => {
-            if (entry) this.record(entry, 'in', data, false, { address: from.address, port: from.port, family: from.family });
-          },
-          onError: (error) => {
-            if (!entry) return;
-            entry.info.error = error;
-            this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-          },
-          onClose: () => {
-            if (entry) this.onClose(entry);
-          },
-        },
-      );
-    } catch (err) {
-      const info = (err as { info?: ErrorInfo }).info;
-      return fail(info ?? explainError(err, { op: 'listen', host, port }));
-    }
-    let closed = false;
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      void endpoint.close();
-    };
-    const io: Io = {
-      get destroyed() {
-        return closed;
-      },
-      write: (_data, done) => done(new Error('a UDP socket needs a destination')),
-      end: close,
-      destroy: close,
-      resetAndDestroy: close,
-      pause: () => undefined,
-      resume: () => undefined,
-    };
-    const id = `C${this.nextConnectionId++}`;
-    const local = { address: endpoint.local.address, port: endpoint.local.port, family: endpoint.local.family };
-    entry = {
-      info: newConnectionInfo(id, {
-        origin: 'bound',
-        transport: 'udp',
-        local,
-        remote: { address: '(any sender)', port: 0, family: endpoint.local.family },
-        state: 'open',
-        openedAt: Date.now(),
-        udp: { broadcast, groups: [], notStreamed: 0 },
-      }),
-      ...newEntryState(id),
-      socket: io,
-      udp: { endpoint, peers: new Map() },
-    };
-    this.connections.set(id, entry);
-    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    return ok({ ...entry.info });
+  sendUdp(args: CommandArgs<'sendUdp'>): Promise<Result<{ bytes: number }>> {
+    return this.udp.sendUdp(args);
   }
 
-  async sendUdp({ connectionId, host, port, data }: CommandArgs<'sendUdp'>): Promise<Result<{ bytes: number }>> {
-    const entry = this.connections.get(connectionId);
-    if (!entry?.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
-    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This UDP socket is closed.', hint: 'Bind a new one to send.' });
-    const error = await entry.udp.endpoint.send(data, host, port);
-    if (error) return fail(error);
-    this.record(entry, 'out', new Uint8Array(data), false, { address: host, port, family: family(undefined, host) });
-    return ok({ bytes: data.byteLength });
+  udpMembership(args: CommandArgs<'udpMembership'>): Result<ConnectionInfo> {
+    return this.udp.udpMembership(args);
   }
 
-  udpMembership({ connectionId, group, iface, join }: CommandArgs<'udpMembership'>): Result<ConnectionInfo> {
-    const entry = this.connections.get(connectionId);
-    if (!entry?.udp || !entry.info.udp) return fail({ code: 'NOT_FOUND', message: `No UDP socket has id ${connectionId}.` });
-    const ep = entry.udp.endpoint;
-    if (join && iface) {
-      // Send to the group through the same interface, so loopback groups stay on loopback.
-      const viaError = ep.setMulticastInterface(iface);
-      if (viaError) return fail(viaError);
-    }
-    const error = join ? ep.addMembership(group, iface) : ep.dropMembership(group, iface);
-    if (error) return fail(error);
-    if (join) ep.setMulticastLoopback(true);
-    entry.info.udp = { ...entry.info.udp, groups: [...ep.groups] };
-    this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    return ok({ ...entry.info });
+  stopListener(args: CommandArgs<'stopListener'>): Result<ListenerInfo> {
+    return this.listeners.stopListener(args);
   }
 
-  /** Starts a server on a TCP address or a socket path and registers it as a listener. */
-  private listenOn(
-    where: net.ListenOptions,
-    describe: (server: net.Server) => Pick<ListenerInfo, 'transport' | 'requestedHost' | 'requestedPort' | 'address' | 'port' | 'family'> &
-      Partial<Pick<ListenerInfo, 'tls' | 'relay' | 'halfOpen'>>,
-    explain: (err: Error) => Promise<ErrorInfo>,
-    server: net.Server = net.createServer({ allowHalfOpen: true }),
-  ): Promise<Result<ListenerInfo>> {
-    if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
-    return new Promise((resolve) => {
-      const onError = (err: Error) => {
-        server.removeListener('listening', onListening);
-        server.close();
-        void explain(err).then((e) => resolve(fail(e)));
-      };
-      const onListening = () => {
-        server.removeListener('error', onError);
-        const entry: ListenerEntry = {
-          server,
-          clients: new Set(),
-          responderShared: { counter: 0 },
-          raw: new Set(),
-          info: {
-            id: `L${this.nextListenerId++}`,
-            ...describe(server),
-            state: 'listening',
-            startedAt: Date.now(),
-            clientCount: 0,
-            acceptedCount: 0,
-          },
-        };
-        this.listeners.set(entry.info.id, entry);
-        server.on('connection', (raw: net.Socket) => {
-          entry.raw.add(raw);
-          raw.once('close', () => entry.raw.delete(raw));
-        });
-        // A TLS server's clients count once their handshake is done; a failed handshake is not a connection.
-        if (server instanceof tls.Server) server.on('secureConnection', (socket: tls.TLSSocket) => this.accept(entry, socket));
-        else server.on('connection', (socket) => this.accept(entry, socket));
-        server.on('error', () => {
-          // After listening, a server error is per accept (EMFILE and such); the server goes on.
-        });
-        this.emit({ type: 'listener-started', listener: { ...entry.info } });
-        resolve(ok({ ...entry.info }));
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      try {
-        server.listen(where);
-      } catch (err) {
-        onError(err as Error);
-      }
-    });
+  connect(args: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
+    return this.connections.connect(args);
   }
 
-  stopListener({ listenerId, closeClients }: CommandArgs<'stopListener'>): Result<ListenerInfo> {
-    const entry = this.listeners.get(listenerId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
-    this.listeners.delete(listenerId);
-    entry.info.state = 'stopped';
-    // server.close() stops accepting at once but calls back only when every client is gone:
-    // stopping must not wait on clients the user chose to keep.
-    entry.server.close();
-    if (closeClients) {
-      for (const client of entry.clients) {
-        client.localClose = 'listener-stopped';
-        client.socket.destroy();
-      }
-    }
-    this.emit({ type: 'listener-stopped', listener: { ...entry.info } });
-    return ok({ ...entry.info });
+  connectUnix(args: CommandArgs<'connectUnix'>): Promise<Result<ConnectionInfo>> {
+    return this.connections.connectUnix(args);
   }
 
-  connect({ host, port, timeoutMs, tls: tlsOptions }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
-    const remote = { address: host, port, family: family(undefined, host) };
-    if (!tlsOptions) return this.dial({ host, port }, { transport: 'tcp', remote, remoteHost: host }, timeoutMs, formatHostPort(host, port));
-    const servername = tlsOptions.servername || (net.isIP(host) ? undefined : host);
-    return this.dial(
-      { host, port },
-      { transport: 'tls', remote, remoteHost: host },
-      timeoutMs,
-      formatHostPort(host, port),
-      {
-        // Verification is done here rather than by Node, so a refused certificate's chain can
-        // still be shown to the user.
-        open: () =>
-          tls.connect({
-            host,
-            port,
-            servername,
-            ALPNProtocols: tlsOptions.alpn.length ? tlsOptions.alpn : undefined,
-            rejectUnauthorized: false,
-            // Checked below, against the name the user expects.
-            checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername ?? host, cert),
-          }),
-        verify: tlsOptions.verify,
-      },
-    );
+  send(args: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
+    return this.connections.send(args);
   }
 
-  connectUnix({ path: socketPath, timeoutMs }: CommandArgs<'connectUnix'>): Promise<Result<ConnectionInfo>> {
-    return this.dial({ path: socketPath }, { transport: 'unix', remote: { address: socketPath, port: 0, family: 'unix' } }, timeoutMs, socketPath);
+  broadcast(args: CommandArgs<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>> {
+    return this.connections.broadcast(args);
   }
 
-  /** Opens an outgoing connection and resolves once it is open, or with why it is not. */
-  private dial(
-    where: net.NetConnectOpts,
-    init: Pick<ConnectionInfo, 'transport' | 'remote'> & Partial<ConnectionInfo>,
-    timeoutMs: number,
-    label: string,
-    secure?: { open: () => tls.TLSSocket; verify: boolean },
-  ): Promise<Result<ConnectionInfo>> {
-    if (this.closed) return Promise.resolve(fail({ code: 'SHUT_DOWN', message: 'The engine is shutting down.' }));
-    return new Promise((resolve) => {
-      const socket = secure ? secure.open() : new net.Socket({ allowHalfOpen: true });
-      const entry = this.register(socket, { origin: 'outgoing', state: 'connecting', ...init });
-      let settled = false;
-      const timer = setTimeout(() => {
-        const err = Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' });
-        socket.destroy(err);
-      }, timeoutMs);
-      socket.once(secure ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        if (secure) {
-          const tlsSocket = socket as tls.TLSSocket;
-          entry.info.tls = tlsDetails(tlsSocket);
-          if (secure.verify && !tlsSocket.authorized) {
-            // Refused: the record keeps the chain, and the error says why and where to see it.
-            const reason = Object.assign(new Error(String(tlsSocket.authorizationError)), {
-              code: String(tlsSocket.authorizationError),
-              cert: tlsSocket.getPeerCertificate(),
-            });
-            entry.info.error = { ...explainTlsError(reason, { host: entry.info.remoteHost, port: entry.info.remote.port }), connectionId: entry.info.id };
-            socket.destroy();
-            return;
-          }
-        }
-        settled = true;
-        this.markOpen(entry);
-        resolve(ok({ ...entry.info }));
-      });
-      socket.once('close', () => {
-        clearTimeout(timer);
-        if (!settled) {
-          settled = true;
-          resolve(fail(entry.info.error ?? { code: 'ECONNABORTED', message: `Connecting to ${label} was cancelled.` }));
-        }
-      });
-      this.emit({ type: 'connection-opened', connection: { ...entry.info } });
-      try {
-        // tls.connect has already started connecting.
-        if (!secure) socket.connect(where);
-      } catch (err) {
-        socket.destroy(err as Error);
-      }
-    });
+  startRepeat(args: CommandArgs<'startRepeat'>): Result<TaskInfo> {
+    return this.tasks.startRepeat(args);
   }
 
-  async send({ connectionId, data }: CommandArgs<'send'>): Promise<Result<{ bytes: number }>> {
-    const entry = this.connections.get(connectionId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const refused = sendRefusal(entry);
-    if (refused) return fail(refused);
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const error = await this.write(entry, data, false);
-    return error ? fail(error) : ok({ bytes: data.byteLength });
+  stopTask(args: CommandArgs<'stopTask'>): Result<TaskInfo> {
+    return this.tasks.stopTask(args);
   }
 
-  async broadcast({ listenerId, data }: CommandArgs<'broadcast'>): Promise<Result<{ connections: number; bytes: number }>> {
-    const listener = this.listeners.get(listenerId);
-    if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${listenerId}.` });
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const targets = openClients(listener);
-    if (targets.length === 0) {
-      return fail({ code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` });
-    }
-    await Promise.all(targets.map((c) => this.write(c, data, false)));
-    return ok({ connections: targets.length, bytes: data.byteLength * targets.length });
-  }
-
-  startRepeat({ target, data, intervalMs, count }: CommandArgs<'startRepeat'>): Result<TaskInfo> {
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const targets = this.targetsOf(target);
-    if ('code' in targets) return fail(targets);
-    const task: TaskEntry = {
-      info: { id: `T${this.nextTaskId++}`, target, bytes: data.byteLength, intervalMs, count, sent: 0, state: 'running' },
-      stopped: false,
-      lastEmit: 0,
-    };
-    this.tasks.set(task.info.id, task);
-    this.emit({ type: 'task-updated', task: { ...task.info } });
-    void this.runTask(task, new Uint8Array(data));
-    return ok({ ...task.info });
-  }
-
-  stopTask({ taskId }: CommandArgs<'stopTask'>): Result<TaskInfo> {
-    const task = this.tasks.get(taskId);
-    if (!task) return fail({ code: 'NOT_FOUND', message: `No task has id ${taskId}.` });
-    if (task.info.state === 'running') {
-      task.stopped = true;
-      task.info.state = 'stopped';
-      task.wake?.();
-      this.emitTask(task, true);
-    }
-    return ok({ ...task.info });
-  }
-
-  setResponder({ target, responder }: CommandArgs<'setResponder'>): Result<ResponderConfig> {
-    const config = responder as ResponderConfig;
-    if ('listenerId' in target) {
-      const listener = this.listeners.get(target.listenerId);
-      if (!listener) return fail({ code: 'NOT_FOUND', message: `No running listener has id ${target.listenerId}.` });
-      if (listener.info.relay) return fail({ code: 'NOT_SUPPORTED', message: 'A relay forwards its clients to the target; it cannot also answer them automatically.' });
-      listener.info.responder = config.kind === 'off' ? undefined : config;
-      listener.responderShared = { counter: 0 };
-      this.emit({ type: 'listener-updated', listener: { ...listener.info } });
-      // Current clients follow the listener too, unless they have a setting of their own.
-      for (const client of listener.clients) {
-        if (!client.info.responder && client.info.state !== 'closed') this.startResponder(client, config);
-      }
-      return ok(config);
-    }
-    const entry = this.connections.get(target.connectionId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` });
-    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This connection is closed; nothing will answer on it.' });
-    if (entry.relay || entry.udp) {
-      return fail({ code: 'NOT_SUPPORTED', message: 'Auto-replies answer TCP, TLS and Unix socket connections, not relay pairs or UDP sockets.' });
-    }
-    // "Off" on a connection is a setting of its own: it silences its listener's auto-reply there.
-    entry.info.responder = config;
-    this.startResponder(entry, config);
-    this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    return ok(config);
-  }
-
-  /** Replaces the connection's running responder with one for this config. */
-  private startResponder(entry: ConnectionEntry, config: ResponderConfig): void {
-    this.retireResponder(entry);
-    const host: ResponderHost = {
-      sendAuto: (bytes) => {
-        if (sendRefusal(entry)) return 'closed';
-        void this.write(entry, bytes, true);
-        return this.checkAutoBacklog(entry) ? 'full' : 'ok';
-      },
-      whenWritable: (callback) => this.whenWritable(entry, callback),
-      holdInput: (hold) => {
-        if (entry.holds.responder === hold) return;
-        entry.holds.responder = hold;
-        this.updateReading(entry);
-      },
-      end: () => {
-        if (!sendRefusal(entry)) this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
-      },
-      programUpdated: (info) => {
-        // A program replaced by a newer one still reports its exit, unless the newer one is a
-        // program too: the record shows the program that runs now.
-        if (entry.programHost && entry.programHost !== host && entry.info.program?.state === 'running') return;
-        entry.programHost = host;
-        entry.info.program = info;
-        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-      },
-    };
-    entry.responder = createResponder(config, host, entry.listener?.responderShared);
-  }
-
-  /** Stops a connection's responder; a program's process is waited for at shutdown. */
-  private retireResponder(entry: ConnectionEntry): void {
-    const responder = entry.responder;
-    if (!responder) return;
-    entry.responder = null;
-    responder.dispose();
-    const gone = responder.whenGone?.();
-    if (gone) {
-      this.programsExiting.add(gone);
-      void gone.then(() => this.programsExiting.delete(gone));
-    }
-  }
-
-  /**
-   * True when automatic replies have filled the send buffer past AUTO_BACKLOG_BYTES: the peer
-   * is not reading them. Reading from the peer then stops until the buffer drains, so a peer that
-   * sends and never reads cannot make us queue replies without bound.
-   */
-  private checkAutoBacklog(entry: ConnectionEntry): boolean {
-    const socket = entry.socket as net.Socket;
-    if (socket.writableLength < AUTO_BACKLOG_BYTES) return false;
-    if (!entry.holds.autoFull) {
-      entry.holds.autoFull = true;
-      this.updateReading(entry);
-      this.whenWritable(entry, () => {
-        entry.holds.autoFull = false;
-        this.updateReading(entry);
-      });
-    }
-    return true;
+  setResponder(args: CommandArgs<'setResponder'>): Result<ResponderConfig> {
+    return this.replies.setResponder(args);
   }
 
   async listPorts(): Promise<Result<PortEntry[]>> {
@@ -756,26 +208,6 @@ export class Engine {
     }
   }
 
-  /** Names who holds a port: one of our own listeners, or another process when the OS shows it. */
-  private async explainPortInUse(error: ErrorInfo, host: string, port: number): Promise<ErrorInfo> {
-    const ours = [...this.listeners.values()].find((l) => l.info.port === port);
-    if (ours) {
-      return {
-        ...error,
-        message: `Port ${port} is already in use: this app's own listener on ${formatHostPort(ours.info.address, port)} holds it.`,
-        hint: 'Stop that listener first, or choose another port (0 picks a free one).',
-      };
-    }
-    const holder = await findPortHolder(port, host).catch(() => null);
-    if (!holder) return error;
-    return {
-      ...error,
-      holder,
-      message: `Port ${port} is already in use: it is held by ${holder.name}, pid ${holder.pid}.`,
-      hint: `Choose another port (port 0 picks a free one), or end ${holder.name} if you no longer need it.`,
-    };
-  }
-
   getSaved(): Result<SavedState> {
     return ok(this.saved.get());
   }
@@ -785,135 +217,26 @@ export class Engine {
     return problem ? fail({ code: 'NOT_SAVED', message: problem }) : ok(state);
   }
 
-  private async runTask(task: TaskEntry, data: Uint8Array): Promise<void> {
-    const total = task.info.count ?? Number.POSITIVE_INFINITY;
-    while (!task.stopped && task.info.sent < total) {
-      const targets = this.targetsOf(task.info.target);
-      if ('code' in targets) {
-        this.finishTask(task, 'failed', targets.message);
-        return;
-      }
-      // Counted when handed to the sockets, so a Stop that lands while this send is in flight
-      // reports it: nothing is sent after the count that Stop reports.
-      const writes = targets.map((t) => this.write(t, data, false));
-      task.info.sent += 1;
-      this.emitTask(task, false);
-      const errors = (await Promise.all(writes)).filter((e) => e !== null);
-      if (errors.length === targets.length) {
-        this.finishTask(task, 'failed', errors[0]!.message);
-        return;
-      }
-      if (task.stopped || task.info.sent >= total) break;
-      // Sleeps are cancellable so Stop takes effect at once, even with long intervals.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, task.info.intervalMs);
-        task.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      task.wake = undefined;
-    }
-    if (!task.stopped) this.finishTask(task, 'done');
-  }
-
-  private finishTask(task: TaskEntry, state: 'done' | 'failed', error?: string): void {
-    if (task.info.state !== 'running') return;
-    task.info.state = state;
-    if (error) task.info.error = error;
-    this.emitTask(task, true);
-  }
-
-  private emitTask(task: TaskEntry, force: boolean): void {
-    // A fast repeat must not flood subscribers with progress: about ten updates a second.
-    const t = Date.now();
-    if (!force && t - task.lastEmit < 100) return;
-    task.lastEmit = t;
-    this.emit({ type: 'task-updated', task: { ...task.info } });
-  }
-
-  /** The connections a task or broadcast writes to, or why there are none. */
-  private targetsOf(target: TaskInfo['target']): ConnectionEntry[] | ErrorInfo {
-    if ('connectionId' in target) {
-      const entry = this.connections.get(target.connectionId);
-      if (!entry) return { code: 'NOT_FOUND', message: `No connection has id ${target.connectionId}.` };
-      return sendRefusal(entry) ?? [entry];
-    }
-    const listener = this.listeners.get(target.listenerId);
-    if (!listener) return { code: 'NOT_FOUND', message: `Listener ${target.listenerId} is not running.` };
-    const open = openClients(listener);
-    return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
-  }
-
-  /** Records bytes as an out chunk and writes them; resolves once the socket took them (backpressure). */
-  private write(entry: ConnectionEntry, data: Uint8Array, auto: boolean): Promise<ErrorInfo | null> {
-    const bytes = new Uint8Array(data);
-    this.record(entry, 'out', bytes, auto);
-    return new Promise((resolve) => {
-      entry.socket.write(bytes, (err) => {
-        resolve(err ? explainError(err, { op: 'send', host: entry.info.remote.address, port: entry.info.remote.port }) : null);
-      });
-    });
-  }
-
-  closeConnection({ connectionId, mode }: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
-    const entry = this.connections.get(connectionId);
-    if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    if (entry.info.state === 'closed') return ok({ ...entry.info });
-    if (entry.udp) {
-      entry.localClose = 'end';
-      entry.socket.destroy();
-      return ok({ ...entry.info });
-    }
-    if (entry.relay) {
-      // Dropping a pair: both sides go, with FIN (end) or RST (reset).
-      entry.localClose = mode;
-      const client = entry.socket as net.Socket;
-      if (mode === 'reset') {
-        client.resetAndDestroy();
-        entry.relay.upstream.resetAndDestroy();
-      } else {
-        client.end();
-        entry.relay.upstream.end();
-      }
-      return ok({ ...entry.info });
-    }
-    if (mode === 'reset') {
-      entry.localClose = 'reset';
-      if (entry.info.state === 'connecting') entry.socket.destroy();
-      else entry.socket.resetAndDestroy();
-    } else if (entry.info.state === 'connecting') {
-      entry.localClose = 'end';
-      entry.socket.destroy();
-    } else {
-      entry.localClose = 'end';
-      entry.socket.end();
-      if (entry.info.state === 'open') {
-        entry.info.state = 'half-closed';
-        entry.info.halfClosedBy = 'local';
-        this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-        this.uncount(entry);
-      }
-    }
-    return ok({ ...entry.info });
+  closeConnection(args: CommandArgs<'closeConnection'>): Result<ConnectionInfo> {
+    return this.endings.closeConnection(args);
   }
 
   getChunks({ connectionId, fromSeq, limit }: CommandArgs<'getChunks'>): Result<ChunkPage> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const read = this.capture.read(entry.capture, fromSeq, limit);
+    const read = this.core.capture.read(entry.capture, fromSeq, limit);
     const peers = entry.udp?.peers;
     const chunks = peers ? read.map((c) => (peers.has(c.seq) ? { ...c, peer: peers.get(c.seq)! } : c)) : read;
     return ok({ chunks, firstKeptSeq: entry.capture.firstKeptSeq, droppedBytes: entry.capture.droppedBytes });
   }
 
   getChunkData({ connectionId, seq }: CommandArgs<'getChunkData'>): Result<ChunkData> {
-    const entry = this.connections.get(connectionId);
+    const entry = this.core.connections.get(connectionId);
     if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-    const data = this.capture.readData(entry.capture, seq);
+    const data = this.core.capture.readData(entry.capture, seq);
     if (!data) {
       if (entry.capture.indexOf(seq) >= 0) {
-        return fail({ code: 'READ_FAILED', message: `Chunk ${seq} is kept but its bytes could not be read back: ${this.capture.reason ?? 'read error'}` });
+        return fail({ code: 'READ_FAILED', message: `Chunk ${seq} is kept but its bytes could not be read back: ${this.core.capture.reason ?? 'read error'}` });
       }
       return fail({
         code: seq < entry.capture.firstKeptSeq ? 'EVICTED' : 'NOT_FOUND',
@@ -928,591 +251,28 @@ export class Engine {
 
   /** Stops every listener and destroys every socket; used when the app quits and by tests. */
   async shutdown(): Promise<void> {
-    this.closed = true;
-    const servers = [...this.listeners.values()].map((l) => {
-      const closed = new Promise<void>((r) => l.server.close(() => r()));
-      for (const raw of l.raw) raw.destroy();
-      return closed;
-    });
-    this.listeners.clear();
-    for (const t of this.tasks.values()) {
-      t.stopped = true;
-      t.wake?.();
-    }
-    for (const c of this.connections.values()) {
-      c.localClose ??= 'shutdown';
-      this.retireResponder(c);
-      c.relay?.upstream.destroy();
-      c.socket.destroy();
-    }
-    for (const b of this.batchers) b.close();
-    this.batchers.clear();
-    this.capture.close();
+    this.core.closed = true;
+    const servers = this.listeners.closeAll();
+    this.tasks.stopAll();
+    this.endings.destroyAll();
+    this.core.dispose();
     // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.
-    await Promise.all([...servers, ...this.programsExiting]);
+    await Promise.all([...servers, ...this.endings.programsExiting]);
   }
 
-  async startRelay({ host, port, targetHost, targetPort, timeoutMs }: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
-    const result = await this.listenTcp(host, port, { transport: 'tcp', relay: { targetHost, targetPort } });
-    // Set before any client can arrive: accepts come in later turns of the event loop.
-    if (result.ok) this.listeners.get(result.value.id)!.relayTimeoutMs = timeoutMs;
-    return result;
+  startRelay(args: CommandArgs<'startRelay'>): Promise<Result<ListenerInfo>> {
+    return this.relays.startRelay(args);
   }
 
-  relayControl({ connectionId, direction, ...settings }: CommandArgs<'relayControl'>): Result<ConnectionInfo> {
-    const entry = this.connections.get(connectionId);
-    if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
-    const clean = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-    entry.relay[direction].configure(clean);
-    this.syncRelay(entry, true);
-    return ok({ ...entry.info });
+  relayControl(args: CommandArgs<'relayControl'>): Result<ConnectionInfo> {
+    return this.relays.relayControl(args);
   }
 
-  relayInject({ connectionId, direction, data }: CommandArgs<'relayInject'>): Result<{ bytes: number }> {
-    const entry = this.connections.get(connectionId);
-    if (!entry?.relay) return fail({ code: 'NOT_FOUND', message: `No relay pair has id ${connectionId}.` });
-    if (entry.info.state === 'closed') return fail({ code: 'CLOSED', message: 'This relay pair is closed.' });
-    const upstream = entry.relay.upstreamState;
-    if (upstream === 'failed' || upstream === 'closed') {
-      return fail({
-        code: 'NO_TARGET',
-        message: upstream === 'failed' ? 'This pair has no target: the relay could not reach it.' : 'This pair has no target any more: the target closed its side.',
-      });
-    }
-    if (data.byteLength === 0) return fail({ code: 'EMPTY', message: 'Nothing to send: the message is empty.' });
-    const bytes = new Uint8Array(data);
-    this.record(entry, direction === 'c2s' ? 'in' : 'out', bytes, true);
-    entry.relay[direction].push(bytes);
-    return ok({ bytes: bytes.byteLength });
+  relayInject(args: CommandArgs<'relayInject'>): Result<{ bytes: number }> {
+    return this.relays.relayInject(args);
   }
 
-  /** A relay's client: connect to the target, then forward both ways through two pipes. */
-  private acceptRelay(listener: ListenerEntry, client: net.Socket, target: { targetHost: string; targetPort: number }): void {
-    const { targetHost, targetPort } = target;
-    const label = formatHostPort(targetHost, targetPort);
-    const direction = (): RelayDirectionInfo => ({ paused: false, latencyMs: 0, kbps: 0, queuedBytes: 0, forwardedBytes: 0, finForwarded: false });
-    const entry = this.register(client, {
-      origin: 'relay',
-      transport: 'tcp',
-      listenerId: listener.info.id,
-      remote: acceptedPeer(client, listener),
-      state: 'open',
-      relay: { target: label, upstream: 'connecting', c2s: direction(), s2c: direction() },
-    });
-    this.adopt(listener, entry);
-    // A deeper write buffer than the 16 KiB default, so forwarding 64 KiB reads does not stop
-    // and restart the client's reads on every chunk.
-    // (net.Socket passes stream options on to Duplex; its type does not list them.)
-    const upstream = new net.Socket({ allowHalfOpen: true, writableHighWaterMark: 1 << 20 } as net.SocketConstructorOpts);
-    upstream.setNoDelay(true);
-    const updateReading = () => this.updateRelayReading(entry);
-    const changed = () => this.syncRelay(entry, false);
-    const r = {
-      upstream,
-      upstreamState: 'connecting' as RelayPairInfo['upstream'],
-      c2s: new Pipe(() => upstream, changed, updateReading),
-      s2c: new Pipe(() => client, changed, updateReading),
-      lastEmit: 0,
-      emitTimer: null,
-    };
-    entry.relay = r;
-    const timer = setTimeout(() => upstream.destroy(Object.assign(new Error(`connect ETIMEDOUT ${label}`), { code: 'ETIMEDOUT' })), listener.relayTimeoutMs ?? 10_000);
-    upstream.once('connect', () => {
-      clearTimeout(timer);
-      r.upstreamState = 'open';
-      r.c2s.open();
-      r.s2c.open();
-      this.syncRelay(entry, true);
-    });
-    upstream.on('data', (buf: Buffer) => {
-      this.record(entry, 'out', buf);
-      r.s2c.push(buf);
-    });
-    upstream.on('end', () => r.s2c.end());
-    upstream.on('error', (err) => {
-      const e = unwrapError(err);
-      if (r.upstreamState === 'connecting') {
-        const why = explainError(e, { op: 'connect', host: targetHost, port: targetPort });
-        entry.info.error = { ...why, message: `The relay could not reach its target: ${why.message}` };
-        r.upstreamState = 'failed';
-        // Said at once, and the client is closed cleanly (FIN, then our side goes), not reset:
-        // it did nothing wrong.
-        this.syncRelay(entry, true);
-        r.c2s.close();
-        client.end(() => client.destroy());
-      } else {
-        entry.info.error = explainError(e, { op: 'socket', host: targetHost, port: targetPort });
-      }
-    });
-    upstream.on('close', (hadError) => {
-      clearTimeout(timer);
-      if (r.upstreamState !== 'failed') r.upstreamState = 'closed';
-      // A reset from the target is passed on as a reset to the client.
-      if (hadError && !client.destroyed && r.upstreamState !== 'failed') client.resetAndDestroy();
-      this.syncRelay(entry, true);
-    });
-    client.on('close', (hadError) => {
-      r.c2s.close();
-      r.s2c.close();
-      if (hadError) upstream.resetAndDestroy();
-      else if (!upstream.destroyed) upstream.end();
-    });
-    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    this.emit({ type: 'listener-updated', listener: { ...listener.info } });
-    upstream.connect({ host: targetHost, port: targetPort });
-  }
-
-  /** Each side reads unless flow control or its direction's queue says stop. */
-  private updateRelayReading(entry: ConnectionEntry): void {
-    const r = entry.relay;
-    if (!r) return;
-    const client = entry.socket as net.Socket;
-    const flow = entry.holds.flow;
-    if (flow || r.c2s.backpressure) client.pause();
-    else client.resume();
-    if (flow || r.s2c.backpressure) r.upstream.pause();
-    else r.upstream.resume();
-  }
-
-  /** Copies the pipes' state into the record and tells subscribers, about ten times a second. */
-  private syncRelay(entry: ConnectionEntry, now: boolean): void {
-    const r = entry.relay;
-    // A removed pair is gone for subscribers: a late update must not bring it back.
-    if (!r || !entry.info.relay || !this.connections.has(entry.info.id)) return;
-    entry.info.relay = { ...entry.info.relay, upstream: r.upstreamState, c2s: { ...r.c2s.state }, s2c: { ...r.s2c.state } };
-    const t = Date.now();
-    if (now || t - r.lastEmit >= 100) {
-      r.lastEmit = t;
-      if (r.emitTimer) clearTimeout(r.emitTimer);
-      r.emitTimer = null;
-      this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    } else if (!r.emitTimer) {
-      r.emitTimer = setTimeout(() => {
-        r.emitTimer = null;
-        this.syncRelay(entry, true);
-      }, 100);
-    }
-  }
-
-  private accept(listener: ListenerEntry, socket: net.Socket): void {
-    if (listener.info.relay) return this.acceptRelay(listener, socket, listener.info.relay);
-    const unix = listener.info.transport === 'unix';
-    const entry = this.register(socket, {
-      origin: 'accepted',
-      transport: listener.info.transport,
-      listenerId: listener.info.id,
-      // A Unix client's own end is usually unnamed: the listener's path is what identifies it.
-      remote: unix
-        ? { address: '(unnamed client)', port: 0, family: 'unix' }
-        : acceptedPeer(socket, listener),
-      ...(unix ? { local: { address: listener.info.address, port: 0, family: 'unix' as const } } : {}),
-      state: 'open',
-    });
-    // Server side: what was negotiated, and the client's certificate when one was requested and sent.
-    if (socket instanceof tls.TLSSocket) entry.info.tls = tlsDetails(socket);
-    this.adopt(listener, entry);
-    this.emit({ type: 'connection-opened', connection: { ...entry.info } });
-    this.emit({ type: 'listener-updated', listener: { ...listener.info } });
-    if (listener.info.responder) this.startResponder(entry, listener.info.responder);
-  }
-
-  /** A listener's new client: counted as open, and its local address read. */
-  private adopt(listener: ListenerEntry, entry: ConnectionEntry): void {
-    entry.listener = listener;
-    listener.clients.add(entry);
-    entry.counted = true;
-    listener.info.clientCount += 1;
-    listener.info.acceptedCount += 1;
-    this.markOpen(entry, false);
-  }
-
-  /** A client that is no longer open (either side sent FIN, or it closed) stops counting as one. */
-  private uncount(entry: ConnectionEntry): void {
-    const listener = entry.listener;
-    if (!listener || !entry.counted) return;
-    entry.counted = false;
-    listener.info.clientCount -= 1;
-    if (this.listeners.has(listener.info.id)) this.emit({ type: 'listener-updated', listener: { ...listener.info } });
-  }
-
-  private register(
-    socket: net.Socket,
-    init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
-  ): ConnectionEntry {
-    const id = `C${this.nextConnectionId++}`;
-    const info = newConnectionInfo(id, init);
-    const entry: ConnectionEntry = { info, socket, ...newEntryState(id) };
-    this.connections.set(id, entry);
-    socket.setNoDelay(true);
-    if (this.pressured > 0) {
-      entry.holds.flow = true;
-      socket.pause();
-    }
-    socket.on('data', (buf: Buffer) => {
-      this.record(entry, 'in', buf);
-      // After the chunk is recorded, so an automatic reply always follows what it answers.
-      entry.responder?.onData(buf);
-      entry.relay?.c2s.push(buf);
-    });
-    socket.on('end', () => {
-      this.onPeerEnd(entry);
-      if (entry.relay) return entry.relay.c2s.end();
-      const finished = () => this.afterPeerFinished(entry);
-      if (entry.responder) entry.responder.onPeerEnd(finished);
-      else finished();
-    });
-    socket.on('error', (err) => {
-      const e = unwrapError(err);
-      const remote = entry.info.remote;
-      const op = entry.info.state === 'connecting' ? 'connect' : 'socket';
-      const code = String((e as NodeJS.ErrnoException)?.code ?? '');
-      entry.info.error =
-        entry.info.transport === 'unix'
-          ? explainError(e, { op, path: entry.info.origin === 'accepted' ? entry.info.local?.address : remote.address })
-          : entry.info.transport === 'tls' && /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_|UNABLE_|SELF_SIGNED|EPROTO)/.test(code)
-            ? explainTlsError(e, { host: entry.info.remoteHost ?? remote.address, port: remote.port })
-            : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
-    });
-    socket.on('close', () => this.onClose(entry));
-    return entry;
-  }
-
-  private markOpen(entry: ConnectionEntry, announce = true): void {
-    const s = entry.socket as net.Socket;
-    entry.info.state = 'open';
-    entry.info.openedAt = Date.now();
-    if (entry.info.transport === 'unix') {
-      entry.info.local ??= { address: '(unnamed)', port: 0, family: 'unix' };
-    } else {
-      entry.info.local = endpoint(s.localAddress, s.localPort, s.localFamily);
-      entry.info.remote = endpoint(s.remoteAddress, s.remotePort, s.remoteFamily) ?? entry.info.remote;
-    }
-    if (announce) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-  }
-
-  private onPeerEnd(entry: ConnectionEntry): void {
-    // When we had already sent FIN, both sides now have: 'close' follows and finishes the record.
-    if (entry.info.state === 'open') {
-      entry.info.state = 'half-closed';
-      entry.info.halfClosedBy = 'peer';
-      this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    }
-    this.uncount(entry);
-  }
-
-  /**
-   * The peer of a listener's client sent FIN and its responder has nothing more to send. By
-   * default our side closes too, after what we are still sending, as the tutorial servers do;
-   * a listener that keeps connections half-open closes them once idle too long. Outgoing
-   * connections stay half-open: the user opened them and decides.
-   */
-  private afterPeerFinished(entry: ConnectionEntry): void {
-    const listener = entry.listener;
-    if (!listener || entry.info.state !== 'half-closed' || entry.info.halfClosedBy !== 'peer') return;
-    const halfOpen = listener.info.halfOpen;
-    if (!halfOpen) {
-      this.closeConnection({ connectionId: entry.info.id, mode: 'end' });
-      this.lingerAfterEnd(entry);
-      return;
-    }
-    const idleMs = halfOpen.idleSeconds * 1000;
-    const check = () => {
-      entry.endTimer = undefined;
-      if (entry.info.state !== 'half-closed' || entry.localClose) return;
-      const left = entry.lastActivity + idleMs - Date.now();
-      if (left > 0) {
-        entry.endTimer = setTimeout(check, left);
-        return;
-      }
-      entry.localClose = 'idle';
-      (entry.socket as net.Socket).end();
-      this.lingerAfterEnd(entry);
-    };
-    entry.endTimer = setTimeout(check, idleMs);
-  }
-
-  /**
-   * After both FINs only our unsent bytes keep a connection alive. A peer that finished sending
-   * but never reads them would keep it (and its descriptor) for ever: without progress for
-   * endLingerMs, it is destroyed.
-   */
-  private lingerAfterEnd(entry: ConnectionEntry): void {
-    const socket = entry.socket as net.Socket;
-    // bytesWritten counts what is still buffered too: what reached the kernel is the difference.
-    const dispatched = () => socket.bytesWritten - socket.writableLength;
-    let written = dispatched();
-    const check = () => {
-      entry.endTimer = undefined;
-      if (socket.destroyed) return;
-      if (dispatched() === written) {
-        entry.info.error ??= {
-          code: 'ETIMEDOUT',
-          message: `Dropped: the peer finished sending but read nothing more of what was left for ${this.endLingerMs / 1000} s.`,
-        };
-        socket.destroy();
-        return;
-      }
-      written = dispatched();
-      entry.endTimer = setTimeout(check, this.endLingerMs);
-    };
-    if (entry.endTimer) clearTimeout(entry.endTimer);
-    entry.endTimer = setTimeout(check, this.endLingerMs);
-  }
-
-  private onClose(entry: ConnectionEntry): void {
-    this.retireResponder(entry);
-    if (entry.endTimer) clearTimeout(entry.endTimer);
-    entry.endTimer = undefined;
-    const info = entry.info;
-    info.closeReason = closeReason(entry);
-    info.state = 'closed';
-    info.closedAt = Date.now();
-    this.uncount(entry);
-    entry.listener?.clients.delete(entry);
-    this.emit({ type: 'connection-closed', connection: { ...info } });
-    this.closedIds.add(info.id);
-    if (this.closedIds.size > this.maxClosedRecords) {
-      this.removeConnections([...take(this.closedIds, this.closedIds.size - this.maxClosedRecords)]);
-    }
-  }
-
-  removeClosed({ connectionId, listenerId }: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
-    let ids: string[];
-    if (connectionId !== undefined) {
-      const entry = this.connections.get(connectionId);
-      if (!entry) return fail({ code: 'NOT_FOUND', message: `No connection has id ${connectionId}.` });
-      if (entry.info.state !== 'closed') {
-        return fail({ code: 'NOT_CLOSED', message: 'This connection is still open: close or reset it first, then remove it.' });
-      }
-      ids = [connectionId];
-    } else {
-      ids = [...this.closedIds].filter((id) => listenerId === undefined || this.connections.get(id)?.info.listenerId === listenerId);
-    }
-    this.removeConnections(ids);
-    return ok({ removed: ids.length, totals: { ...this.removed } });
-  }
-
-  /** Forgets closed connections and their captures; what they carried is added to the totals. */
-  private removeConnections(ids: string[]): void {
-    if (ids.length === 0) return;
-    for (const id of ids) {
-      const entry = this.connections.get(id);
-      this.closedIds.delete(id);
-      if (!entry) continue;
-      this.connections.delete(id);
-      this.capture.release(entry.capture);
-      this.removed.connections += 1;
-      this.removed.bytesIn += entry.info.bytesIn;
-      this.removed.bytesOut += entry.info.bytesOut;
-    }
-    this.emit({ type: 'connections-removed', ids, totals: { ...this.removed } });
-  }
-
-  private record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false, peer?: Endpoint): void {
-    const info = entry.info;
-    const time = now();
-    entry.lastActivity = time;
-    // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
-    // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
-    const bytes =
-      data.byteLength * 2 < data.buffer.byteLength
-        ? new Uint8Array(data)
-        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    if (direction === 'in') {
-      info.bytesIn += bytes.byteLength;
-      info.chunksIn += 1;
-    } else {
-      info.bytesOut += bytes.byteLength;
-      info.chunksOut += 1;
-    }
-    const chunk: Chunk = {
-      connectionId: info.id,
-      seq: entry.capture.nextSeq++,
-      direction,
-      time,
-      size: bytes.byteLength,
-      data: bytes,
-      ...(auto ? { auto: true } : {}),
-      ...(peer ? { peer } : {}),
-    };
-    if (peer) entry.udp?.peers.set(chunk.seq, peer);
-    const touched = this.capture.add(entry.capture, chunk);
-    const counters: Counters = {
-      bytesIn: info.bytesIn,
-      bytesOut: info.bytesOut,
-      chunksIn: info.chunksIn,
-      chunksOut: info.chunksOut,
-    };
-    const shown = preview(chunk);
-    if (entry.udp && this.pressured > 0) {
-      // A datagram source cannot be paused: while the window is behind, it is captured but not
-      // streamed, and counted so the window can say so.
-      entry.info.udp!.notStreamed += 1;
-      if (entry.info.udp!.notStreamed % 256 === 1) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    } else {
-      this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
-    }
-    this.reportEvictions(touched);
-  }
-
-  /** Tells subscribers which connections lost their oldest chunks to the budget. */
-  private reportEvictions(touched: ConnectionCapture[]): void {
-    for (const cap of touched) {
-      const owner = this.connections.get(cap.connectionId);
-      if (owner?.udp) {
-        for (const seq of owner.udp.peers.keys()) {
-          if (seq >= cap.firstKeptSeq) break;
-          owner.udp.peers.delete(seq);
-        }
-      }
-      if (owner) {
-        owner.info.droppedBytes = cap.droppedBytes;
-        owner.info.droppedChunks = cap.droppedChunks;
-      }
-      this.emit({
-        type: 'chunks-evicted',
-        connectionId: cap.connectionId,
-        droppedBytes: cap.droppedBytes,
-        droppedChunks: cap.droppedChunks,
-        firstKeptSeq: cap.firstKeptSeq,
-      });
-    }
-  }
-
-  private emit(event: SocketEvent, bytes = 0): void {
-    for (const b of this.batchers) b.push(event, bytes);
-  }
-
-  private applyFlowControl(): void {
-    const pause = this.pressured > 0;
-    for (const entry of this.connections.values()) {
-      if (entry.holds.flow === pause) continue;
-      entry.holds.flow = pause;
-      this.updateReading(entry);
-    }
-  }
-
-  /** Reads from the peer unless something holds it (see ConnectionEntry.holds). */
-  private updateReading(entry: ConnectionEntry): void {
-    if (entry.socket.destroyed) return;
-    if (entry.relay) return this.updateRelayReading(entry);
-    const { flow, autoFull, responder } = entry.holds;
-    if (flow || autoFull || responder) entry.socket.pause();
-    else entry.socket.resume();
-  }
-
-  /** Calls back once the connection's send buffer has drained (soon, if it is not full). */
-  private whenWritable(entry: ConnectionEntry, callback: () => void): void {
-    const socket = entry.socket as net.Socket;
-    if (!socket.writableNeedDrain || socket.destroyed) {
-      queueMicrotask(callback);
-      return;
-    }
-    entry.drainWaiters.push(callback);
-    // One 'drain' listener per connection, however many wait on it.
-    if (entry.drainWaiters.length === 1) {
-      socket.once('drain', () => {
-        for (const waiter of entry.drainWaiters.splice(0)) waiter();
-      });
-    }
+  removeClosed(args: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
+    return this.endings.removeClosed(args);
   }
 }
-
-/** Why a connection closed, in words, decided once when it does. */
-function closeReason(entry: ConnectionEntry): string {
-  const { info, localClose } = entry;
-  if (info.state === 'connecting') return info.error ? `could not connect: ${info.error.message}` : 'connect cancelled';
-  if (localClose === 'reset') return 'reset by you (RST sent)';
-  if (localClose === 'listener-stopped') return 'closed when its listener stopped';
-  if (localClose === 'shutdown') return 'closed on shutdown';
-  if (info.error) return info.error.message;
-  if (localClose === 'idle') return `closed after ${entry.listener?.info.halfOpen?.idleSeconds ?? '?'} s idle while half-open`;
-  if (localClose === 'end') return info.state === 'half-closed' && info.halfClosedBy === 'peer' ? 'closed (peer closed first)' : 'closed by you';
-  return 'closed by peer';
-}
-
-/** The first n values of a set, in insertion order. */
-function* take<T>(set: Set<T>, n: number): Generator<T> {
-  if (n <= 0) return;
-  for (const v of set) {
-    yield v;
-    if (--n === 0) return;
-  }
-}
-
-/**
- * The peer of an accepted socket. Its address is read at accept; a peer that reset before then
- * has none (the OS no longer knows it), and is labelled so rather than shown as "?:0".
- */
-function acceptedPeer(socket: net.Socket, listener: ListenerEntry): Endpoint {
-  return (
-    endpoint(socket.remoteAddress, socket.remotePort, socket.remoteFamily) ?? {
-      address: '(reset before it was accepted)',
-      port: 0,
-      family: listener.info.family === 'unix' ? 'IPv4' : listener.info.family,
-    }
-  );
-}
-
-/** What every new connection entry starts with: an empty capture, reading, no responder. */
-function newEntryState(id: string): Pick<ConnectionEntry, 'capture' | 'holds' | 'drainWaiters' | 'responder' | 'counted' | 'lastActivity'> {
-  return {
-    capture: new ConnectionCapture(id),
-    holds: { flow: false, autoFull: false, responder: false },
-    drainWaiters: [],
-    responder: null,
-    counted: false,
-    lastActivity: Date.now(),
-  };
-}
-
-/** A new connection record: zero counters, created now. */
-function newConnectionInfo(
-  id: string,
-  init: Pick<ConnectionInfo, 'origin' | 'transport' | 'remote' | 'state'> & Partial<ConnectionInfo>,
-): ConnectionInfo {
-  return { id, createdAt: Date.now(), bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0, ...init };
-}
-
-/** The clients "Send to all clients" reaches: open ones, not those where either side sent FIN. */
-function openClients(listener: ListenerEntry): ConnectionEntry[] {
-  return [...listener.clients].filter((c) => c.info.state === 'open' && !c.socket.destroyed);
-}
-
-/** Why nothing can be sent on this connection now, or null when it can send. */
-function sendRefusal(entry: ConnectionEntry): ErrorInfo | null {
-  const { state, halfClosedBy } = entry.info;
-  if (entry.udp) {
-    return { code: 'NEEDS_DESTINATION', message: 'A UDP socket sends each datagram to an address: give a destination host and port.' };
-  }
-  if (state === 'connecting') return { code: 'NOT_CONNECTED', message: 'Still connecting: wait until the connection is open.' };
-  if (state === 'closed' || entry.socket.destroyed) {
-    return { code: 'CLOSED', message: 'This connection is closed; nothing can be sent on it.', hint: 'Connect again to send.' };
-  }
-  if (state === 'half-closed' && halfClosedBy === 'local') {
-    return { code: 'EPIPE', message: 'You already closed the sending side of this connection (FIN sent).', hint: 'Connect again to send more.' };
-  }
-  return null;
-}
-
-/** How long our last bytes may sit unread after both sides sent FIN before the connection is dropped. */
-const END_LINGER_MS = 30_000;
-
-/** Closed connection records kept; past this many, the oldest are removed (totals stay exact). */
-export const MAX_CLOSED_RECORDS = 10_000;
-
-/** Automatic replies queued beyond this in a socket's send buffer stop reading from its peer. */
-const AUTO_BACKLOG_BYTES = 1 << 20;
-
-/**
- * What an event costs a subscriber beyond its payload bytes (decoding, an object, a store
- * entry), counted for flow control so a flood of tiny chunks is paced as well as large ones.
- */
-const EVENT_COST = 128;
-
-/** The chunk as subscribers see it: the first PREVIEW_BYTES of a large payload. */
-function preview(chunk: Chunk): Chunk {
-  // A copy, not a view: a view would keep the whole socket read buffer alive until the batch goes.
-  return chunk.data.byteLength > PREVIEW_BYTES ? { ...chunk, data: chunk.data.slice(0, PREVIEW_BYTES) } : chunk;
-}
-
