@@ -41,7 +41,7 @@ export interface EngineOptions {
   batcher?: Partial<BatcherOptions>;
   /** Closed connection records kept before the oldest are removed (default MAX_CLOSED_RECORDS). */
   maxClosedRecords?: number;
-  /** How long our last bytes may sit unread after both FINs (default END_LINGER_MS). */
+  /** How long our last bytes may sit unread after both FINs (default 30 s). */
   endLingerMs?: number;
 }
 

@@ -102,7 +102,7 @@ export class RepeatTasks {
     this.core.emit({ type: 'task-updated', task: { ...task.info } });
   }
 
-  /** The connections a task or broadcast writes to, or why there are none. */
+  /** The connections a task writes to, or why there are none. */
   private targetsOf(target: TaskInfo['target']): ConnectionEntry[] | ErrorInfo {
     if ('connectionId' in target) {
       const entry = this.core.connections.get(target.connectionId);
