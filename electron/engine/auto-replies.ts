@@ -73,7 +73,8 @@ export class AutoReplies {
         if (entry.programHost && entry.programHost !== host && entry.info.program?.state === 'running') return;
         entry.programHost = host;
         entry.info.program = info;
-        this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
+        // A program that exits after its closed connection was removed must not bring it back.
+        if (this.core.connections.has(entry.info.id)) this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
       },
     };
     entry.responder = createResponder(config, host, entry.listener?.responderShared);

@@ -173,6 +173,27 @@ describe('closed records', () => {
   });
 });
 
+describe('removed connections stay removed', () => {
+  it('a program that exits after its connection was removed sends no update for it', async () => {
+    const { engine, events } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    const stubborn = 'import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)';
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'program', command: 'python3', args: ['-c', stubborn], shell: false } }));
+    const c = await client(l.port);
+    await until(() => engine.snapshot().connections[0]?.program?.state === 'running', 'the program');
+    c.resetAndDestroy();
+    await until(() => engine.snapshot().connections[0]?.state === 'closed', 'closed');
+    value(engine.removeClosed({}));
+    // From the removal on, as subscribers see it.
+    await until(() => events.some((e) => e.type === 'connections-removed'), 'the removal event');
+    const removedAt = events.findIndex((e) => e.type === 'connections-removed');
+    // The program ignores SIGTERM: it goes with SIGKILL two seconds later, after the removal.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(events.slice(removedAt).filter((e) => e.type === 'connection-updated' || e.type === 'connection-closed')).toEqual([]);
+    expect(engine.snapshot().connections).toEqual([]);
+  });
+});
+
 describe('peers that reset at once', () => {
   it('are shown with their address, or as reset before they were accepted, never as ?:0', async () => {
     const { engine } = makeEngine();
