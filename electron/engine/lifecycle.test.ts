@@ -177,10 +177,11 @@ describe('removed connections stay removed', () => {
   it('a program that exits after its connection was removed sends no update for it', async () => {
     const { engine, events } = makeEngine();
     const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
-    const stubborn = 'import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)';
+    const stubborn = 'import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("up", flush=True)\ntime.sleep(60)';
     value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'program', command: 'python3', args: ['-c', stubborn], shell: false } }));
     const c = await client(l.port);
-    await until(() => engine.snapshot().connections[0]?.program?.state === 'running', 'the program');
+    // Once it greets, it ignores SIGTERM.
+    await new Promise((r) => c.once('data', r));
     c.resetAndDestroy();
     await until(() => engine.snapshot().connections[0]?.state === 'closed', 'closed');
     value(engine.removeClosed({}));
