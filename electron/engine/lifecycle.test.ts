@@ -195,6 +195,23 @@ describe('removed connections stay removed', () => {
   });
 });
 
+describe('programs end with their connections', () => {
+  it('Stop and close clients ends each client\'s program, and each record says so', async () => {
+    const { engine } = makeEngine();
+    const l = value(await engine.startListener({ host: '127.0.0.1', port: 0 }));
+    value(engine.setResponder({ target: { listenerId: l.id }, responder: { kind: 'program', command: 'sleep', args: ['60'], shell: false } }));
+    await Promise.all([client(l.port), client(l.port)]);
+    await until(() => engine.snapshot().connections.filter((c) => c.program?.state === 'running').length === 2, 'two programs');
+    const pids = engine.snapshot().connections.map((c) => c.program!.pid!);
+    value(engine.stopListener({ listenerId: l.id, closeClients: true }));
+    await until(() => engine.snapshot().connections.every((c) => c.program?.state === 'exited'), 'both programs ended');
+    for (const c of engine.snapshot().connections) {
+      expect(c).toMatchObject({ state: 'closed', closeReason: 'closed when its listener stopped', program: { state: 'exited', signal: 'SIGTERM' } });
+    }
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
 describe('peers that reset at once', () => {
   it('are shown with their address, or as reset before they were accepted, never as ?:0', async () => {
     const { engine } = makeEngine();
