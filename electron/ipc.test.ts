@@ -1,13 +1,10 @@
-// bindIpc against a real Engine and real loopback sockets. Electron's binary is not available
+// bindIpc: who may get a port to the engine and restart it. Electron's binary is not available
 // everywhere, so ipcMain and the window are small stand-ins with the same surface.
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import type { BrowserWindow } from 'electron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Channels, COMMAND_NAMES } from '../shared/channels';
-import type { EventBatch, ListenerInfo } from '../shared/model';
+import { Channels } from '../shared/channels';
 import type { Result } from '../shared/result';
-import { Engine } from './engine/engine';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
 
@@ -105,14 +102,17 @@ function otherWindowFrame(): FakeFrame {
   return { url: trustedUrl, parent: null, detached: false, frameTreeNodeId: 9, processId: 5, routingId: 1 };
 }
 
-function invoke(name: string, event: unknown, args: unknown): Promise<Result<unknown>> {
-  const handler = fakeIpc.handlers.get(name);
-  if (!handler) throw new Error(`no handler for ${name}`);
-  return Promise.resolve(handler(event, args) as Result<unknown>);
-}
-
-function ack(event: unknown, batchId: unknown): void {
-  for (const fn of fakeIpc.listeners.get(Channels.ack) ?? []) fn(event, batchId);
+/** What the binding asked of the engine host. */
+class FakeHost {
+  connected: unknown[] = [];
+  restarts = 0;
+  connect(page: unknown): void {
+    this.connected.push(page);
+  }
+  restart(): Result<{ restarted: true }> {
+    this.restarts++;
+    return { ok: true, value: { restarted: true } };
+  }
 }
 
 const cleanups: (() => unknown)[] = [];
@@ -121,157 +121,73 @@ afterEach(async () => {
 });
 
 function setup() {
-  const engine = new Engine({ batcher: { flushMs: 5, highWatermark: 8, lowWatermark: 4 } });
+  const host = new FakeHost();
   const win = new FakeWindow();
-  const dispose = bindIpc({ engine, window: win as unknown as BrowserWindow });
-  cleanups.push(() => engine.shutdown());
+  const dispose = bindIpc({ engine: host, window: win as unknown as BrowserWindow });
   cleanups.push(dispose);
-  return { engine, win, contents: win.webContents, dispose };
+  return { host, win, contents: win.webContents, dispose };
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+function connect(event: unknown): void {
+  for (const fn of fakeIpc.listeners.get(Channels.engine.connect) ?? []) fn(event);
 }
 
-async function startListener(): Promise<ListenerInfo> {
-  const result = await invoke(Channels.command.startListener, senderEvent(trustedUrl), { host: '127.0.0.1', port: 0 });
-  if (!result.ok) throw new Error(result.message);
-  return result.value as ListenerInfo;
+function restart(event: unknown): Promise<Result<unknown>> {
+  const handler = fakeIpc.handlers.get(Channels.engine.restart);
+  if (!handler) throw new Error('no restart handler');
+  return Promise.resolve(handler(event) as Result<unknown>);
 }
 
-async function sendFromClient(port: number, text: string): Promise<net.Socket> {
-  const socket = net.connect(port, '127.0.0.1');
-  cleanups.push(() => socket.destroy());
-  await new Promise<void>((r) => socket.once('connect', () => r()));
-  socket.write(text);
-  return socket;
-}
-
-function batches(contents: FakeContents): EventBatch[] {
-  return contents.sent.filter((m) => m.channel === Channels.events).map((m) => m.payload as EventBatch);
-}
+/** Everyone who must not get a port or restart the engine, though some show our page. */
+const strangers: [string, unknown][] = [
+  ['a web page', senderEvent('https://example.com/')],
+  ['a file:// page', senderEvent('file:///tmp/evil.html')],
+  ['our files by file://', senderEvent('file:///app/dist/renderer/index.html')],
+  ['about:blank', senderEvent('about:blank')],
+  ['a sender without a frame', senderEvent(undefined)],
+  ['an iframe in our window', frameEvent(subframe())],
+  ['a frame claiming no parent but with another frame id', frameEvent({ ...subframe(), parent: null })],
+  ['the main frame of another webContents', frameEvent(otherWindowFrame(), 8)],
+  ['another webContents claiming our main frame’s ids', frameEvent(mainFrame(), 8)],
+  ['our main frame from another renderer process', frameEvent({ ...mainFrame(), processId: 5 })],
+  ['our main frame’s old document, detached while unloading', frameEvent({ ...mainFrame(), detached: true })],
+  ['an event without a sender', { senderFrame: mainFrame() }],
+];
 
 describe('bindIpc', () => {
-  it('registers one handler per command and removes them all on dispose', () => {
+  it('listens on the two engine channels only, and removes both on dispose', () => {
     const { dispose } = setup();
-    for (const name of COMMAND_NAMES) expect(fakeIpc.handlers.has(Channels.command[name])).toBe(true);
-    expect(fakeIpc.listeners.get(Channels.ack)?.size).toBe(1);
+    expect([...fakeIpc.handlers.keys()]).toEqual([Channels.engine.restart]);
+    expect([...fakeIpc.listeners.entries()].filter(([, set]) => set.size > 0).map(([k]) => k)).toEqual([Channels.engine.connect]);
     dispose();
-    for (const name of COMMAND_NAMES) expect(fakeIpc.handlers.has(Channels.command[name])).toBe(false);
-    expect(fakeIpc.listeners.get(Channels.ack)?.size).toBe(0);
+    expect(fakeIpc.handlers.size).toBe(0);
+    expect(fakeIpc.listeners.get(Channels.engine.connect)?.size).toBe(0);
   });
 
-  it('answers commands from the renderer and refuses every other sender', async () => {
-    setup();
-    const ok = await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {});
-    expect(ok).toMatchObject({ ok: true, value: { listeners: [], connections: [] } });
-
-    for (const url of ['https://example.com/', 'file:///tmp/evil.html', 'file:///app/dist/renderer/index.html', 'about:blank', undefined]) {
-      const refused = await invoke(Channels.command.startListener, senderEvent(url), { host: '127.0.0.1', port: 0 });
-      expect(refused).toMatchObject({ ok: false, code: 'FORBIDDEN' });
-    }
-    const snapshot = await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {});
-    expect(snapshot).toMatchObject({ ok: true, value: { listeners: [] } });
+  it('hands a port only to the main frame of our own window showing our page, on every load', () => {
+    const { host, contents } = setup();
+    for (const [, event] of strangers) connect(event);
+    expect(host.connected).toEqual([]);
+    connect(frameEvent(mainFrame()));
+    connect(senderEvent(trustedUrl));
+    expect(host.connected).toEqual([contents, contents]);
   });
 
-  it('accepts only the main frame of our own window, even when others show our page', async () => {
-    setup();
-    const args = { host: '127.0.0.1', port: 0 };
-    const refusals: [string, unknown][] = [
-      ['an iframe in our window', frameEvent(subframe())],
-      ['a frame claiming no parent but with another frame id', frameEvent({ ...subframe(), parent: null })],
-      ['the main frame of another webContents', frameEvent(otherWindowFrame(), 8)],
-      ['another webContents claiming our main frame’s ids', frameEvent(mainFrame(), 8)],
-      ['our main frame from another renderer process', frameEvent({ ...mainFrame(), processId: 5 })],
-      ['our main frame’s old document, detached while unloading', frameEvent({ ...mainFrame(), detached: true })],
-      ['an event without a sender', { senderFrame: mainFrame() }],
-    ];
-    for (const [who, event] of refusals) {
-      expect(await invoke(Channels.command.startListener, event, args), who).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  it('restarts the engine only for our page; everyone else is refused in words', async () => {
+    const { host } = setup();
+    for (const [who, event] of strangers) {
+      expect(await restart(event), who).toMatchObject({ ok: false, code: 'FORBIDDEN', message: expect.stringMatching(/^Refused a request from .*only the Socket Inspector window may use the inspector\.$/) });
     }
-    // Nothing above reached the engine: no listener was started.
-    const snapshot = await invoke(Channels.command.getSnapshot, frameEvent(mainFrame()), {});
-    expect(snapshot).toMatchObject({ ok: true, value: { listeners: [] } });
-    expect(await invoke(Channels.command.startListener, frameEvent(mainFrame()), args)).toMatchObject({ ok: true });
+    expect(host.restarts).toBe(0);
+    expect(await restart(frameEvent(mainFrame()))).toEqual({ ok: true, value: { restarted: true } });
+    expect(host.restarts).toBe(1);
   });
 
   it('refuses everyone once the window is gone', async () => {
-    const { contents } = setup();
+    const { host, contents } = setup();
     contents.destroyed = true;
-    expect(await invoke(Channels.command.getSnapshot, senderEvent(trustedUrl), {})).toMatchObject({ ok: false, code: 'FORBIDDEN' });
-  });
-
-  it('turns bad input into an error result', async () => {
-    setup();
-    const bad = await invoke(Channels.command.startListener, senderEvent(trustedUrl), { host: '127.0.0.1', port: 70000 });
-    expect(bad).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
-    expect((bad as { message: string }).message).toMatch(/port/i);
-  });
-
-  it('streams batches to the page once it has loaded, and only the page can acknowledge them', async () => {
-    const { contents } = setup();
-    contents.emit('did-navigate');
-    const listener = await startListener();
-    const client = await sendFromClient(listener.port, 'sixteen bytes!!!');
-
-    const chunksSeen = () =>
-      batches(contents).flatMap((b) =>
-        b.events.flatMap((e) => (e.type === 'chunk' ? [new TextDecoder().decode(e.chunk.data)] : [])),
-      );
-    await waitFor(() => (chunksSeen().includes('sixteen bytes!!!') ? true : undefined), 'the first chunk');
-
-    // 16 unacknowledged bytes are over the (tiny) high watermark: the engine pauses the socket
-    // until the page acknowledges. Acknowledgements from anyone else change nothing.
-    client.write('more');
-    const last = batches(contents).at(-1)!;
-    ack(senderEvent('https://example.com/'), last.id);
-    ack(senderEvent(trustedUrl, 99), last.id);
-    ack(frameEvent(subframe()), last.id);
-    ack(frameEvent(otherWindowFrame(), 8), last.id);
-    ack(senderEvent(trustedUrl), String(last.id));
-    ack(senderEvent(trustedUrl), Number.NaN);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(chunksSeen()).not.toContain('more');
-
-    ack(senderEvent(trustedUrl), last.id);
-    await waitFor(() => (chunksSeen().includes('more') ? true : undefined), 'the chunk sent while paused');
-  });
-
-  it('sends nothing before the page loads, and resubscribes on each load', async () => {
-    const { contents } = setup();
-    const listener = await startListener();
-    await sendFromClient(listener.port, 'early');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(batches(contents)).toHaveLength(0);
-
-    contents.emit('did-navigate');
-    await sendFromClient(listener.port, 'after load');
-    const first = await waitFor(() => batches(contents).at(0), 'a batch after load');
-    expect(first.id).toBe(1);
-
-    // A reload starts a fresh subscription: batch ids start again from 1.
-    contents.emit('did-navigate');
-    const before = batches(contents).length;
-    await sendFromClient(listener.port, 'after reload');
-    const next = await waitFor(() => batches(contents).at(before), 'a batch after reload');
-    expect(next.id).toBe(1);
-  });
-
-  it('stops sending when the window closes', async () => {
-    const { contents, win } = setup();
-    contents.emit('did-navigate');
-    const listener = await startListener();
-    win.destroyed = true;
-    contents.destroyed = true;
-    win.emit('closed');
-    await sendFromClient(listener.port, 'into the void');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(batches(contents)).toHaveLength(0);
+    connect(senderEvent(trustedUrl));
+    expect(host.connected).toEqual([]);
+    expect(await restart(senderEvent(trustedUrl))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
   });
 });

@@ -1,15 +1,7 @@
 import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { Channels, COMMAND_NAMES } from '../shared/channels';
+import { Channels } from '../shared/channels';
 import { fail, type Result } from '../shared/result';
-import { dispatchCommand } from './engine/dispatch';
-import type { Engine, Subscription } from './engine/engine';
 import { isTrustedRendererUrl } from './sender';
-
-/** What bindIpc needs: the engine, and the window it streams to and takes commands from. */
-export interface IpcBinding {
-  engine: Engine;
-  window: BrowserWindow;
-}
 
 /**
  * True when the message comes from the main frame of our window showing our page. The URL alone
@@ -35,69 +27,34 @@ function forbidden(url: string | undefined): Result<never> {
   });
 }
 
+/** What the IPC binding hands pages to: the engine process's host. */
+export interface EngineLink {
+  /** Gives the page its port to the engine. */
+  connect(page: WebContents): void;
+  /** Starts a stopped engine again. */
+  restart(): Result<{ restarted: true }>;
+}
+
 /**
- * Binds the contract to ipcMain: one handler per command (sender checked: our window, its main
- * frame, our page; input parsed by the engine's dispatcher), event batches streamed to the
- * window, and acknowledgements back from the same page.
- * Call it before the window loads its page. Returns a function that removes every handler and
- * closes the event subscription.
+ * Binds the two things IPC still does, for our window only (its main frame, our page): hand the
+ * page a port to the engine process (each load asks again), and start the engine again after it
+ * stopped. Commands and events never pass through here. Returns a function that removes both.
  */
-export function bindIpc({ engine, window: win }: IpcBinding): () => void {
+export function bindIpc({ engine, window: win }: { engine: EngineLink; window: BrowserWindow }): () => void {
   const contents = win.webContents;
-  const trusted = (event: IpcMainEvent | IpcMainInvokeEvent): boolean => sentByOurPage(event, contents);
-
-  for (const name of COMMAND_NAMES) {
-    ipcMain.handle(Channels.command[name], (event, args: unknown) => {
-      if (!trusted(event)) return forbidden(event.senderFrame?.url);
-      return dispatchCommand(engine, name, args);
-    });
-  }
-
-  // One subscription per loaded document: a reload gets a fresh batcher, so batches the old page
-  // never acknowledged cannot keep the engine's sockets paused.
-  let subscription: Subscription | null = null;
-  const unsubscribe = (): void => {
-    subscription?.close();
-    subscription = null;
+  const onConnect = (event: IpcMainEvent): void => {
+    if (sentByOurPage(event, contents)) engine.connect(contents);
   };
-  const subscribe = (): void => {
-    unsubscribe();
-    subscription = engine.subscribe((batch) => {
-      if (win.isDestroyed() || contents.isDestroyed()) {
-        unsubscribe();
-        return;
-      }
-      contents.send(Channels.events, batch);
-    });
-  };
-
-  const onAck = (event: IpcMainEvent, batchId: unknown): void => {
-    if (!trusted(event)) return;
-    if (typeof batchId !== 'number' || !Number.isSafeInteger(batchId) || batchId < 1) return;
-    subscription?.ack(batchId);
-  };
-  ipcMain.on(Channels.ack, onAck);
-
-  // did-navigate fires once the new document is committed, before its scripts run; the preload
-  // holds batches until the page registers a listener, and the page's first snapshot covers
-  // anything that happened earlier.
-  const onNavigate = (): void => subscribe();
-  const onGone = (): void => unsubscribe();
-  contents.on('did-navigate', onNavigate);
-  contents.on('render-process-gone', onGone);
-  contents.once('destroyed', onGone);
-  win.once('closed', onGone);
+  const onRestart = (event: IpcMainInvokeEvent): Result<{ restarted: true }> =>
+    sentByOurPage(event, contents) ? engine.restart() : forbidden(event.senderFrame?.url);
+  ipcMain.on(Channels.engine.connect, onConnect);
+  ipcMain.handle(Channels.engine.restart, onRestart);
 
   let disposed = false;
   return () => {
     if (disposed) return;
     disposed = true;
-    for (const name of COMMAND_NAMES) ipcMain.removeHandler(Channels.command[name]);
-    ipcMain.removeListener(Channels.ack, onAck);
-    if (!contents.isDestroyed()) {
-      contents.removeListener('did-navigate', onNavigate);
-      contents.removeListener('render-process-gone', onGone);
-    }
-    unsubscribe();
+    ipcMain.removeListener(Channels.engine.connect, onConnect);
+    ipcMain.removeHandler(Channels.engine.restart);
   };
 }

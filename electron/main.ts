@@ -1,13 +1,14 @@
 /**
- * The Electron main process: one window, one Engine, and the security defaults of Electron's
- * own checklist (context isolation, sandbox, no Node in the page, a strict CSP, pages from our
- * own app:// scheme instead of file://, navigation and new windows denied). Everything
- * interesting happens in the engine; this file stays thin.
+ * The Electron main process: windows, dialogs and the security defaults of Electron's own
+ * checklist (context isolation, sandbox, no Node in the page, a strict CSP, pages from our own
+ * app:// scheme instead of file://, navigation and new windows denied). The engine runs in its
+ * own process (a utilityProcess); each page talks to it over a MessagePort, so no byte of
+ * traffic passes through here. This file stays thin.
  */
 import path from 'node:path';
 import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron';
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
-import { Engine } from './engine/engine';
+import { EngineHost } from './engine-host';
 import { bindIpc } from './ipc';
 import { createQuitFlow, onQuitSignals } from './shutdown';
 
@@ -21,7 +22,7 @@ const preloadPath = path.join(__dirname, 'preload.cjs');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true } }]);
 
 // Saved messages and history live beside the app's other per-user data.
-const engine = new Engine({ dataDir: app.getPath('userData') });
+const engine = new EngineHost(path.join(__dirname, 'engine.cjs'), app.getPath('userData'));
 let mainWindow: BrowserWindow | null = null;
 let disposeIpc: (() => void) | null = null;
 
@@ -111,7 +112,7 @@ function installSessionPolicy(): void {
 // engine (sockets, programs, the capture's temporary folder), then leave, within 5 s whatever
 // peers do.
 const quitFlow = createQuitFlow({
-  stop: () => engine.shutdown(),
+  stop: () => engine.stop(),
   quit: () => app.quit(),
   exit: (code) => app.exit(code),
   warn: (message) => console.error(`Socket Inspector: ${message}`),
@@ -140,6 +141,7 @@ if (!app.requestSingleInstanceLock()) {
     .then(() => {
       protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, rendererDir));
       installSessionPolicy();
+      engine.start();
       createWindow();
       app.on('activate', () => {
         if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -1,9 +1,14 @@
 // The preload's bridge, with contextBridge and ipcRenderer replaced by stand-ins that record
-// what the page would get and what would cross to the main process.
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+// what the page would get and what would cross to the main process. The port it is handed is a
+// real MessageChannel, and at its far end a real engine session answers on real sockets.
+import net from 'node:net';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BRIDGE_KEY, Channels, COMMAND_NAMES } from '../shared/channels';
-import type { InspectorApi } from '../shared/contract';
-import type { EventBatch } from '../shared/model';
+import type { InspectorApi, LinkStatus } from '../shared/contract';
+import type { EventBatch, ListenerInfo } from '../shared/model';
+import { Engine } from './engine/engine';
+import { openSession } from './engine/session';
 
 const fake = vi.hoisted(() => {
   const exposed = new Map<string, unknown>();
@@ -24,7 +29,7 @@ const fake = vi.hoisted(() => {
       ipcRenderer: {
         invoke(channel: string, ...args: unknown[]) {
           invoked.push({ channel, args });
-          return Promise.resolve({ ok: true, value: channel });
+          return Promise.resolve({ ok: true, value: { restarted: true } });
         },
         send(channel: string, ...args: unknown[]) {
           sent.push({ channel, args });
@@ -39,63 +44,92 @@ const fake = vi.hoisted(() => {
 
 vi.mock('electron', () => fake.electron);
 
-const batch = (id: number): EventBatch => ({ id, events: [], bytes: 0 });
-const fromMain = (b: EventBatch) => {
-  for (const fn of fake.rendererListeners.get(Channels.events) ?? []) fn({ sender: 'ipc-event-object' }, b);
+const fromMain = (channel: string, event: unknown, ...args: unknown[]) => {
+  for (const fn of fake.rendererListeners.get(channel) ?? []) fn(event, ...args);
 };
 
 let api: InspectorApi;
+const engine = new Engine({ batcher: { flushMs: 5, highWatermark: 64, lowWatermark: 32 } });
+const links: LinkStatus[] = [];
+const cleanups: Array<() => unknown> = [];
+
+/** What the main process does on connect: one end to the page, the other to the engine. */
+function handOverPort(): MessagePort {
+  const { port1, port2 } = new MessageChannel();
+  const session = openSession(engine, (frame) => port1.postMessage(frame));
+  port1.on('message', (data: Uint8Array) => session.receive(data));
+  port1.on('close', () => session.close());
+  cleanups.push(() => port1.close());
+  fromMain(Channels.engine.port, { ports: [port2], sender: 'ipc-event-object' });
+  return port1;
+}
+
 beforeAll(async () => {
   await import('./preload');
   api = fake.exposed.get(BRIDGE_KEY) as InspectorApi;
+  api.onLink((status) => links.push(status));
+});
+
+afterAll(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+  await engine.shutdown();
 });
 
 describe('preload bridge', () => {
-  it('exposes named functions only, one per command plus onEvents and ack', () => {
-    expect(Object.keys(api).sort()).toEqual([...COMMAND_NAMES, 'ack', 'onEvents'].sort());
+  it('exposes named functions only: one per command, events, acks, the link and restart', () => {
+    expect(Object.keys(api).sort()).toEqual([...COMMAND_NAMES, 'ack', 'onEvents', 'onLink', 'restartEngine'].sort());
     for (const value of Object.values(api)) expect(typeof value).toBe('function');
     expect(fake.exposed.size).toBe(1);
   });
 
-  it('sends each command on its own channel with its arguments', async () => {
-    const result = await api.startListener({ host: '127.0.0.1', port: 0 });
-    expect(result).toEqual({ ok: true, value: Channels.command.startListener });
-    expect(fake.invoked.at(-1)).toEqual({ channel: Channels.command.startListener, args: [{ host: '127.0.0.1', port: 0 }] });
-    await api.getSnapshot();
-    expect(fake.invoked.at(-1)?.channel).toBe(Channels.command.getSnapshot);
+  it('asks the main process for its port as it loads, and waits for it', async () => {
+    expect(fake.sent).toEqual([{ channel: Channels.engine.connect, args: [] }]);
+    expect(links.at(-1)).toEqual({ state: 'connecting' });
+    // A command issued before the port arrives waits for it.
+    const early = api.getSnapshot();
+    handOverPort();
+    expect(links.at(-1)).toEqual({ state: 'open' });
+    expect(await early).toMatchObject({ ok: true, value: { listeners: [], connections: [] } });
   });
 
-  it('hands batches that came before the first listener to it, without the Electron event', () => {
-    fromMain(batch(1));
-    fromMain(batch(2));
-    const seen: unknown[][] = [];
-    const unsubscribe = api.onEvents((...args: unknown[]) => seen.push(args));
-    expect(seen).toEqual([[batch(1)], [batch(2)]]);
-    fromMain(batch(3));
-    expect(seen).toEqual([[batch(1)], [batch(2)], [batch(3)]]);
-
-    unsubscribe();
-    fromMain(batch(4));
-    expect(seen).toHaveLength(3);
-  });
-
-  it('keeps delivering to other listeners when one throws', () => {
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const seen: number[] = [];
-    const offBad = api.onEvents(() => {
-      throw new Error('broken listener');
+  it('carries commands and their bytes to the engine, and batches back, acknowledged through the port', async () => {
+    const batches: EventBatch[] = [];
+    const stop = api.onEvents((b) => {
+      batches.push(b);
+      api.ack(b.id);
     });
-    const offGood = api.onEvents((b) => seen.push(b.id));
-    fromMain(batch(5));
-    expect(seen).toEqual([5]);
-    expect(errors).toHaveBeenCalled();
-    offBad();
-    offGood();
-    errors.mockRestore();
+    const started = await api.startListener({ host: '127.0.0.1', port: 0 });
+    expect(started.ok).toBe(true);
+    const listener = (started as { value: ListenerInfo }).value;
+    const client = net.connect(listener.port, '127.0.0.1');
+    cleanups.push(() => client.destroy());
+    await new Promise<void>((r) => client.once('connect', () => r()));
+    // More than the (small) high watermark: only acknowledgements through the port keep it going.
+    const payload = Buffer.alloc(256 * 1024, 7);
+    client.write(payload);
+    const seen = () => batches.flatMap((b) => b.events).filter((e) => e.type === 'chunk').reduce((n, e) => n + (e.type === 'chunk' ? e.chunk.size : 0), 0);
+    for (let t = 0; t < 500 && seen() < payload.length; t++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen()).toBe(payload.length);
+    const id = batches.flatMap((b) => b.events).find((e) => e.type === 'connection-opened')!;
+    const sent = await api.send({ connectionId: (id as { connection: { id: string } }).connection.id, data: Uint8Array.of(1, 2, 3) });
+    expect(sent).toMatchObject({ ok: true, value: { bytes: 3 } });
+    stop();
   });
 
-  it('acknowledges on the ack channel', () => {
-    api.ack(42);
-    expect(fake.sent.at(-1)).toEqual({ channel: Channels.ack, args: [42] });
+  it('bad input comes back as an error result, never a throw', async () => {
+    expect(await api.startListener({ host: '127.0.0.1', port: 70000 })).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
+  });
+
+  it('when the engine stops, commands fail with the reason and a restart is offered; a new port brings it back', async () => {
+    fromMain(Channels.engine.status, {}, { state: 'stopped', detail: 'The engine stopped unexpectedly (exit code 9).' });
+    expect(links.at(-1)).toEqual({ state: 'closed', detail: 'The engine stopped unexpectedly (exit code 9).', canRestart: true });
+    expect(await api.getSnapshot()).toMatchObject({ ok: false, code: 'DISCONNECTED', message: 'The engine stopped unexpectedly (exit code 9).' });
+    expect(await api.restartEngine!()).toEqual({ ok: true, value: { restarted: true } });
+    expect(fake.invoked.at(-1)).toEqual({ channel: Channels.engine.restart, args: [] });
+    fromMain(Channels.engine.status, {}, { state: 'starting' });
+    expect(links.at(-1)).toEqual({ state: 'connecting' });
+    const waiting = api.getSnapshot();
+    handOverPort();
+    expect(await waiting).toMatchObject({ ok: true });
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ListenerInfo } from '../shared/model';
 import type { Result } from '../shared/result';
-import { decodeFrame, encodeWire } from '../shared/wire';
+import { decodeFrame, encodeFrame } from '../shared/wire';
 import { bundle, killChildren, runNode, type NodeChild } from './testing/node-child';
 
 /*
@@ -89,7 +89,7 @@ async function openPage(host: Host): Promise<<T>(name: string, args: unknown) =>
         }
       };
       ws.on('message', onMessage);
-      ws.send(encodeWire({ kind: 'command', id, name, args }));
+      ws.send(encodeFrame({ kind: 'command', id, name, args }));
     });
   };
 }

@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import type { ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from '../shared/model';
 import { MAX_CLIENT_MESSAGE_BYTES, MAX_SEND_BYTES } from '../shared/limits';
 import type { Result } from '../shared/result';
-import { decodeFrame, encodeWire } from '../shared/wire';
+import { decodeFrame, encodeFrame } from '../shared/wire';
 import { Engine, type EngineOptions } from './engine/engine';
 import { accessNotice } from './web-access';
 import { HEADERS_TIMEOUT_MS, startWebHost, type WebHost, type WebHostOptions } from './web-host';
@@ -147,7 +147,7 @@ class Peer {
 
   async call<T>(name: unknown, args: unknown): Promise<Result<T>> {
     const id = this.nextId++;
-    this.ws.send(encodeWire({ kind: 'command', id, name, args }));
+    this.ws.send(encodeFrame({ kind: 'command', id, name, args }));
     return (await this.result(id)).result as Result<T>;
   }
 
@@ -533,7 +533,7 @@ describe('WebSocket commands', () => {
   it('answers a command with its result', async () => {
     const h = await start();
     const peer = await openPeer(h);
-    peer.ws.send(encodeWire({ kind: 'command', id: 1, name: 'startListener', args: { host: '127.0.0.1', port: 0 } }));
+    peer.ws.send(encodeFrame({ kind: 'command', id: 1, name: 'startListener', args: { host: '127.0.0.1', port: 0 } }));
     const reply = await peer.result(1);
     expect(reply).toMatchObject({ kind: 'result', id: 1, result: { ok: true } });
     const listener = (reply.result as { value: ListenerInfo }).value;
@@ -581,21 +581,30 @@ describe('WebSocket commands', () => {
       expect(peer.ws.readyState).toBe(WebSocket.OPEN);
     };
 
-    await expectError(() => peer.ws.send('{not json'), -1, /Malformed message/);
-    await expectError(() => peer.ws.send(Buffer.from(encodeWire({ kind: 'command', id: 9, name: 'getSnapshot', args: {} })), { binary: true }), -1, /binary/);
-    await expectError(() => peer.ws.send(encodeWire({ kind: 'bogus', id: 7 })), 7, /Malformed message/);
-    await expectError(() => peer.ws.send(encodeWire({ kind: 'command', id: 'one', name: 'getSnapshot', args: {} })), -1, /Malformed/);
-    await expectError(() => peer.ws.send('null'), -1, /Malformed/);
-    await expectError(() => peer.ws.send('[1,2,3]'), -1, /Malformed/);
-    await expectError(() => peer.ws.send('42'), -1, /Malformed/);
-    await expectError(() => peer.ws.send('{"kind":"command","id":8,"name":"send","args":{"connectionId":"C1","data":{"$b64":"@@"}}}'), -1, /Malformed/);
+    const frameOf = (json: string) => {
+      // A frame whose header is exactly this text, with no payloads.
+      const header = new TextEncoder().encode(json);
+      const frame = new Uint8Array(8 + header.length);
+      new DataView(frame.buffer).setUint32(0, header.length, true);
+      frame.set(header, 8);
+      return frame;
+    };
+    await expectError(() => peer.ws.send(Uint8Array.of(1, 2, 3)), -1, /Malformed message: frame too short/);
+    await expectError(() => peer.ws.send(frameOf('{not json')), -1, /Malformed message/);
+    await expectError(() => peer.ws.send(encodeFrame({ kind: 'bogus', id: 7 })), -1, /Malformed message/);
+    await expectError(() => peer.ws.send(encodeFrame({ kind: 'command', id: 'one', name: 'getSnapshot', args: {} })), -1, /Malformed/);
+    await expectError(() => peer.ws.send(frameOf('null')), -1, /Malformed/);
+    await expectError(() => peer.ws.send(frameOf('[1,2,3]')), -1, /Malformed/);
+    await expectError(() => peer.ws.send(frameOf('42')), -1, /Malformed/);
+    // A payload reference with no payloads is just an object, and not bytes.
+    await expectError(() => peer.ws.send(frameOf('{"kind":"command","id":8,"name":"send","args":{"connectionId":"C1","data":{"$bin":5}}}')), 8, /data: data must be bytes/);
     await expectError(
-      () => peer.ws.send(encodeWire({ kind: 'command', id: 3, name: 'startListener', args: { host: 'has space', port: -1 } })),
+      () => peer.ws.send(encodeFrame({ kind: 'command', id: 3, name: 'startListener', args: { host: 'has space', port: -1 } })),
       3,
       /host:.*port:/,
     );
     await expectError(
-      () => peer.ws.send(encodeWire({ kind: 'command', id: 4, name: 'send', args: { connectionId: 'C1', data: [1, 2, 3] } })),
+      () => peer.ws.send(encodeFrame({ kind: 'command', id: 4, name: 'send', args: { connectionId: 'C1', data: [1, 2, 3] } })),
       4,
       /data: data must be bytes/,
     );
@@ -603,6 +612,16 @@ describe('WebSocket commands', () => {
     expect(unknown).toMatchObject({ ok: false, code: 'UNKNOWN_COMMAND' });
     expect(engine!.snapshot().listeners).toEqual([]);
     expect(await peer.value<ListenerInfo>('startListener', { host: '127.0.0.1', port: 0 })).toMatchObject({ state: 'listening' });
+  });
+
+  it('closes a socket that speaks text instead of the wire\'s binary frames (1003), and no other', async () => {
+    const h = await start();
+    const peer = await openPeer(h);
+    const bystander = await openPeer(h);
+    const closed = new Promise<number>((resolve) => peer.ws.once('close', (code) => resolve(code)));
+    peer.ws.send(JSON.stringify({ kind: 'command', id: 1, name: 'getSnapshot', args: {} }));
+    expect(await closed).toBe(1003);
+    expect((await bystander.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
   });
 
   it('sends event batches after a listener starts, and accepts their acknowledgements', async () => {
@@ -618,8 +637,8 @@ describe('WebSocket commands', () => {
     const started = batch.events.find((e) => e.type === 'listener-started') as { listener: ListenerInfo };
     expect(started.listener.id).toBe(listener.id);
     const before = peer.messages.length;
-    peer.ws.send(encodeWire({ kind: 'ack', batchId: batch.id }));
-    peer.ws.send(encodeWire({ kind: 'ack', batchId: 'not a number' }));
+    peer.ws.send(encodeFrame({ kind: 'ack', batchId: batch.id }));
+    peer.ws.send(encodeFrame({ kind: 'ack', batchId: 'not a number' }));
     expect((await peer.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
     // Acknowledgements get no reply, not even an error.
     expect(peer.messages.slice(before).filter((m) => m.kind === 'result')).toHaveLength(1);
@@ -657,7 +676,7 @@ describe('WebSocket commands', () => {
     // Acknowledging every batch, old and new, lets the rest through.
     const ackAll = () => {
       const ids = peer.batches().map((b) => b.id);
-      if (ids.length) peer.ws.send(encodeWire({ kind: 'ack', batchId: Math.max(...ids) }));
+      if (ids.length) peer.ws.send(encodeFrame({ kind: 'ack', batchId: Math.max(...ids) }));
     };
     peer.ws.on('message', ackAll);
     ackAll();
@@ -688,8 +707,8 @@ describe('WebSocket commands', () => {
 
     // The largest legitimate send, as the page encodes it, fits with room to spare.
     const largest = new Uint8Array(randomBytes(MAX_SEND_BYTES));
-    const message = encodeWire({ kind: 'command', id: 1, name: 'send', args: { connectionId: conn.id, data: largest } });
-    expect(Buffer.byteLength(message)).toBeLessThan(MAX_CLIENT_MESSAGE_BYTES);
+    const message = encodeFrame({ kind: 'command', id: 1, name: 'send', args: { connectionId: conn.id, data: largest } });
+    expect(message.byteLength).toBeLessThan(MAX_CLIENT_MESSAGE_BYTES);
     peer.ws.send(message);
     expect((await peer.result(1)).result).toEqual({ ok: true, value: { bytes: MAX_SEND_BYTES } });
     expect(await waitUntil(() => receivedBytes === MAX_SEND_BYTES, 5000)).toBe(true);
@@ -702,7 +721,7 @@ describe('WebSocket commands', () => {
 
     // A message past the limit closes that socket with 1009, and only that socket.
     const closed = new Promise<number>((resolve) => peer.ws.once('close', (code) => resolve(code)));
-    peer.ws.send('x'.repeat(MAX_CLIENT_MESSAGE_BYTES + 1));
+    peer.ws.send(new Uint8Array(MAX_CLIENT_MESSAGE_BYTES + 1));
     expect(await closed).toBe(1009);
     expect((await bystander.call<Snapshot>('getSnapshot', {})).ok).toBe(true);
     expect(bystander.ws.readyState).toBe(WebSocket.OPEN);

@@ -10,11 +10,8 @@ import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_PATH } from '../shared/channels';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/limits';
-import type { WsServerMessage } from '../shared/contract';
-import { fail } from '../shared/result';
-import { decodeWire, encodeFrame } from '../shared/wire';
-import { dispatchCommand } from './engine/dispatch';
 import type { Engine } from './engine/engine';
+import { openSession } from './engine/session';
 import { generateSelfSigned } from './engine/tls';
 import { certificateNames, hostLiteral, isLoopbackHost, isWildcardHost, reachableHosts } from './web-access';
 
@@ -198,44 +195,20 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
 
   function bindClient(ws: WebSocket): void {
-    const subscription = engine.subscribe((batch) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ kind: 'batch', batch } satisfies WsServerMessage));
+    const session = openSession(engine, (frame) => {
+      if (ws.readyState === ws.OPEN) ws.send(frame);
     });
-    ws.on('message', (raw, isBinary) => {
-      void handleMessage(raw.toString(), isBinary);
-    });
-    const reply = (id: unknown, result: WsServerMessage & { kind: 'result' }) => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame({ ...result, id: typeof id === 'number' ? id : -1 }));
-    };
-    async function handleMessage(text: string, isBinary: boolean): Promise<void> {
-      let msg: unknown;
-      try {
-        if (isBinary) throw new Error('binary frames are not accepted');
-        msg = decodeWire(text);
-      } catch (err) {
-        return reply(-1, {
-          kind: 'result',
-          id: -1,
-          result: fail({ code: 'INVALID_INPUT', message: `Malformed message: ${err instanceof Error ? err.message : String(err)}` }),
-        });
-      }
-      const m = (msg && typeof msg === 'object' ? msg : {}) as Record<string, unknown>;
-      if (m.kind === 'ack') {
-        if (typeof m.batchId === 'number' && Number.isFinite(m.batchId)) subscription.ack(m.batchId);
+    ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[], isBinary) => {
+      if (!isBinary) {
+        // One wire: the page speaks binary frames, as the desktop app's engine process does.
+        ws.close(1003, 'Socket Inspector speaks binary frames');
         return;
       }
-      if (m.kind !== 'command' || typeof m.id !== 'number') {
-        return reply(m.id, {
-          kind: 'result',
-          id: -1,
-          result: fail({ code: 'INVALID_INPUT', message: 'Malformed message: expected {kind: "command", id, name, args} or {kind: "ack", batchId}' }),
-        });
-      }
-      const result = await dispatchCommand(engine, m.name, m.args);
-      reply(m.id, { kind: 'result', id: m.id, result });
-    }
-    ws.on('close', () => subscription.close());
-    ws.on('error', () => subscription.close());
+      const bytes = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
+      session.receive(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    });
+    ws.on('close', () => session.close());
+    ws.on('error', () => session.close());
   }
 
   await new Promise<void>((resolve, reject) => {

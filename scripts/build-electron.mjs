@@ -1,4 +1,4 @@
-// Bundles the Node side (Electron main, preload, browser host CLI) into dist/electron.
+// Bundles the Node side (Electron main, preload, the engine process, browser host CLI) into dist/electron.
 // The preload is CommonJS because sandboxed preloads cannot load ES modules.
 import { build } from 'esbuild';
 
@@ -14,5 +14,6 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', target: 'node22' }),
   build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', target: 'node22' }),
+  build({ ...common, entryPoints: ['electron/engine-main.ts'], outfile: 'dist/electron/engine.cjs', target: 'node22' }),
   build({ ...common, entryPoints: ['electron/web-cli.ts'], outfile: 'dist/electron/web.cjs', target: 'node20' }),
 ]);

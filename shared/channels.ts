@@ -42,41 +42,31 @@ export function isCommandName(name: unknown): name is CommandName {
 }
 
 /**
- * IPC channel names. Commands use invoke/handle; event batches flow main → renderer;
- * acknowledgements flow renderer → main.
+ * IPC channel names of the desktop app. Commands, events and acknowledgements do not use IPC:
+ * they go over a MessagePort straight between the page and the engine process. IPC only sets
+ * that port up, and tells the page when the engine process stops.
  */
 export const Channels = {
-  command: {
-    getSnapshot: 'inspector:cmd:getSnapshot',
-    startListener: 'inspector:cmd:startListener',
-    stopListener: 'inspector:cmd:stopListener',
-    connect: 'inspector:cmd:connect',
-    send: 'inspector:cmd:send',
-    closeConnection: 'inspector:cmd:closeConnection',
-    getChunks: 'inspector:cmd:getChunks',
-    getChunkData: 'inspector:cmd:getChunkData',
-    setSettings: 'inspector:cmd:setSettings',
-    setResponder: 'inspector:cmd:setResponder',
-    broadcast: 'inspector:cmd:broadcast',
-    startRepeat: 'inspector:cmd:startRepeat',
-    stopTask: 'inspector:cmd:stopTask',
-    listPorts: 'inspector:cmd:listPorts',
-    endProcess: 'inspector:cmd:endProcess',
-    getSaved: 'inspector:cmd:getSaved',
-    setSaved: 'inspector:cmd:setSaved',
-    listenUnix: 'inspector:cmd:listenUnix',
-    connectUnix: 'inspector:cmd:connectUnix',
-    bindUdp: 'inspector:cmd:bindUdp',
-    sendUdp: 'inspector:cmd:sendUdp',
-    udpMembership: 'inspector:cmd:udpMembership',
-    startRelay: 'inspector:cmd:startRelay',
-    relayControl: 'inspector:cmd:relayControl',
-    relayInject: 'inspector:cmd:relayInject',
-    removeClosed: 'inspector:cmd:removeClosed',
-  } satisfies Record<CommandName, string>,
-  events: 'inspector:events',
-  ack: 'inspector:ack',
+  engine: {
+    /** Page → main: give this page a port to the engine (sent on every load). */
+    connect: 'inspector:engine:connect',
+    /** Main → page: the port (in the event's ports). */
+    port: 'inspector:engine:port',
+    /** Main → page: the engine process stopped, or is starting again. */
+    status: 'inspector:engine:status',
+    /** Page → main (invoke): start the engine process again after it stopped. */
+    restart: 'inspector:engine:restart',
+  },
 } as const;
+
+/** What the main process tells a page about the engine process. */
+export type EngineStatus =
+  | { state: 'starting' }
+  | {
+      state: 'stopped';
+      /** What happened, and what became of what it had captured, in words. */
+      detail: string;
+    };
 
 /** The property of `window` where the Electron preload exposes the InspectorApi. */
 export const BRIDGE_KEY = 'socketInspector';

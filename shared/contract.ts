@@ -385,13 +385,28 @@ export interface CommandResults {
   removeClosed: { removed: number; totals: RemovedTotals };
 }
 
-/** Messages on the browser host's WebSocket (JSON, bytes as {"$b64": "..."}). */
-export type WsClientMessage =
+/**
+ * Messages on the wire between a page and the engine: binary frames (see wire.ts), over the
+ * browser host's WebSocket or the desktop app's MessagePort alike.
+ */
+export type WireClientMessage =
   | { kind: 'command'; id: number; name: CommandName; args: unknown }
   | { kind: 'ack'; batchId: number };
-export type WsServerMessage =
+export type WireServerMessage =
   | { kind: 'result'; id: number; result: Result<unknown> }
   | { kind: 'batch'; batch: EventBatch };
+
+/** How the page's link to the engine stands, for the UI to show. */
+export type LinkState = 'connecting' | 'open' | 'closed';
+
+/** A change of the link, with what the person should know about it. */
+export interface LinkStatus {
+  state: LinkState;
+  /** Why the link closed, in words. */
+  detail?: string;
+  /** Set when the host can start the engine again (restartEngine). */
+  canRestart?: boolean;
+}
 
 /**
  * What the renderer sees of a host. One implementation per host (preload bridge, WebSocket);
@@ -457,6 +472,10 @@ export interface InspectorApi {
   onEvents(listener: (batch: EventBatch) => void): () => void;
   /** Acknowledges a batch so the engine may send more. */
   ack(batchId: number): void;
+  /** Tells the listener how the link to the engine stands, now and on every change. Returns an unsubscribe. */
+  onLink(listener: (status: LinkStatus) => void): () => void;
+  /** Starts the engine again after it stopped (only where the host can: the desktop app). */
+  restartEngine?(): Promise<Result<{ restarted: true }>>;
 }
 
 /** Turns a schema failure into one readable sentence ("port: Port must be …"). */

@@ -1,9 +1,9 @@
 /**
- * Sizes the renderer and the hosts agree on. The browser host's WebSocket takes messages up to
+ * Sizes the renderer and the hosts agree on. The engine takes messages from a page up to
  * MAX_CLIENT_MESSAGE_BYTES, derived from what the page sends at most, so a page bug or a runaway
- * client cannot make the host parse hundreds of MiB of JSON.
+ * client cannot make it parse hundreds of MiB.
  */
-import { encodeWire } from './wire';
+import { encodeFrame } from './wire';
 
 /**
  * Most bytes one command carries to send: a send, a send to all clients, a repeat, a UDP
@@ -20,19 +20,15 @@ export const MAX_HISTORY_ENTRY_CHARS = 65_536;
 /** Room in a command message for all but its bytes: kind, id, command name, the other arguments. */
 export const COMMAND_ENVELOPE_BYTES = 64 * 1024;
 
-/** Length of n bytes in base64, as they travel inside the page's JSON messages. */
-export function base64Length(n: number): number {
-  return Math.ceil(n / 3) * 4;
-}
-
 /**
- * The largest message the page sends the browser host: a command carrying MAX_SEND_BYTES, in
- * base64, with its envelope. The host closes a WebSocket that sends more (close code 1009), and
- * the page refuses to send more, saying why.
+ * The largest message a page sends the engine: a command carrying MAX_SEND_BYTES (bytes travel
+ * as they are in a binary frame) with its envelope. The browser host closes a WebSocket that
+ * sends more (close code 1009), the engine process drops such a frame, and the page refuses to
+ * send more, saying why.
  */
-export const MAX_CLIENT_MESSAGE_BYTES = base64Length(MAX_SEND_BYTES) + COMMAND_ENVELOPE_BYTES;
+export const MAX_CLIENT_MESSAGE_BYTES = MAX_SEND_BYTES + COMMAND_ENVELOPE_BYTES;
 
-/** Bytes of a message as a WebSocket text frame carries it (UTF-8). */
+/** Bytes of text in UTF-8. */
 export function utf8Length(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
@@ -48,9 +44,9 @@ export function utf8Length(text: string): number {
 }
 
 /**
- * Bytes of a command as the page sends it to the browser host (the id counted at its longest),
- * to hold against MAX_CLIENT_MESSAGE_BYTES before sending.
+ * Bytes of a command as the page sends it to the engine (the id counted at its longest), to
+ * hold against MAX_CLIENT_MESSAGE_BYTES before sending.
  */
 export function commandMessageBytes(name: string, args: unknown): number {
-  return utf8Length(encodeWire({ kind: 'command', id: Number.MAX_SAFE_INTEGER, name, args }));
+  return encodeFrame({ kind: 'command', id: Number.MAX_SAFE_INTEGER, name, args }).byteLength;
 }

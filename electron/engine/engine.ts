@@ -74,6 +74,11 @@ export class Engine {
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
   }
 
+  /** The private folder the capture spills payloads to, while it has one. */
+  get captureFolder(): string | undefined {
+    return this.core.capture.directory;
+  }
+
   /** Receives every event from now on, in batches. Call ack(batch.id) after applying each. */
   subscribe(deliver: (batch: EventBatch) => void): Subscription {
     return this.core.subscribe(deliver);

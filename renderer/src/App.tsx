@@ -6,12 +6,11 @@ import { PortsView } from './features/PortsView';
 import { SettingsPanel } from './features/SettingsPanel';
 import { UdpPanel } from './features/UdpPanel';
 import { RelayPanel } from './features/RelayPanel';
+import { LinkAlert } from './features/LinkAlert';
 import { useInspector } from './state/store';
 
 /** The whole window: forms and lists on the left, the selected connection on the right. */
 export function App() {
-  const link = useInspector((s) => s.link);
-  const linkDetail = useInspector((s) => s.linkDetail);
   const openPorts = useInspector((s) => s.openPorts);
   return (
     <div className="app">
@@ -22,11 +21,7 @@ export function App() {
             Ports
           </button>
         </div>
-        {link === 'closed' && linkDetail && (
-          <div role="alert" className="alert">
-            <strong>{linkDetail}</strong>
-          </div>
-        )}
+        <LinkAlert />
         <ListenerPanel />
         <ConnectForm />
         <UdpPanel />

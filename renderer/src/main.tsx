@@ -7,7 +7,8 @@ import { startEventPump } from './state/pump';
 import { useInspector } from './state/store';
 import './styles.css';
 
-const api = createApi((link, detail) => useInspector.getState().setLink(link, detail));
+const api = createApi();
+api.onLink((status) => useInspector.getState().setLink(status));
 startEventPump(api, useInspector);
 
 createRoot(document.getElementById('root')!).render(

@@ -3,12 +3,12 @@ import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, RemovedTotals, Sa
 import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './chunkList';
 
 export type { ChunkList };
-import type { LinkState } from '../api';
+import type { LinkStatus } from '../../../shared/contract';
 
 interface HostSlice {
-  link: LinkState;
-  linkDetail?: string;
-  setLink(link: LinkState, detail?: string): void;
+  /** How the link to the engine stands, and why it closed. */
+  link: LinkStatus;
+  setLink(link: LinkStatus): void;
   /** The engine's settings, once known. */
   settings: Settings | null;
   /** The host's network interfaces, for multicast. */
@@ -79,8 +79,8 @@ export type InspectorState = HostSlice &
 type Slice<T> = StateCreator<InspectorState, [], [], T>;
 
 const createHostSlice: Slice<HostSlice> = (set) => ({
-  link: 'connecting',
-  setLink: (link, linkDetail) => set({ link, linkDetail }),
+  link: { state: 'connecting' },
+  setLink: (link) => set({ link }),
   settings: null,
   interfaces: [],
   setSettings: (settings) => set({ settings }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatBytes } from '../../../../shared/format';
 import { MAX_CLIENT_MESSAGE_BYTES, MAX_HISTORY_ENTRY_CHARS, commandMessageBytes } from '../../../../shared/limits';
 import type { SavedState } from '../../../../shared/model';
 import { fitSaved } from './savedSize';
@@ -37,6 +38,6 @@ describe('fitSaved', () => {
     const fitted = fitSaved({ snippets: [snippet('a', 'z'.repeat(900_000)), snippet('b', 'z'.repeat(900_000))], history: ['one'] });
     expect(fitted.ok).toBe(false);
     if (fitted.ok) return;
-    expect(fitted.message).toMatch(/^Not saved: the saved messages would take 1\.72 MiB, more than the 1\.40 MiB the host takes at once/);
+    expect(fitted.message).toMatch(new RegExp(`^Not saved: the saved messages would take 1\\.72 MiB, more than the ${formatBytes(MAX_CLIENT_MESSAGE_BYTES).replace('.', '\\.')} the host takes at once`));
   });
 });
