@@ -1,0 +1,88 @@
+import { expect, test as base } from '@playwright/test';
+import { ROOT, runPython, startListenerFromUi, stopProcess } from './fixtures';
+import { echoRoundTrip, portInUseIsExplained, refusedIsExplained, threeWritesBecomeThreeChunks } from './scenarios';
+import { captureDigest, launchDesktop, type DesktopApp } from './stand-in/launch';
+
+// The desktop app's own main process, preload, engine process and page, under the stand-in
+// Electron (e2e/stand-in): where Electron's binary cannot be had, this is how its code runs.
+const test = base.extend<{ desktop: DesktopApp }>({
+  desktop: async ({ context }, use) => {
+    const app = await launchDesktop(context, ROOT);
+    let quit = false;
+    try {
+      await use(app);
+      quit = true;
+      expect(await app.quit()).toBe(0);
+    } finally {
+      if (!quit) await app.quit().catch(() => undefined);
+    }
+  },
+});
+
+test('a listener shows each of three client writes as its own chunk', async ({ desktop }) => threeWritesBecomeThreeChunks(desktop.page));
+
+test('connect to an echo server, send a message, and see the echo', async ({ desktop }) => echoRoundTrip(desktop.page));
+
+test('a refused connection is explained beside the Connect button', async ({ desktop }) => refusedIsExplained(desktop.page));
+
+test('a port already in use is explained, and other listeners keep working', async ({ desktop }) => portInUseIsExplained(desktop.page));
+
+/** Sends MiB mebibytes in 64 KiB writes, each starting with its index; prints their sha256. */
+const FLOOD = `
+import hashlib, socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+fill = bytes(range(256)) * 256
+h = hashlib.sha256()
+for i in range(int(sys.argv[2]) * 16):
+    block = i.to_bytes(8, 'big') + fill[8:]
+    s.sendall(block)
+    h.update(block)
+print(h.hexdigest(), flush=True)
+s.close()
+`;
+
+test('a 256 MiB flood: flow control holds it, the capture is byte for byte what was sent (sha256), and the main process relays nothing of it', async ({ desktop }) => {
+  test.setTimeout(180_000);
+  const app = desktop.page;
+  // Room for all of it: the default budget (256 MiB) is payload and index together.
+  await app.getByText('Settings', { exact: true }).click();
+  await app.getByLabel('Capture budget (MiB)').fill('512');
+  await app.getByRole('button', { name: 'Apply' }).click();
+  await expect(app.getByRole('status').filter({ hasText: 'Capture budget is now 512.0 MiB.' })).toBeVisible();
+  const port = await startListenerFromUi(app);
+  const ipcBefore = desktop.standIn.ipcMessages();
+  const started = Date.now();
+  const sender = runPython(FLOOD, [String(port), '256']);
+  try {
+    const sent = await sender.done;
+    expect(sent.code, sent.stderr).toBe(0);
+    await expect(app.getByRole('main', { name: 'Selected connection' })).toContainText('in 256.0 MiB', { timeout: 120_000 });
+    console.log(`256 MiB shown in the page after ${Date.now() - started} ms`);
+    // Not one message of the flood went through the main process's IPC: chunks, batches and
+    // acknowledgements all took the page's port to the engine process.
+    expect(desktop.standIn.ipcMessages()).toBe(ipcBefore);
+    // The capture, read back from the engine process over a session of the test's own (the same
+    // wire the page speaks), is what the sender sent.
+    const digest = await captureDigest(desktop, (c) => c.origin === 'accepted');
+    expect(digest).toBe(sent.stdout.trim());
+  } finally {
+    await stopProcess(sender.child);
+  }
+});
+
+test('when the engine process dies, the window says so and where its capture went; Restart engine brings it back', async ({ desktop }) => {
+  const app = desktop.page;
+  await startListenerFromUi(app);
+  const [engine] = desktop.standIn.utilityProcesses;
+  expect(engine?.pid).toBeGreaterThan(0);
+  expect(engine!.pid).not.toBe(process.pid);
+  engine!.child.kill('SIGKILL');
+  const alert = app.getByRole('alert').filter({ hasText: 'The engine stopped unexpectedly' });
+  await expect(alert).toContainText('exit code 137');
+  await expect(alert).toContainText('Restart the engine to go on');
+  await alert.getByRole('button', { name: 'Restart engine' }).click();
+  await expect(app.getByRole('alert')).toHaveCount(0);
+  expect(desktop.standIn.utilityProcesses).toHaveLength(2);
+  await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(0);
+  await startListenerFromUi(app);
+});
