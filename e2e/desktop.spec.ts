@@ -1,3 +1,5 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { expect, test as base } from '@playwright/test';
 import { ROOT, runPython, startListenerFromUi, stopProcess } from './fixtures';
 import { echoRoundTrip, portInUseIsExplained, refusedIsExplained, threeWritesBecomeThreeChunks } from './scenarios';
@@ -72,17 +74,34 @@ test('a 256 MiB flood: flow control holds it, the capture is byte for byte what 
 
 test('when the engine process dies, the window says so and where its capture went; Restart engine brings it back', async ({ desktop }) => {
   const app = desktop.page;
-  await startListenerFromUi(app);
-  const [engine] = desktop.standIn.utilityProcesses;
-  expect(engine?.pid).toBeGreaterThan(0);
-  expect(engine!.pid).not.toBe(process.pid);
-  engine!.child.kill('SIGKILL');
-  const alert = app.getByRole('alert').filter({ hasText: 'The engine stopped unexpectedly' });
-  await expect(alert).toContainText('exit code 137');
-  await expect(alert).toContainText('Restart the engine to go on');
-  await alert.getByRole('button', { name: 'Restart engine' }).click();
-  await expect(app.getByRole('alert')).toHaveCount(0);
-  expect(desktop.standIn.utilityProcesses).toHaveLength(2);
-  await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(0);
-  await startListenerFromUi(app);
+  const port = await startListenerFromUi(app);
+  const client = runPython("import socket, sys, time\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\ns.sendall(b'k' * 3000000)\ntime.sleep(30)", [String(port)]);
+  try {
+    await expect(app.getByRole('main', { name: 'Selected connection' })).toContainText('in 2.86 MiB');
+    const [engine] = desktop.standIn.utilityProcesses;
+    expect(engine?.pid).toBeGreaterThan(0);
+    expect(engine!.pid).not.toBe(process.pid);
+    engine!.child.kill('SIGKILL');
+    const alert = app.getByRole('alert').filter({ hasText: 'The engine stopped unexpectedly' });
+    await expect(alert).toContainText('exit code 137');
+    await expect(alert).toContainText('Restart the engine to go on');
+    // What it had captured is kept where the next engine will not sweep it, and the window says where.
+    const kept = /is kept in (\S+);/.exec((await alert.textContent()) ?? '')?.[1];
+    expect(kept).toMatch(/socket-inspector-kept-/);
+    try {
+      const files = await readdir(kept!);
+      const sizes = await Promise.all(files.map(async (f) => (await stat(path.join(kept!, f))).size));
+      expect(sizes.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1_000_000);
+      await alert.getByRole('button', { name: 'Restart engine' }).click();
+      await expect(app.getByRole('alert')).toHaveCount(0);
+      expect(desktop.standIn.utilityProcesses).toHaveLength(2);
+      await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(0);
+      await startListenerFromUi(app);
+      expect((await readdir(kept!)).length).toBe(files.length);
+    } finally {
+      await rm(kept!, { recursive: true, force: true });
+    }
+  } finally {
+    await stopProcess(client.child);
+  }
 });

@@ -24,6 +24,11 @@ export class EngineHost {
     private readonly dataDir: string,
   ) {}
 
+  /** The engine process's pid while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts the engine process (again, after it stopped). */
   start(): void {
     if (this.child) return;
