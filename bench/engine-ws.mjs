@@ -1,8 +1,18 @@
 // One engine command over the browser host's WebSocket, for what the UI cannot do yet.
-// The host answers in binary frames (shared/wire.ts encodeFrame):
+// Both ways the wire carries binary frames (shared/wire.ts encodeFrame):
 //   u32 header length | u32 payload count | u32 length per payload | header JSON | payloads
 // little-endian, where each byte array in the message became {"$bin": index} in the header.
 import WebSocket from 'ws';
+
+/** A binary frame of a message that carries no bytes: its header alone. */
+export function encodeHeaderFrame(message) {
+  const header = Buffer.from(JSON.stringify(message), 'utf8');
+  const frame = Buffer.alloc(8 + header.length);
+  frame.writeUInt32LE(header.length, 0);
+  frame.writeUInt32LE(0, 4);
+  header.copy(frame, 8);
+  return frame;
+}
 
 /** Reads one binary frame back into its message (the bench needs no payload bytes, but restores them). */
 export function decodeFrame(frame) {
@@ -62,7 +72,7 @@ export function engineCommand(hostUrl, name, args, timeoutMs = 10_000) {
       else resolve(value);
     };
     const timer = setTimeout(() => finish(new Error(`no answer to ${name} within ${timeoutMs / 1000} s`)), timeoutMs);
-    ws.on('open', () => ws.send(JSON.stringify({ kind: 'command', id: 1, name, args })));
+    ws.on('open', () => ws.send(encodeHeaderFrame({ kind: 'command', id: 1, name, args })));
     ws.on('message', (data, isBinary) => {
       if (!isBinary) return;
       let msg;

@@ -1,6 +1,8 @@
 /**
- * JSON with bytes, for the browser host's WebSocket: a Uint8Array travels as {"$b64": "..."}.
- * (Electron's IPC carries Uint8Array natively and does not need this.)
+ * The wire: how messages between a page and the engine travel. Binary frames (below) carry them
+ * both ways, over the browser host's WebSocket and the desktop app's MessagePort alike. JSON
+ * with bytes as {"$b64": "..."} (encodeWire) is for text-only channels, such as the JSON lines
+ * the tests' engine process reads.
  */
 import { fromBase64, toBase64 } from './bytes';
 
@@ -25,8 +27,8 @@ export function decodeWire(text: string): unknown {
 }
 
 /*
- * Binary frames, for the host's messages to the browser: event batches carry many chunk
- * payloads, and base64 inside JSON would cost more than everything else on the way. A frame is
+ * Binary frames: event batches carry many chunk payloads, and base64 inside JSON would cost
+ * more than everything else on the way. A frame is
  *   u32 header length | u32 payload count | u32 length per payload | header JSON | payloads
  * (little-endian), where each Uint8Array in the message became {"$bin": index} in the header.
  */
