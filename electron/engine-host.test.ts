@@ -142,8 +142,13 @@ describe('EngineHost', () => {
     await until(() => page.statuses.length === 1, 'the stopped status');
     expect(page.statuses[0]).toEqual({ state: 'stopped', detail: expect.stringMatching(/^The engine stopped unexpectedly \(exit code 137\)/) });
     expect(await page.client.api.getSnapshot()).toMatchObject({ ok: false, code: 'DISCONNECTED' });
+    // A page that loads while the engine is stopped hears why, too.
+    page.reload();
+    host.connect(page as never);
+    expect(page.statuses[1]).toEqual(page.statuses[0]);
+    expect(await page.client.api.getSnapshot()).toMatchObject({ ok: false, code: 'DISCONNECTED' });
     expect(host.restart()).toEqual({ ok: true, value: { restarted: true } });
-    expect(page.statuses[1]).toEqual({ state: 'starting' });
+    expect(page.statuses[2]).toEqual({ state: 'starting' });
     expect(host.restart()).toMatchObject({ ok: false, code: 'RUNNING' });
     host.connect(page as never);
     expect(await page.client.api.getSnapshot()).toMatchObject({ ok: true });

@@ -17,6 +17,8 @@ export class EngineHost {
   private captureFolder: string | undefined;
   private readonly pages = new Set<WebContents>();
   private stopping = false;
+  /** Why the engine last stopped on its own, for a page that loads before it is restarted. */
+  private lastExit: EngineStatus | null = null;
 
   constructor(
     /** dist/electron/engine.cjs */
@@ -43,13 +45,17 @@ export class EngineHost {
 
   /** Gives a page (on each load) its own port to the engine; the engine replaces an older one. */
   connect(page: WebContents): void {
-    if (!this.child) return;
     if (!this.pages.has(page)) {
       this.pages.add(page);
       page.once('destroyed', () => {
         this.pages.delete(page);
         this.child?.postMessage({ kind: 'disconnect', client: String(page.id) });
       });
+    }
+    if (!this.child) {
+      // Stopped: a page that (re)loads now hears why, and can restart it.
+      if (this.lastExit) page.send(Channels.engine.status, this.lastExit);
+      return;
     }
     const { port1, port2 } = new MessageChannelMain();
     this.child.postMessage({ kind: 'connect', client: String(page.id) }, [port1]);
@@ -59,6 +65,7 @@ export class EngineHost {
   /** Starts a stopped engine again; every page reloads and connects anew. */
   restart(): Result<{ restarted: true }> {
     if (this.child) return fail({ code: 'RUNNING', message: 'The engine is running.' });
+    this.lastExit = null;
     this.start();
     this.tell({ state: 'starting' });
     return ok({ restarted: true });
@@ -87,7 +94,8 @@ export class EngineHost {
     // aside, and every page is told what happened and where the bytes are.
     const kept = keepCaptureFolder(this.captureFolder);
     this.captureFolder = undefined;
-    this.tell({ state: 'stopped', detail: describeEngineExit(code, kept) });
+    this.lastExit = { state: 'stopped', detail: describeEngineExit(code, kept) };
+    this.tell(this.lastExit);
   }
 
   private tell(status: EngineStatus): void {
