@@ -32,7 +32,7 @@ function nodeError({ reason, message }: Spelling): Error & { code: string; reaso
   return Object.assign(new Error(message), { code: nodeCode(reason), reason, library: 'SSL routines' });
 }
 
-/** An OpenSSL 3.0 error line (Node 20 and 22). */
+/** An OpenSSL 3.0 error line (Node 20). */
 function openssl30(packed: string, fn: string, reason: string, where: string, data = ''): Spelling {
   return { library: 'OpenSSL 3.0', reason, message: `80BC46320D7F0000:error:${packed}:SSL routines:${fn}:${reason}:../deps/openssl/openssl/ssl/${where}:${data}\n` };
 }

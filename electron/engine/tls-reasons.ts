@@ -5,7 +5,7 @@
  * capitals with spaces turned into underscores (every other character kept). The libraries
  * spell the same failure differently:
  *
- * - OpenSSL 3.0 (Node 20, 22): reason "sslv3 alert handshake failure",
+ * - OpenSSL 3.0 (Node 20): reason "sslv3 alert handshake failure",
  *   code ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE, message
  *   "…:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:…".
  * - OpenSSL 3.5 (Node 24) renamed the alerts TLS inherited from SSLv3: reason
