@@ -158,10 +158,14 @@ export class Connections {
       const remote = entry.info.remote;
       const op = entry.info.state === 'connecting' ? 'connect' : 'socket';
       const code = String((e as NodeJS.ErrnoException)?.code ?? '');
+      // A connection that ends during the handshake is a TLS matter too: Node reports a peer
+      // that closes (FIN) before it finishes as ECONNRESET, which is not a reset.
+      const tlsFailure =
+        /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_|UNABLE_|SELF_SIGNED|EPROTO)/.test(code) || (op === 'connect' && code === 'ECONNRESET');
       entry.info.error =
         entry.info.transport === 'unix'
           ? explainError(e, { op, path: entry.info.origin === 'accepted' ? entry.info.local?.address : remote.address })
-          : entry.info.transport === 'tls' && /^(ERR_SSL|ERR_TLS|CERT_|DEPTH_|UNABLE_|SELF_SIGNED|EPROTO)/.test(code)
+          : entry.info.transport === 'tls' && tlsFailure
             ? explainTlsError(e, { host: entry.info.remoteHost ?? remote.address, port: remote.port })
             : explainError(e, { op, host: entry.info.remoteHost ?? remote.address, port: remote.port });
     });

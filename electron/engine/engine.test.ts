@@ -699,6 +699,20 @@ describe('TLS', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.code).toMatch(/WRONG_VERSION|EPROTO|ECONNRESET/);
   });
+
+  it('a peer that ends the connection during the TLS handshake: closed (FIN) and reset (RST) told apart', async () => {
+    const { engine } = makeEngine();
+    const closer = await server((s) => s.once('data', () => s.end()));
+    const closed = await engine.connect({ host: '127.0.0.1', port: closer.port, timeoutMs: 3000, tls: { verify: true, alpn: [] } });
+    expect(closed).toMatchObject({
+      ok: false,
+      code: 'ECONNRESET',
+      message: `127.0.0.1:${closer.port} closed the connection during the TLS handshake, before a secure connection was established.`,
+    });
+    const resetter = await server((s) => s.once('data', () => s.resetAndDestroy()));
+    const reset = await engine.connect({ host: '127.0.0.1', port: resetter.port, timeoutMs: 3000, tls: { verify: true, alpn: [] } });
+    expect(reset).toMatchObject({ ok: false, code: 'ECONNRESET', message: `127.0.0.1:${resetter.port} reset the connection during the TLS handshake.` });
+  });
 });
 
 describe('UDP', () => {

@@ -165,6 +165,69 @@ describe('explainError with synthetic errors', () => {
   });
 });
 
+describe('explainError by meaning, not by platform', () => {
+  // libuv gives the same code everywhere; the errno number and the words differ by platform.
+  const PLATFORMS: { code: string; linux: [number, string]; macos: [number, string]; windows: [number, string] }[] = [
+    { code: 'ECONNREFUSED', linux: [-111, 'connect ECONNREFUSED 127.0.0.1:9'], macos: [-61, 'connect ECONNREFUSED 127.0.0.1:9'], windows: [-4078, 'connect ECONNREFUSED 127.0.0.1:9'] },
+    { code: 'ECONNRESET', linux: [-104, 'read ECONNRESET'], macos: [-54, 'read ECONNRESET'], windows: [-4077, 'read ECONNRESET'] },
+    { code: 'ETIMEDOUT', linux: [-110, 'connect ETIMEDOUT 192.0.2.1:22'], macos: [-60, 'connect ETIMEDOUT 192.0.2.1:22'], windows: [-4039, 'connect ETIMEDOUT 192.0.2.1:22'] },
+    { code: 'EHOSTUNREACH', linux: [-113, 'connect EHOSTUNREACH 203.0.113.9:443'], macos: [-65, 'connect EHOSTUNREACH 203.0.113.9:443'], windows: [-4074, 'connect EHOSTUNREACH'] },
+    { code: 'EADDRINUSE', linux: [-98, 'listen EADDRINUSE: address already in use'], macos: [-48, 'listen EADDRINUSE: address already in use'], windows: [-4091, 'listen EADDRINUSE: address already in use'] },
+  ];
+  for (const { code, linux, macos, windows } of PLATFORMS) {
+    it(`${code} reads the same on Linux, macOS and Windows`, () => {
+      const ctx = code === 'EADDRINUSE' ? listenOn('127.0.0.1', 8080) : connectTo('127.0.0.1', 9);
+      const explain = ([errno, message]: [number, string]) => explainError(Object.assign(new Error(message), { code, errno }), ctx);
+      const onLinux = explain(linux);
+      expect(explain(macos)).toEqual(onLinux);
+      expect(explain(windows)).toEqual(onLinux);
+      expect(onLinux.hint).toBeTruthy();
+    });
+  }
+
+  it('EADDRNOTAVAIL while connecting is about the local end, not a missing interface', () => {
+    const info = explainError(osError('EADDRNOTAVAIL'), connectTo('0.0.0.0', 8080));
+    expect(info.message).toBe('Could not connect to 0.0.0.0:8080: this machine could not give the connection a local address.');
+    expect(info.hint).toContain('run out of local ports');
+    expect(explainError(osError('EADDRNOTAVAIL'), listenOn('10.9.8.7', 5000)).message).toContain('no network interface has it');
+  });
+
+  it('ETIMEDOUT on an open connection is not a connect timeout', () => {
+    const info = explainError(osError('ETIMEDOUT'), { op: 'socket', host: '192.0.2.1', port: 22 });
+    expect(info.message).toBe('The connection to 192.0.2.1:22 timed out: the peer stopped acknowledging what was sent.');
+    expect(info.hint).toContain('Reconnect');
+    expect(explainError(osError('ETIMEDOUT'), connectTo('192.0.2.1', 22)).message).toMatch(/^Timed out connecting to/);
+  });
+
+  it('reads the message of an error that is not an Error here (another realm, or rebuilt after crossing a process boundary)', () => {
+    expect(explainError({ code: 'EWEIRD', message: 'from elsewhere' }, connectTo('127.0.0.1', 1)).message).toBe('Socket error at 127.0.0.1:1: from elsewhere');
+  });
+
+  describe('Unix socket paths', () => {
+    const long = `/tmp/${'a'.repeat(150)}.sock`;
+    const max = process.platform === 'linux' ? 107 : 103;
+
+    it('ENAMETOOLONG: the path is too long', () => {
+      const info = explainError(osError('ENAMETOOLONG'), { op: 'listen', path: long });
+      expect(info.message).toBe(`The socket path ${long} is too long (160 bytes): Unix sockets allow about ${max}.`);
+    });
+
+    it.skipIf(process.platform === 'win32')('EINVAL for a path longer than a socket address holds: too long', () => {
+      const info = explainError(osError('EINVAL', `listen EINVAL: invalid argument ${long}`), { op: 'listen', path: long });
+      expect(info.code).toBe('EINVAL');
+      expect(info.message).toContain('is too long (160 bytes)');
+      expect(info.hint).toContain('shorter path');
+    });
+
+    it('EINVAL for a short path is not called too long', () => {
+      const info = explainError(osError('EINVAL', 'listen EINVAL: invalid argument /tmp/a.sock'), { op: 'listen', path: '/tmp/a.sock' });
+      expect(info.code).toBe('EINVAL');
+      expect(info.message).not.toContain('too long');
+      expect(info.message).toBe('Socket error at /tmp/a.sock: listen EINVAL: invalid argument /tmp/a.sock');
+    });
+  });
+});
+
 describe('explainError with real loopback errors', () => {
   const servers: net.Server[] = [];
   const sockets: net.Socket[] = [];

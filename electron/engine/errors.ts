@@ -68,6 +68,14 @@ export function explainError(err: unknown, ctx: ErrorContext): ErrorInfo {
         hint: 'Check the network and DNS settings, or use an IP address such as 127.0.0.1.',
       };
     case 'ETIMEDOUT':
+      if (ctx.op === 'socket' || ctx.op === 'send') {
+        // On an open connection the system gave up waiting for the peer to acknowledge data.
+        return {
+          code,
+          message: `The connection to ${at} timed out: the peer stopped acknowledging what was sent.`,
+          hint: 'The peer or the network between may have gone away without closing the connection (a crash, a cable, a VPN or a NAT that forgot it). Reconnect.',
+        };
+      }
       return {
         code,
         message: `Timed out connecting to ${at}: no answer came back in time.`,
@@ -86,6 +94,14 @@ export function explainError(err: unknown, ctx: ErrorContext): ErrorInfo {
         hint: 'Data written after the peer closes is lost. Reconnect to send again.',
       };
     case 'EADDRNOTAVAIL':
+      if (ctx.op === 'connect') {
+        // Connecting, the address in question is the local end of the connection.
+        return {
+          code,
+          message: `Could not connect to ${at}: this machine could not give the connection a local address.`,
+          hint: 'The destination may not be one a connection can go to (0.0.0.0 and :: are refused on macOS and Windows), or this machine has run out of local ports; check the address, or close some connections and try again.',
+        };
+      }
       return {
         code,
         message: `Address ${ctx.host ?? ''} is not available on this machine: no network interface has it.`,
@@ -105,7 +121,9 @@ export function explainError(err: unknown, ctx: ErrorContext): ErrorInfo {
         hint: 'Use an IPv4 address such as 127.0.0.1.',
       };
     default: {
-      const detail = e instanceof Error ? e.message : String(err);
+      // Not `instanceof Error`: an error from another realm (a worker, a test runner's
+      // sandbox) or one rebuilt after crossing a process boundary is not an instance here.
+      const detail = typeof e?.message === 'string' ? e.message : String(err);
       return { code, message: `Socket error at ${at}: ${detail}` };
     }
   }
@@ -141,13 +159,27 @@ function explainPathError(code: string, op: ErrorContext['op'], path: string): E
     case 'ENOTDIR':
       return { code, message: `${path} is not a socket.`, hint: 'Check the path: it names an ordinary file or folder.' };
     case 'ENAMETOOLONG':
+      return tooLong(code, path);
     case 'EINVAL':
-      return {
-        code,
-        message: `The socket path ${path} is too long (${Buffer.byteLength(path)} bytes): Unix sockets allow about 107.`,
-        hint: 'Use a shorter path, such as one directly under /tmp.',
-      };
+      // libuv refuses a path longer than a socket address holds with EINVAL (the libuv in Node
+      // 24 does; older ones cut the path short instead). EINVAL alone says nothing about
+      // length, so measure it rather than assume it.
+      return Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES ? tooLong(code, path) : null;
     default:
       return null;
   }
+}
+
+/**
+ * The longest Unix socket path, in bytes, without its final NUL: sun_path holds 108 bytes on
+ * Linux and 104 on macOS and the BSDs. Windows named pipes have no such limit to measure.
+ */
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : process.platform === 'win32' ? Number.POSITIVE_INFINITY : 103;
+
+function tooLong(code: string, path: string): ErrorInfo {
+  return {
+    code,
+    message: `The socket path ${path} is too long (${Buffer.byteLength(path)} bytes): Unix sockets allow about ${process.platform === 'linux' ? 107 : 103}.`,
+    hint: 'Use a shorter path, such as one directly under /tmp.',
+  };
 }

@@ -84,6 +84,59 @@ async function connectFail(port: number, options: tls.ConnectionOptions = {}) {
   return out.error;
 }
 
+/** The first handshake error the server reports ('tlsClientError'), for the server's side of a failure. */
+function serverError(server: tls.Server): Promise<NodeJS.ErrnoException & Record<string, unknown>> {
+  return new Promise((resolve) => server.once('tlsClientError', (err) => resolve(err as NodeJS.ErrnoException & Record<string, unknown>)));
+}
+
+/** Connects and waits for the connection's error, even if the client's side of the handshake finished first. */
+function failureAfterHandshake(port: number, options: tls.ConnectionOptions = {}): Promise<NodeJS.ErrnoException & Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: HOST, port, ...options });
+    cleanups.push(() => socket.destroy());
+    socket.on('data', () => {});
+    socket.once('error', (err) => resolve(err as NodeJS.ErrnoException & Record<string, unknown>));
+    socket.once('close', () => reject(new Error('the connection closed without an error')));
+  });
+}
+
+/**
+ * A TCP relay to a TLS server that flips one bit in the last byte of the first encrypted
+ * record the server sends (record type 23): under TLS 1.3 a handshake message, under TLS 1.2
+ * the server's first application data. Everything else passes untouched.
+ */
+async function alteringMiddle(targetPort: number): Promise<number> {
+  const relay = net.createServer((client) => {
+    client.on('error', () => {});
+    const upstream = net.connect(targetPort, HOST);
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream);
+    let pending = Buffer.alloc(0);
+    let altered = false;
+    upstream.on('data', (chunk: Buffer) => {
+      if (altered) return void client.write(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      let end = 0;
+      while (pending.length - end >= 5) {
+        const length = pending.readUInt16BE(end + 3);
+        if (pending.length - end < 5 + length) break;
+        if (pending[end] === 23 && !altered) {
+          const last = end + 5 + length - 1;
+          pending[last] = pending[last]! ^ 0x01;
+          altered = true;
+        }
+        end += 5 + length;
+      }
+      const whole = altered ? pending : pending.subarray(0, end);
+      client.write(whole);
+      pending = pending.subarray(whole.length);
+    });
+  });
+  return (await listen(relay)).port;
+}
+
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'si-tls-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -378,13 +431,32 @@ describe('handshake failures, explained', () => {
     expect(info.hint).toContain('TLS versions');
   });
 
-  it('no cipher in common: handshake failure', async () => {
-    const { port } = await tlsServer({ cert: pair.cert, key: pair.key, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+  it('a server that allows only TLS 1.3, a client that allows only TLS 1.2: a version mismatch on both sides', async () => {
+    const { server, port } = await tlsServer({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.3' });
+    const serverSide = serverError(server);
+    const err = await connectFail(port, { servername: 'localhost', ca: pair.cert, maxVersion: 'TLSv1.2' });
+    expect(explainTlsError(err, { host: HOST, port }).message).toContain('no TLS version in common (protocol mismatch)');
+    const seen = await serverSide;
+    expect(explainTlsError(seen, { host: HOST, port: 50000 }).message).toBe(
+      '127.0.0.1:50000 insists on a TLS version this side does not allow, so the handshake stopped (protocol mismatch).',
+    );
+  });
+
+  it('no cipher in common: handshake failure for the client, no shared cipher for the server', async () => {
+    const { server, port } = await tlsServer({ cert: pair.cert, key: pair.key, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' });
+    const serverSide = serverError(server);
     const err = await connectFail(port, { servername: 'localhost', ca: pair.cert, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' });
-    expect(err.code).toBe('ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+    // OpenSSL 3.0 says SSLV3_ALERT_HANDSHAKE_FAILURE, OpenSSL 3.5 SSL/TLS_ALERT_HANDSHAKE_FAILURE.
+    expect(err.code).toMatch(/^ERR_SSL_.*ALERT_HANDSHAKE_FAILURE$/);
     const info = explainTlsError(err, { host: HOST, port });
-    expect(info.message).toContain('handshake failure');
+    expect(info.code).toBe(err.code);
+    expect(info.message).toBe(`127.0.0.1:${port} rejected the TLS handshake (handshake failure): no cipher suite in common, or it wants something this side did not offer, such as a client certificate.`);
     expect(info.hint).toContain('cipher suites');
+    const seen = await serverSide;
+    expect(seen.code).toBe('ERR_SSL_NO_SHARED_CIPHER');
+    const fromServer = explainTlsError(seen, { host: HOST, port: 50000 });
+    expect(fromServer.message).toBe('The TLS handshake with 127.0.0.1:50000 failed: the two sides have no cipher suite in common (no shared cipher).');
+    expect(fromServer.hint).toContain('cipher suites');
   });
 
   it('a version range that leaves nothing to offer: no protocols available', async () => {
@@ -400,6 +472,66 @@ describe('handshake failures, explained', () => {
     expect(err.code).toBe('ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL');
     expect(explainTlsError(err, { host: HOST, port }).message).toContain('application protocols offered by ALPN');
   });
+
+  it('ALPN with nothing in common, seen by the server', async () => {
+    const { server, port } = await tlsServer({ cert: pair.cert, key: pair.key, ALPNProtocols: ['h2'] });
+    const serverSide = serverError(server);
+    await connectFail(port, { servername: 'localhost', ca: pair.cert, ALPNProtocols: ['x-custom'] });
+    const seen = await serverSide;
+    expect(explainTlsError(seen, { host: HOST, port: 50000 }).message).toBe(
+      '127.0.0.1:50000 offered only application protocols (ALPN) that this side does not speak.',
+    );
+  });
+
+  it('a server that requires a client certificate, none sent (TLS 1.3): certificate required', async () => {
+    const { server, port } = await tlsServer({ cert: pair.cert, key: pair.key, requestCert: true, rejectUnauthorized: true, ca: pair.cert });
+    const serverSide = serverError(server);
+    // In TLS 1.3 the client may finish its side of the handshake before the server's alert
+    // arrives, so wait for the error either way.
+    const err = await failureAfterHandshake(port, { servername: 'localhost', ca: pair.cert });
+    const info = explainTlsError(err, { host: HOST, port });
+    expect(info.message).toBe(`127.0.0.1:${port} requires a client certificate, and none was sent.`);
+    expect(info.hint).toContain('client certificate');
+    const seen = await serverSide;
+    expect(explainTlsError(seen, { host: HOST, port: 50000 }).message).toBe('127.0.0.1:50000 sent no certificate, and this side requires one.');
+  });
+
+  it('a server that requires a client certificate, none sent (TLS 1.2): a handshake failure that names the client certificate', async () => {
+    const { port } = await tlsServer({ cert: pair.cert, key: pair.key, requestCert: true, rejectUnauthorized: true, ca: pair.cert, maxVersion: 'TLSv1.2' });
+    const err = await connectFail(port, { servername: 'localhost', ca: pair.cert });
+    const info = explainTlsError(err, { host: HOST, port });
+    expect(info.message).toContain('(handshake failure)');
+    expect(info.message).toContain('client certificate');
+  });
+
+  it('plain HTTP sent to a TLS server: the server sees an HTTP request where the handshake belongs', async () => {
+    const { server, port } = await tlsServer({ cert: pair.cert, key: pair.key });
+    const serverSide = serverError(server);
+    const plain = net.connect(port, HOST, () => plain.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+    plain.on('error', () => {});
+    cleanups.push(() => plain.destroy());
+    const seen = await serverSide;
+    expect(seen.code).toBe('ERR_SSL_HTTP_REQUEST');
+    const info = explainTlsError(seen, { host: HOST, port: 50000 });
+    expect(info.message).toBe('127.0.0.1:50000 sent a plain HTTP request where a TLS handshake belongs: it speaks HTTP, not TLS, to this side.');
+    expect(info.hint).toContain('https://');
+  });
+
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`a record altered on the way (${version}): it fails decryption or its integrity check`, async () => {
+      const { port } = await tlsServer({ cert: pair.cert, key: pair.key, maxVersion: version });
+      const middle = await alteringMiddle(port);
+      const err = await failureAfterHandshake(middle, { servername: 'localhost', ca: pair.cert, maxVersion: version });
+      // TLS 1.3: DECRYPTION_FAILED_OR_BAD_RECORD_MAC; TLS 1.2 with AES-GCM under OpenSSL 3:
+      // CIPHER_OPERATION_FAILED from its cipher provider.
+      expect(err.code).toMatch(/^ERR_SSL_/);
+      const info = explainTlsError(err, { host: HOST, port: middle });
+      expect(info.message).toBe(
+        `A TLS record from 127.0.0.1:${middle} failed decryption or its integrity check (bad record mac): the data was altered on the way, or a TLS implementation on the path is faulty.`,
+      );
+      expect(info.hint).toContain('rewrites traffic');
+    });
+  }
 
   it('the peer resets the connection during the handshake: ECONNRESET', async () => {
     const resetter = net.createServer((s) => {
@@ -448,13 +580,13 @@ describe('explainTlsError without a socket', () => {
   });
 
   it('unknown codes keep what Node said, without the OpenSSL error-stack prefix', () => {
-    const raw = Object.assign(new Error('80BC:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:rec_layer_s3.c:1601:'), {
-      code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-      reason: 'sslv3 alert bad certificate',
+    const raw = Object.assign(new Error('80BC:error:0A00042F:SSL routines:ssl3_read_bytes:sslv3 alert illegal parameter:rec_layer_s3.c:1601:SSL alert number 47'), {
+      code: 'ERR_SSL_SSLV3_ALERT_ILLEGAL_PARAMETER',
+      reason: 'sslv3 alert illegal parameter',
     });
     expect(explainTlsError(raw, { host: HOST, port: 443 })).toEqual({
-      code: 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-      message: 'TLS error with 127.0.0.1:443: sslv3 alert bad certificate',
+      code: 'ERR_SSL_SSLV3_ALERT_ILLEGAL_PARAMETER',
+      message: 'TLS error with 127.0.0.1:443: sslv3 alert illegal parameter',
     });
     const odd = explainTlsError(Object.assign(new Error('certificate revoked'), { code: 'CERT_REVOKED' }), { host: HOST, port: 443 });
     expect(odd).toEqual({ code: 'CERT_REVOKED', message: 'TLS error with 127.0.0.1:443: certificate revoked' });
@@ -584,6 +716,27 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Starts openssl s_server on a free port with these arguments and waits until it accepts. */
+async function sServer(args: string[]): Promise<number> {
+  // The free port can be taken between probing and binding; try another if so.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const child = run(['s_server', '-accept', `${HOST}:${port}`, ...args]);
+    const ready = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        const check = () => {
+          if (child.output().includes('ACCEPT')) resolve(true);
+        };
+        child.proc.stdout!.on('data', check);
+        check();
+      }),
+      child.exited.then(() => false),
+    ]);
+    if (ready) return port;
+  }
+  throw new Error('openssl s_server did not start');
+}
+
 async function writePair(p: PemPair): Promise<{ certFile: string; keyFile: string }> {
   const dir = await tempDir();
   const certFile = path.join(dir, 'cert.pem');
@@ -596,25 +749,7 @@ async function writePair(p: PemPair): Promise<{ certFile: string; keyFile: strin
 describe.skipIf(!OPENSSL)(`against OpenSSL peers${OPENSSL ? '' : ' (skipped: openssl is not installed)'}`, () => {
   it('a client trusting the generated certificate verifies an openssl s_server using it', async () => {
     const { certFile, keyFile } = await writePair(pair);
-    let port = 0;
-    let server: Child | undefined;
-    // The free port can be taken between probing and binding; try another if so.
-    for (let attempt = 0; attempt < 3 && !server; attempt++) {
-      port = await freePort();
-      const child = run(['s_server', '-accept', `${HOST}:${port}`, '-cert', certFile, '-key', keyFile, '-www']);
-      const ready = await Promise.race([
-        new Promise<boolean>((resolve) => {
-          const check = () => {
-            if (child.output().includes('ACCEPT')) resolve(true);
-          };
-          child.proc.stdout!.on('data', check);
-          check();
-        }),
-        child.exited.then(() => false),
-      ]);
-      if (ready) server = child;
-    }
-    expect(server, 'openssl s_server did not start').toBeDefined();
+    const port = await sServer(['-cert', certFile, '-key', keyFile, '-www']);
 
     const socket = await connectOk(port, { servername: 'localhost', ca: pair.cert });
     const details = tlsDetails(socket);
@@ -625,6 +760,33 @@ describe.skipIf(!OPENSSL)(`against OpenSSL peers${OPENSSL ? '' : ' (skipped: ope
     socket.write('GET / HTTP/1.0\r\n\r\n');
     await new Promise((resolve) => socket.once('end', resolve));
     expect(reply).toMatch(/^HTTP\/1\.0 200 ok/);
+  });
+
+  for (const version of ['-tls1_2', '-tls1_3']) {
+    it(`an openssl s_server that does not trust the client certificate (${version}): unknown CA`, async () => {
+      const { certFile, keyFile } = await writePair(pair);
+      const port = await sServer(['-cert', certFile, '-key', keyFile, '-Verify', '1', '-verify_return_error', '-CAfile', certFile, version]);
+      const client = await generateSelfSigned();
+      const err = await failureAfterHandshake(port, { servername: 'localhost', ca: pair.cert, cert: client.cert, key: client.key });
+      expect(err.code).toMatch(/^ERR_SSL_.*ALERT_UNKNOWN_CA$/);
+      const info = explainTlsError(err, { host: HOST, port });
+      expect(info.message).toBe(`127.0.0.1:${port} does not trust the authority that issued the certificate this side presented (unknown CA).`);
+      expect(info.hint).toContain('CA');
+    });
+  }
+
+  it('an openssl s_server given an expired client certificate: certificate expired', async () => {
+    const { certFile, keyFile } = await writePair(pair);
+    const now = Date.now();
+    const expired = await datedPair(new Date(now - 30 * DAY), new Date(now - DAY));
+    const { certFile: expiredFile } = await writePair(expired);
+    const port = await sServer(['-cert', certFile, '-key', keyFile, '-Verify', '1', '-verify_return_error', '-CAfile', expiredFile, '-tls1_2']);
+    const err = await failureAfterHandshake(port, { servername: 'localhost', ca: pair.cert, cert: expired.cert, key: expired.key });
+    // OpenSSL 3.0 says SSLV3_ALERT_CERTIFICATE_EXPIRED, OpenSSL 3.5 SSL/TLS_ALERT_CERTIFICATE_EXPIRED.
+    expect(err.code).toMatch(/^ERR_SSL_.*ALERT_CERTIFICATE_EXPIRED$/);
+    const info = explainTlsError(err, { host: HOST, port });
+    expect(info.message).toBe(`127.0.0.1:${port} rejected the certificate this side presented: it has expired, or is not valid yet (certificate expired).`);
+    expect(info.hint).toContain('Renew');
   });
 
   it('openssl s_client verifies a Node TLS server using the generated pair only when given it as CA', async () => {

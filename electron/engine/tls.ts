@@ -7,6 +7,7 @@ import { formatHostPort } from '../../shared/format';
 import type { CertificateInfo, TlsDetails } from '../../shared/model';
 import type { ErrorInfo } from '../../shared/result';
 import { explainError } from './errors';
+import { readableDetail, reasonInWords, tlsFailure, type TlsFailure } from './tls-reasons';
 
 // The shapes the UI shows live in the shared contract.
 export type { CertificateInfo, TlsDetails };
@@ -274,46 +275,29 @@ function shortDate(text: string | undefined): string | undefined {
   return Number.isNaN(d.getTime()) ? text : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
-/** The part of an OpenSSL message worth reading: its reason, without the error-stack prefix. */
-function readableDetail(e: { message?: unknown; reason?: unknown }): string {
-  if (typeof e.reason === 'string' && e.reason !== '') return e.reason;
-  const message = typeof e.message === 'string' ? e.message : '';
-  const m = /:SSL routines:[^:]*:([^:]+):/.exec(message);
-  return m?.[1] ?? message;
-}
-
-/** Which TLS failure an EPROTO (or otherwise unnamed) OpenSSL error message describes. */
-function codeFromOpenSslText(text: string): string | undefined {
-  if (/wrong version number|packet length too long|http request/i.test(text)) return 'ERR_SSL_WRONG_VERSION_NUMBER';
-  if (/no protocols available/i.test(text)) return 'ERR_SSL_NO_PROTOCOLS_AVAILABLE';
-  if (/unsupported protocol/i.test(text)) return 'ERR_SSL_UNSUPPORTED_PROTOCOL';
-  if (/alert protocol version/i.test(text)) return 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION';
-  if (/handshake failure|no shared cipher/i.test(text)) return 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE';
-  return undefined;
-}
-
-type Explainer = (c: {
+interface ExplainContext {
   code: string;
+  /** The canonical reason (tls-reasons.ts) for library failures; the code otherwise. */
+  reason: string;
   at: string;
   err: Record<string, unknown>;
   cert: Partial<tls.PeerCertificate> | undefined;
-}) => Omit<ErrorInfo, 'code'>;
+}
+
+type Explainer = (c: ExplainContext) => Omit<ErrorInfo, 'code'>;
 
 const selfSignedExplain: Explainer = ({ at }) => ({
   message: `${at} presented a self-signed certificate, which no trusted authority vouches for.`,
   hint: `If you trust this server, add its certificate as a trusted CA; or ${TURN_OFF}.`,
 });
 
-const versionMismatch: Explainer = ({ code, at }) => ({
-  message:
-    code === 'ERR_SSL_UNSUPPORTED_PROTOCOL'
-      ? `${at} insists on a TLS version this side does not allow, so the handshake stopped (protocol mismatch).`
-      : `${at} refused the TLS handshake: the two sides have no TLS version in common (protocol mismatch).`,
-  hint:
-    'Check the minimum and maximum TLS versions on both sides: old servers may speak only TLS 1.0 or 1.1, which are off by default; new ones may require TLS 1.3.',
-});
-
-const EXPLAIN: Record<string, Explainer> = {
+/**
+ * Failures named by Node itself, the same under every TLS library: certificate verification
+ * (Node names each X509_V_ERR_* result, and OpenSSL and BoringSSL number them alike; only their
+ * message texts differ, "self-signed certificate" against "self signed certificate"), host name
+ * checks, timeouts and connections ended during the handshake.
+ */
+const BY_CODE: Record<string, Explainer> = {
   CERT_HAS_EXPIRED: ({ at, cert }) => {
     const until = shortDate(cert?.valid_to);
     return {
@@ -367,34 +351,15 @@ const EXPLAIN: Record<string, Explainer> = {
     message: `The certificate chain of ${at} is missing an issuer certificate (an incomplete chain).`,
     hint: `Configure the server to send its full chain, add the missing CA as trusted, or ${TURN_OFF}.`,
   }),
-  ERR_SSL_WRONG_VERSION_NUMBER: ({ at }) => ({
-    message: `${at} did not answer in TLS: it looks like a plain TCP server (or another protocol) on that port (wrong version number).`,
-    hint: 'Turn TLS off to talk plain TCP to it, or use the port where the server speaks TLS (HTTPS is usually 443, HTTP 80).',
-  }),
-  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: ({ at }) => ({
-    message: `${at} rejected the TLS handshake (handshake failure): no cipher suite in common, or it wants something this side did not offer, such as a client certificate.`,
-    hint: 'Compare the cipher suites and TLS versions both sides allow, check the server name (SNI) sent, and whether the server requires a client certificate.',
-  }),
-  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: versionMismatch,
-  ERR_SSL_UNSUPPORTED_PROTOCOL: versionMismatch,
-  ERR_SSL_NO_PROTOCOLS_AVAILABLE: ({ at }) => ({
-    message: `No TLS version could be offered to ${at}: the minimum and maximum versions set here leave none this side allows.`,
-    hint: 'Widen the TLS version range (for example minimum TLS 1.2, maximum TLS 1.3).',
-  }),
-  ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: ({ at }) => ({
-    message: `${at} supports none of the application protocols offered by ALPN.`,
-    hint: 'Offer a protocol the server speaks (such as h2 or http/1.1), or offer none.',
-  }),
-  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: ({ at }) => ({
-    message: `${at} requires a client certificate, and none was sent.`,
-    hint: 'Provide a client certificate and key that the server trusts.',
-  }),
   ERR_TLS_HANDSHAKE_TIMEOUT: ({ at }) => ({
     message: `The TLS handshake with ${at} did not finish in time.`,
     hint: 'The peer may not speak TLS, or may be waiting for data that never comes.',
   }),
   ECONNRESET: ({ at, err }) => {
-    const closed = typeof err.message === 'string' && err.message.includes('before secure TLS connection');
+    // An RST seen by the operating system carries the system call that met it ('read',
+    // 'write'); the end of the connection before the handshake finished is Node's own
+    // ECONNRESET, raised without one, whatever the platform.
+    const closed = typeof err.syscall !== 'string';
     return {
       message: closed
         ? `${at} closed the connection during the TLS handshake, before a secure connection was established.`
@@ -404,9 +369,105 @@ const EXPLAIN: Record<string, Explainer> = {
   },
 };
 
+const VERSIONS_HINT =
+  'Check the minimum and maximum TLS versions on both sides: old servers may speak only TLS 1.0 or 1.1, which are off by default; new ones may require TLS 1.3.';
+const CIPHERS_HINT = 'Compare the cipher suites and TLS versions both sides allow, check the server name (SNI) sent, and whether the server requires a client certificate.';
+const ALTERED_HINT =
+  'Look for something between the two sides that rewrites traffic (a proxy, a load balancer, faulty network hardware); connecting by another path tells which.';
+
+/** What the certificate alerts say, in words. */
+const CERTIFICATE_ALERTS: Record<string, { message: (at: string) => string; hint: string }> = {
+  ALERT_UNKNOWN_CA: {
+    message: (at) => `${at} does not trust the authority that issued the certificate this side presented (unknown CA).`,
+    hint: 'Present a certificate issued by a CA the peer trusts, or have the peer trust the CA that issued it.',
+  },
+  ALERT_CERTIFICATE_EXPIRED: {
+    message: (at) => `${at} rejected the certificate this side presented: it has expired, or is not valid yet (certificate expired).`,
+    hint: 'Renew the certificate, and check the clocks on both sides.',
+  },
+  ALERT_CERTIFICATE_REVOKED: {
+    message: (at) => `${at} rejected the certificate this side presented: its issuer has revoked it (certificate revoked).`,
+    hint: 'Present a certificate that has not been revoked.',
+  },
+};
+
+/** Library failures (tls-reasons.ts), whichever library reported them. */
+const BY_FAILURE: Record<TlsFailure, Explainer> = {
+  'handshake-failure': ({ at }) => ({
+    message: `${at} rejected the TLS handshake (handshake failure): no cipher suite in common, or it wants something this side did not offer, such as a client certificate.`,
+    hint: CIPHERS_HINT,
+  }),
+  'no-shared-cipher': ({ at }) => ({
+    message: `The TLS handshake with ${at} failed: the two sides have no cipher suite in common (no shared cipher).`,
+    hint: CIPHERS_HINT,
+  }),
+  'version-refused': ({ at }) => ({
+    message: `${at} refused the TLS handshake: the two sides have no TLS version in common (protocol mismatch).`,
+    hint: VERSIONS_HINT,
+  }),
+  'version-unsupported': ({ at }) => ({
+    message: `${at} insists on a TLS version this side does not allow, so the handshake stopped (protocol mismatch).`,
+    hint: VERSIONS_HINT,
+  }),
+  'no-versions': ({ at }) => ({
+    message: `No TLS version could be offered to ${at}: the minimum and maximum versions set here leave none this side allows.`,
+    hint: 'Widen the TLS version range (for example minimum TLS 1.2, maximum TLS 1.3).',
+  }),
+  'not-tls': ({ at }) => ({
+    message: `${at} did not answer in TLS: it looks like a plain TCP server (or another protocol) on that port (wrong version number).`,
+    hint: 'Turn TLS off to talk plain TCP to it, or use the port where the server speaks TLS (HTTPS is usually 443, HTTP 80).',
+  }),
+  'http-not-tls': ({ at, reason }) => ({
+    message: `${at} sent ${reason === 'HTTPS_PROXY_REQUEST' ? 'an HTTP proxy request (CONNECT)' : 'a plain HTTP request'} where a TLS handshake belongs: it speaks HTTP, not TLS, to this side.`,
+    hint: 'Have the client use TLS (https:// rather than http://), or turn TLS off here to talk plain TCP.',
+  }),
+  'alpn-refused': ({ at }) => ({
+    message: `${at} supports none of the application protocols offered by ALPN.`,
+    hint: 'Offer a protocol the server speaks (such as h2 or http/1.1), or offer none.',
+  }),
+  'alpn-none-shared': ({ at }) => ({
+    message: `${at} offered only application protocols (ALPN) that this side does not speak.`,
+    hint: 'Give the two sides an ALPN protocol in common, or leave ALPN off on one of them.',
+  }),
+  'certificate-required': ({ at }) => ({
+    message: `${at} requires a client certificate, and none was sent.`,
+    hint: 'Provide a client certificate and key that the server trusts.',
+  }),
+  'no-peer-certificate': ({ at }) => ({
+    message: `${at} sent no certificate, and this side requires one.`,
+    hint: 'Give the client a certificate and key, or stop requiring client certificates here.',
+  }),
+  'certificate-rejected': ({ at, reason }) => {
+    const known = Object.hasOwn(CERTIFICATE_ALERTS, reason) ? CERTIFICATE_ALERTS[reason] : undefined;
+    if (known) return { message: known.message(at), hint: known.hint };
+    return {
+      message: `${at} rejected the certificate this side presented (${reasonInWords(reason.replace(/^ALERT_/, ''))}).`,
+      hint: 'Check that the certificate matches its key, is meant for this use (client or server authentication), and comes from a CA the peer trusts.',
+    };
+  },
+  'record-rejected': ({ at }) => ({
+    message: `${at} could not decrypt or authenticate a TLS record this side sent (bad record mac): the data was altered on the way, or a TLS implementation on the path is faulty.`,
+    hint: ALTERED_HINT,
+  }),
+  'record-corrupt': ({ at }) => ({
+    message: `A TLS record from ${at} failed decryption or its integrity check (bad record mac): the data was altered on the way, or a TLS implementation on the path is faulty.`,
+    hint: ALTERED_HINT,
+  }),
+};
+
 const FILE_CODES = /^PEM_/;
 
-/** A TLS failure explained for a person: expired, not yet valid, self-signed, hostname mismatch, unknown issuer (incomplete chain), handshake failure / protocol mismatch, wrong version number (talking TLS to a plain TCP server), EPROTO, ECONNRESET during the handshake. Unknown codes keep Node's message. */
+/**
+ * A TLS failure explained for a person, by what it means rather than how the TLS library spelled
+ * it (OpenSSL 3.0, OpenSSL 3.5 and BoringSSL name the same failure differently; see
+ * tls-reasons.ts): certificate expired, not yet valid, self-signed, host name mismatch, unknown
+ * issuer (incomplete chain); handshake failure or no shared cipher, no TLS version in common,
+ * no version to offer, wrong version number (talking TLS to a plain TCP server), HTTP sent to
+ * TLS, no ALPN protocol in common, client certificate required or rejected (bad certificate,
+ * unknown CA), records that fail decryption (bad record mac); the connection reset or closed
+ * during the handshake. The code stays the one Node gave; unknown failures keep the library's
+ * reason in words.
+ */
 export function explainTlsError(err: unknown, ctx: { host?: string; port?: number }): ErrorInfo {
   const e: Record<string, unknown> =
     typeof err === 'string' ? { code: err, message: err } : err !== null && typeof err === 'object' ? (err as Record<string, unknown>) : {};
@@ -424,15 +485,14 @@ export function explainTlsError(err: unknown, ctx: { host?: string; port?: numbe
     return { code, message: e.message, ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) };
   }
 
-  const explain = Object.hasOwn(EXPLAIN, code) ? EXPLAIN[code] : undefined;
-  if (explain) return { code, ...capitalised(explain({ code, at, err: e, cert })) };
+  const explain = Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
+  if (explain) return { code, ...capitalised(explain({ code, reason: code, at, err: e, cert })) };
 
   if (code === 'EPROTO' || code === 'UNKNOWN' || code.startsWith('ERR_SSL_')) {
-    const detail = readableDetail(e);
-    const known = codeFromOpenSslText(detail);
-    const knownExplain = known ? EXPLAIN[known] : undefined;
-    if (knownExplain) return { code, ...capitalised(knownExplain({ code: known!, at, err: e, cert })) };
-    return { code, message: capitalise(`TLS error with ${at}: ${detail || String(err)}`) };
+    const known = tlsFailure(e);
+    if (known) return { code, ...capitalised(BY_FAILURE[known.failure]({ code, reason: known.reason, at, err: e, cert })) };
+    const detail = readableDetail(e) || (code.startsWith('ERR_SSL_') ? reasonInWords(code.slice('ERR_SSL_'.length)) : String(err));
+    return { code, message: capitalise(`TLS error with ${at}: ${detail}`) };
   }
 
   // Plain socket failures (refused, unreachable, unknown host …) read the same with or without TLS.
