@@ -12,7 +12,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  // The list reporter counts skipped tests; the second says why each was skipped.
+  reporter: [['list'], ['./e2e/skip-reasons-reporter.ts']],
   use: {
     headless: true,
     trace: 'retain-on-failure',

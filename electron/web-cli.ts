@@ -122,8 +122,9 @@ async function main(): Promise<void> {
   process.stdout.write(notice.stdout);
   if (notice.stderr) process.stderr.write(notice.stderr);
   if (!values['no-open']) {
-    void openBrowser(host$.url).then((opened) => {
-      if (!opened) process.stderr.write('Could not open a browser: open the URL above yourself.\n');
+    const url = host$.url;
+    void openBrowser(url).then((result) => {
+      if (!result.opened) process.stderr.write(`Could not open a browser (${result.reason}): open ${url} yourself.\n`);
     });
   }
 }

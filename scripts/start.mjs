@@ -5,9 +5,11 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeDownloadFailure } from './download-failure.mjs';
 import { findElectronBinary } from './electron-binary.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const scriptsDir = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(scriptsDir, '..');
 const extraArgs = process.argv.slice(2);
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 
@@ -31,28 +33,37 @@ function run(command, args) {
   });
 }
 
+/**
+ * Runs Electron's own installer once. Returns null when the binary is now there, or else a
+ * sentence saying why it is not. The installer's own output (a stack trace when offline) is
+ * kept out of sight; the probe loaded into it reports why its requests failed.
+ */
 function tryDownloadOnce() {
   const installer = path.join(root, 'node_modules', 'electron', 'install.js');
-  if (!existsSync(installer)) return;
-  console.log("Electron's binary is not installed; trying to download it once…");
-  // The installer's own output is a stack trace when offline: keep it, and show its gist.
-  const result = spawnSync(process.execPath, [installer], {
+  if (!existsSync(installer)) return 'Electron is not installed (node_modules/electron is missing: run "npm install")';
+  // On a terminal, say what the wait is for; the line is replaced by the outcome.
+  const progress = process.stdout.isTTY ? "Downloading Electron's binary (first run only)…" : '';
+  if (progress) process.stdout.write(progress);
+  const result = spawnSync(process.execPath, ['--require', path.join(scriptsDir, 'electron-download-probe.cjs'), installer], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: DOWNLOAD_TIMEOUT_MS,
   });
-  if (result.error?.code === 'ETIMEDOUT') {
-    console.log(`The download did not finish within ${DOWNLOAD_TIMEOUT_MS / 1000} s.`);
-  } else if (result.status !== 0) {
-    const reason = `${result.stderr ?? ''}`.split('\n').map((l) => l.trim()).find((l) => /error|failed/i.test(l));
-    if (reason) console.log(`The download failed: ${reason}`);
-  }
+  if (progress) process.stdout.write('\r\x1b[2K');
+  if (findElectronBinary(root)) return null;
+  if (result.status === 0) return "Electron is not installed (its installer finished, but the binary is not in node_modules/electron/dist)";
+  return `Electron could not be downloaded (${describeDownloadFailure({
+    stderr: result.stderr ?? '',
+    timedOut: result.error?.code === 'ETIMEDOUT',
+    timeoutMs: DOWNLOAD_TIMEOUT_MS,
+  })})`;
 }
 
 let electron = findElectronBinary(root);
+let whyNot = 'Electron is not installed (SOCKET_INSPECTOR_NO_DOWNLOAD=1 skips its download)';
 if (!electron && process.env.SOCKET_INSPECTOR_NO_DOWNLOAD !== '1') {
-  tryDownloadOnce();
+  whyNot = tryDownloadOnce() ?? '';
   electron = findElectronBinary(root);
 }
 
@@ -64,15 +75,13 @@ if (electron) {
   run(electron, ['.', ...extraArgs]);
 } else {
   const webHost = path.join(root, 'dist', 'electron', 'web.cjs');
-  console.log('');
-  console.log("Electron's binary is not installed and could not be downloaded (no connection?).");
+  // One line with the reason; the browser host's own line (its URL) follows.
+  console.log(`${whyNot}; the same app runs in your browser instead.`);
   if (!existsSync(webHost)) {
     console.error(
       'The browser host is not built either (dist/electron/web.cjs is missing). Run "npm run build" first, then "npm start" again.',
     );
     process.exit(1);
   }
-  console.log('Starting the browser host instead: the same app in your browser.');
-  console.log('');
   run(process.execPath, [webHost, ...extraArgs]);
 }
