@@ -57,6 +57,12 @@ export const Channels = {
     /** Page → main (invoke): start the engine process again after it stopped. */
     restart: 'inspector:engine:restart',
   },
+  app: {
+    /** Main → page: a menu item was chosen (a ShortcutAction). */
+    menuCommand: 'inspector:app:menu-command',
+    /** Page → main: the theme the user chose (a ThemeSource). */
+    theme: 'inspector:app:theme',
+  },
 } as const;
 
 /** What the main process tells a page about the engine process. */

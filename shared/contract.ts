@@ -3,6 +3,7 @@
  * or the browser host). Command names, channel names, request schemas and the InspectorApi
  * interface live here, and nowhere else.
  */
+import type { ShortcutAction, ThemeSource } from './shortcuts';
 import { z } from 'zod';
 import { parseEscapes, parseHex } from './bytes';
 import { regexHazard } from './regex-safety';
@@ -476,6 +477,10 @@ export interface InspectorApi {
   onLink(listener: (status: LinkStatus) => void): () => void;
   /** Starts the engine again after it stopped (only where the host can: the desktop app). */
   restartEngine?(): Promise<Result<{ restarted: true }>>;
+  /** Desktop only: the application menu asks the page for an action. Returns an unsubscribe. */
+  onMenuCommand?(listener: (action: ShortcutAction) => void): () => void;
+  /** Desktop only: which theme the window uses, so native menus and dialogs follow it. */
+  setThemeSource?(source: ThemeSource): void;
 }
 
 /** Turns a schema failure into one readable sentence ("port: Port must be …"). */
