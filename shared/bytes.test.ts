@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  firstLineOf,
   formatEscaped,
   fromBase64,
   hexDump,
@@ -288,5 +289,20 @@ describe('base64', () => {
     expect(() => fromBase64('YW-_')).toThrow(/invalid base64/);
     expect(() => fromBase64('YQ==YQ==')).toThrow(/invalid base64/);
     expect(() => fromBase64('é')).toThrow(/invalid base64/);
+  });
+});
+
+describe('firstLineOf', () => {
+  const enc = (t: string) => new TextEncoder().encode(t);
+  it('stops at the first line end, CRLF or LF', () => {
+    expect(firstLineOf(enc('GET / HTTP/1.1\r\nHost: x\r\n'))).toBe('GET / HTTP/1.1');
+    expect(firstLineOf(enc('hello\nworld'))).toBe('hello');
+    expect(firstLineOf(enc('no end'))).toBe('no end');
+  });
+  it('escapes bytes that are not text and cuts long lines', () => {
+    expect(firstLineOf(Uint8Array.from([1, 0x41, 0]))).toBe('\\x01A\\0');
+    const long = firstLineOf(enc('x'.repeat(500)), 20);
+    expect(long).toHaveLength(20);
+    expect(long.endsWith('…')).toBe(true);
   });
 });

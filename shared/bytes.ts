@@ -275,3 +275,12 @@ export function fromBase64(text: string): Uint8Array {
   }
   return out.subarray(0, o);
 }
+
+/** The first line of some bytes, escaped for one row: up to the first LF (a CR before it dropped), at most `max` characters. */
+export function firstLineOf(bytes: Uint8Array, max = 80): string {
+  let end = bytes.indexOf(0x0a);
+  if (end < 0) end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  const text = formatEscaped(bytes.subarray(0, Math.min(end, max * 4)));
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

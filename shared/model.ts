@@ -128,6 +128,8 @@ export interface ConnectionInfo extends Counters {
   createdAt: number;
   openedAt?: number;
   closedAt?: number;
+  /** The start of the first chunk either way, up to its first line end, escaped (at most 80 characters). */
+  firstLine?: string;
   /** Why it closed, in words: "closed by peer", "reset by you", "connection refused"… */
   closeReason?: string;
   error?: ErrorInfo;

@@ -11,6 +11,7 @@ import { Batcher, type BatcherOptions } from './batcher';
 import { CaptureStore, type ConnectionCapture } from './capture';
 import type { ConnectionEntry, ListenerEntry } from './entries';
 import { explainError } from './errors';
+import { firstLineOf } from '../../shared/bytes';
 
 /** A subscriber's handle: acknowledge batches, or stop receiving. */
 export interface Subscription {
@@ -101,6 +102,11 @@ export class EngineCore {
       ...(peer ? { peer } : {}),
     };
     if (peer) entry.udp?.peers.set(chunk.seq, peer);
+    if (info.firstLine === undefined && bytes.byteLength > 0) {
+      // What the conversation opened with, for the connection's row in the list.
+      info.firstLine = firstLineOf(bytes);
+      this.emit({ type: 'connection-updated', connection: { ...info } });
+    }
     const touched = this.capture.add(entry.capture, chunk);
     const counters: Counters = {
       bytesIn: info.bytesIn,

@@ -108,6 +108,8 @@ describe('chunks', () => {
     expect(c.bytesIn).toBe(payloads.reduce((n, p) => n + p.length, 0));
     expect(c.chunksIn).toBe(4);
     expect(c.bytesOut).toBe(0);
+    // The list shows what the conversation opened with: the first chunk, and only the first.
+    expect(c.firstLine).toBe('alpha');
     const page = value(engine.getChunks({ connectionId: 'C1', fromSeq: 2, limit: 10 }));
     expect(page.chunks.map((x) => x.seq)).toEqual([2, 3]);
   });
