@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   firstLineOf,
+  hexBytesPerLine,
+  hexLineChars,
   formatEscaped,
   fromBase64,
   hexDump,
@@ -304,5 +306,26 @@ describe('firstLineOf', () => {
     const long = firstLineOf(enc('x'.repeat(500)), 20);
     expect(long).toHaveLength(20);
     expect(long.endsWith('…')).toBe(true);
+  });
+});
+
+describe('hex dump widths', () => {
+  it('puts 8 or 4 bytes on a line when asked, offsets counting on', () => {
+    const bytes = Uint8Array.from({ length: 10 }, (_, i) => 0x41 + i);
+    const eight = hexDump(bytes, 0, 8);
+    expect(eight.map((l) => l.offset)).toEqual(['00000000', '00000008']);
+    expect(eight[0]!.hex).toBe('41 42 43 44  45 46 47 48');
+    expect(eight[0]!.ascii).toBe('ABCDEFGH');
+    const four = hexDump(bytes, 0x10, 4);
+    expect(four.map((l) => l.offset)).toEqual(['00000010', '00000014', '00000018']);
+    expect(four[0]!.hex).toBe('41 42 43 44');
+    expect(four[2]!.hex).toBe('49 4a      ');
+  });
+  it('chooses the widest that fits', () => {
+    expect(hexBytesPerLine(200)).toBe(16);
+    expect(hexBytesPerLine(hexLineChars(16))).toBe(16);
+    expect(hexBytesPerLine(hexLineChars(16) - 1)).toBe(8);
+    expect(hexBytesPerLine(hexLineChars(8) - 1)).toBe(4);
+    expect(hexBytesPerLine(3)).toBe(4);
   });
 });

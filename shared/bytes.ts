@@ -198,14 +198,15 @@ export interface HexDumpLine {
 }
 
 /** Formats bytes as a classic hex dump, 16 bytes to a line; every hex field has the same width. */
-export function hexDump(bytes: Uint8Array, startOffset = 0): HexDumpLine[] {
+export function hexDump(bytes: Uint8Array, startOffset = 0, perLine: 4 | 8 | 16 = 16): HexDumpLine[] {
   const lines: HexDumpLine[] = [];
-  for (let off = 0; off < bytes.length; off += 16) {
-    const row = bytes.subarray(off, off + 16);
+  const half = perLine / 2;
+  for (let off = 0; off < bytes.length; off += perLine) {
+    const row = bytes.subarray(off, off + perLine);
     let hex = '';
     let ascii = '';
-    for (let k = 0; k < 16; k++) {
-      if (k === 8) hex += ' ';
+    for (let k = 0; k < perLine; k++) {
+      if (k === half && perLine > 4) hex += ' ';
       if (k < row.length) {
         const b = row[k]!;
         hex += HEX[b] + ' ';
@@ -217,6 +218,18 @@ export function hexDump(bytes: Uint8Array, startOffset = 0): HexDumpLine[] {
     lines.push({ offset: (startOffset + off).toString(16).padStart(8, '0'), hex: hex.slice(0, -1), ascii });
   }
   return lines;
+}
+
+/** How many characters one hex dump line takes with this many bytes per line (offset, bytes, ASCII, gaps). */
+export function hexLineChars(perLine: 4 | 8 | 16): number {
+  return 8 + 2 + perLine * 3 - 1 + (perLine > 4 ? 1 : 0) + 2 + perLine;
+}
+
+/** The most bytes per line (16, 8 or 4) whose hex dump lines fit in this many characters. */
+export function hexBytesPerLine(chars: number): 4 | 8 | 16 {
+  if (chars >= hexLineChars(16)) return 16;
+  if (chars >= hexLineChars(8)) return 8;
+  return 4;
 }
 
 /** Bytes as space-separated hex pairs ("48 65 6c"). */

@@ -3,16 +3,16 @@ import { formatEscaped, hexDump, toHex } from '../../../shared/bytes';
 import { formatBytes } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
-import { useInspector } from '../state/store';
-import type { Display } from './TrafficView';
+import { useInspector, type Display } from '../state/store';
+import { focusMessage } from '../state/views';
 
 /** Bytes shown in an expanded row; beyond this, Save keeps them all. */
 const SHOW_MAX = 64 * 1024;
 
 /** An expanded chunk: all of its bytes (fetched from the engine when the row had a preview), with Copy and Save. */
-export function ChunkDetail({ connectionId, chunk, display }: { connectionId: string; chunk: Chunk; display: Display }) {
+export function ChunkDetail({ connectionId, chunk, display, perLine = 16 }: { connectionId: string; chunk: Chunk; display: Display; perLine?: 4 | 8 | 16 }) {
   const api = useApi();
-  const setUdpDestination = useInspector((s) => s.setUdpDestination);
+  const setView = useInspector((s) => s.setView);
   const complete = chunk.data.byteLength >= chunk.size;
   const [data, setData] = useState<Uint8Array | null>(complete ? chunk.data : null);
   const [status, setStatus] = useState<string>('');
@@ -74,7 +74,11 @@ export function ChunkDetail({ connectionId, chunk, display }: { connectionId: st
           Save
         </button>
         {chunk.peer && chunk.direction === 'in' && (
-          <button type="button" className="mini" onClick={() => setUdpDestination({ host: chunk.peer!.address, port: chunk.peer!.port })}>
+          <button type="button" className="mini" onClick={() => {
+              // This socket's destination only; the cursor goes where the reply is typed.
+              setView(connectionId, { udpHost: chunk.peer!.address, udpPort: String(chunk.peer!.port) });
+              focusMessage();
+            }}>
             Reply to this sender
           </button>
         )}
@@ -86,8 +90,8 @@ export function ChunkDetail({ connectionId, chunk, display }: { connectionId: st
         <pre className="full-text">{formatEscaped(shown)}</pre>
       ) : (
         <pre className="full-hex">
-          {hexDump(shown)
-            .map((l) => `${l.offset}  ${l.hex.padEnd(48)}  ${l.ascii}`)
+          {hexDump(shown, 0, perLine)
+            .map((l) => `${l.offset}  ${l.hex}  ${l.ascii}`)
             .join('\n')}
         </pre>
       )}

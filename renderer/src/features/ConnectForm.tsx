@@ -3,7 +3,8 @@ import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
-import { parsePortField } from './fields';
+import { parsePortField, useCreated } from './fields';
+import { describeTarget, loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
 
 type ConnectKind = 'tcp' | 'tls' | 'unix';
 
@@ -11,6 +12,8 @@ type ConnectKind = 'tcp' | 'tls' | 'unix';
 export function ConnectForm() {
   const api = useApi();
   const select = useInspector((s) => s.select);
+  const created = useCreated();
+  const [recent, setRecent] = useState<RecentTarget[]>(loadRecent);
   const [kind, setKind] = useState<ConnectKind>('tcp');
   const [socketPath, setSocketPath] = useState('/tmp/socket-inspector.sock');
   const [verify, setVerify] = useState(true);
@@ -24,6 +27,7 @@ export function ConnectForm() {
 
   async function connect(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     const secs = Number(timeout);
     if (!Number.isFinite(secs) || secs < 0.1 || secs > 600) {
       return setError({ code: 'INVALID_INPUT', message: 'Timeout must be a number of seconds from 0.1 to 600.' });
@@ -50,7 +54,8 @@ export function ConnectForm() {
         ? await api.connectUnix({ path: socketPath, timeoutMs })
         : await api.connect({ host, port: portNumber, timeoutMs, ...(tls ? { tls } : {}) });
     setBusy(false);
-    if (result.ok) select(result.value.id);
+    if (kind !== 'unix' || result.ok) setRecent(rememberTarget(kind === 'unix' ? { path: socketPath } : { host, port: portNumber }));
+    if (result.ok) created(result.value.id);
     else {
       setError(result);
       // A refused certificate: its connection record shows the chain.
@@ -106,7 +111,35 @@ export function ConnectForm() {
           <span>Timeout (s)</span>
           <input value={timeout} onChange={(e) => setTimeoutSecs(e.target.value)} inputMode="decimal" autoComplete="off" />
         </label>
-        <button type="submit" className="primary" disabled={busy}>
+        {recent.length > 0 && (
+          <label className="field">
+            <span>Recent</span>
+            <select
+              aria-label="Recent targets"
+              value=""
+              onChange={(e) => {
+                const t = recent[Number(e.target.value)];
+                if (!t) return;
+                if ('path' in t) {
+                  setKind('unix');
+                  setSocketPath(t.path);
+                } else {
+                  if (kind === 'unix') setKind('tcp');
+                  setHost(t.host);
+                  setPort(String(t.port));
+                }
+              }}
+            >
+              <option value="">Choose…</option>
+              {recent.map((t, i) => (
+                <option key={describeTarget(t)} value={i}>
+                  {describeTarget(t)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <button type="submit" className="primary" aria-busy={busy}>
           {busy ? 'Connecting…' : 'Connect'}
         </button>
       </form>

@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
-import { describeState } from './ConnectionList';
+import { describeState } from './nav/tree';
 import { describeResponder, ResponderEditor } from './ResponderEditor';
 import { SendBox } from './send/SendBox';
 import { UdpSendBox } from './send/UdpSendBox';
@@ -34,7 +34,13 @@ export function ConnectionDetail() {
   if (!id || !c) {
     return (
       <main className="detail empty-detail">
-        <p className="muted">Select a connection to see its traffic and send to it.</p>
+        <div className="empty-help">
+          <p>Select a connection in the list to see its traffic and send to it.</p>
+          <p className="muted">
+            New: <strong>Listen</strong> starts a server, <strong>Connect</strong> opens a client connection, <strong>UDP</strong> binds a datagram socket,{' '}
+            <strong>Relay</strong> sits between a client and a server. Press F1 for the keyboard shortcuts.
+          </p>
+        </div>
       </main>
     );
   }

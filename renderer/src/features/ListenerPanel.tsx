@@ -1,14 +1,10 @@
 import { useState, type FormEvent } from 'react';
-import { useShallow } from 'zustand/react/shallow';
-import { formatHostPort } from '../../../shared/format';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
-import { parsePortField } from './fields';
-import { countClosed } from './ConnectionList';
+import { parsePortField, useCreated } from './fields';
 import { ProcessEnder } from './ProcessEnder';
-import { describeResponder, ResponderEditor } from './ResponderEditor';
 
 type ListenKind = 'tcp' | 'tls' | 'unix';
 
@@ -27,7 +23,7 @@ export function ListenerPanel() {
   const [idleSeconds, setIdleSeconds] = useState('300');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const listenerIds = useInspector(useShallow((s) => s.listenerOrder));
+  const created = useCreated();
 
   const openPorts = useInspector((s) => s.openPorts);
 
@@ -55,6 +51,7 @@ export function ListenerPanel() {
     const result = await api.startListener({ host, port: p.port, ...(tls ? { tls } : {}), ...(half.halfOpen ? { halfOpen: half.halfOpen } : {}) });
     setBusy(false);
     setError(result.ok ? null : result);
+    if (result.ok) created(result.value.id);
   }
 
   async function startUnix(removeStale: boolean) {
@@ -64,10 +61,12 @@ export function ListenerPanel() {
     const result = await api.listenUnix({ path: socketPath, removeStale, ...(half.halfOpen ? { halfOpen: half.halfOpen } : {}) });
     setBusy(false);
     setError(result.ok ? null : result);
+    if (result.ok) created(result.value.id);
   }
 
   function start(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     if (kind === 'unix') void startUnix(false);
     else void startOn(port);
   }
@@ -145,7 +144,7 @@ export function ListenerPanel() {
             </label>
           )}
         </div>
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" aria-busy={busy}>
           Start listener
         </button>
       </form>
@@ -174,83 +173,7 @@ export function ListenerPanel() {
           </button>
         )}
       </ErrorAlert>
-      <ul className="listener-list" aria-label="Listeners">
-        {listenerIds.map((id) => (
-          <ListenerRow key={id} id={id} onError={setError} />
-        ))}
-      </ul>
-      {listenerIds.length === 0 && <p className="muted small">No listener running. Port 0 picks a free port.</p>}
+      <p className="muted small">Port 0 picks a free port. The listener appears in the connections list, its clients under it.</p>
     </section>
-  );
-}
-
-function ListenerRow({ id, onError }: { id: string; onError: (e: ErrorInfo | null) => void }) {
-  const api = useApi();
-  const listener = useInspector((s) => s.listeners[id]);
-  const closed = useInspector((s) => countClosed(s.connections, id));
-  const [editing, setEditing] = useState(false);
-  if (!listener) return null;
-  const where = listener.transport === 'unix' ? listener.address : formatHostPort(listener.address, listener.port);
-  const stop = async (closeClients: boolean) => {
-    const result = await api.stopListener({ listenerId: id, closeClients });
-    onError(result.ok ? null : result);
-  };
-  return (
-    <li className="listener">
-      <div className="listener-main">
-        <span className="badge">{listener.transport.toUpperCase()}</span>
-        <span className="mono">{where}</span>
-        {listener.transport !== 'unix' && listener.requestedPort === 0 && <span className="muted small">(free port chosen)</span>}
-        {listener.relay && (
-          <span className="small">
-            relay to <span className="mono">{formatHostPort(listener.relay.targetHost, listener.relay.targetPort)}</span>
-          </span>
-        )}
-        {listener.tls && (
-          <span className="muted small" title={`SHA-256 ${listener.tls.fingerprint256}`}>
-            {listener.tls.selfSigned ? 'self-signed' : listener.tls.subject}
-            {listener.tls.requestClientCert ? ', asks for client certificates' : ''}
-          </span>
-        )}
-      </div>
-      <div className="listener-meta">
-        <span>
-          {listener.clientCount} {listener.clientCount === 1 ? 'client' : 'clients'}
-        </span>
-        <span className="muted small">{listener.acceptedCount} accepted</span>
-        {listener.halfOpen && (
-          <span className="muted small" title="Clients that finish sending stay half-open until idle this long">
-            half-open, idle limit {listener.halfOpen.idleSeconds} s
-          </span>
-        )}
-        <span className="spacer" />
-        {!listener.relay && (
-          <button type="button" aria-expanded={editing} onClick={() => setEditing((v) => !v)} title="Answer this listener's clients automatically">
-          Auto-reply: {describeResponder(listener.responder)}
-        </button>
-        )}
-        <button type="button" onClick={() => void stop(false)} title="Stop accepting; open clients stay connected">
-          Stop
-        </button>
-        {listener.clientCount > 0 && (
-          <button type="button" onClick={() => void stop(true)}>
-            Stop and close clients
-          </button>
-        )}
-        {closed > 0 && (
-          <button
-            type="button"
-            onClick={async () => {
-              const result = await api.removeClosed({ listenerId: id });
-              onError(result.ok ? null : result);
-            }}
-            title="Forget this listener's closed connections and their captured bytes"
-          >
-            Remove closed
-          </button>
-        )}
-      </div>
-      {editing && <ResponderEditor target={{ listenerId: id }} current={listener.responder} label={`listener ${where}`} onDone={() => setEditing(false)} />}
-    </li>
   );
 }

@@ -45,7 +45,7 @@ export function PortsView() {
   );
 
   return (
-    <div role="dialog" aria-label="Ports" className="ports-view">
+    <div role="dialog" aria-label="Ports" className="overlay-view">
       <div className="ports-bar">
         <h2>Ports on this machine</h2>
         <label className="inline">

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
-import { parsePortField } from './fields';
+import { parsePortField, useCreated } from './fields';
+import { describeTarget, loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
 
 /** Starts a relay: listen on one address, forward every client to a target, and show both directions. */
 export function RelayPanel() {
@@ -12,10 +13,13 @@ export function RelayPanel() {
   const [targetHost, setTargetHost] = useState('127.0.0.1');
   const [targetPort, setTargetPort] = useState('');
   const [busy, setBusy] = useState(false);
+  const created = useCreated();
+  const [recent, setRecent] = useState<RecentTarget[]>(() => loadRecent().filter((t) => !('path' in t)));
   const [error, setError] = useState<ErrorInfo | null>(null);
 
   async function start(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     const p = parsePortField(port, { allowZero: true });
     if (!p.ok) return setError(p.error);
     const t = parsePortField(targetPort, { allowZero: false });
@@ -24,6 +28,8 @@ export function RelayPanel() {
     const result = await api.startRelay({ host, port: p.port, targetHost, targetPort: t.port });
     setBusy(false);
     setError(result.ok ? null : result);
+    setRecent(rememberTarget({ host: targetHost, port: t.port }).filter((x) => !('path' in x)));
+    if (result.ok) created(result.value.id);
   }
 
   return (
@@ -46,7 +52,30 @@ export function RelayPanel() {
           <span>Target port</span>
           <input value={targetPort} onChange={(e) => setTargetPort(e.target.value)} inputMode="numeric" autoComplete="off" />
         </label>
-        <button type="submit" className="primary" disabled={busy}>
+        {recent.length > 0 && (
+          <label className="field">
+            <span>Recent</span>
+            <select
+              aria-label="Recent targets"
+              value=""
+              onChange={(e) => {
+                const t = recent[Number(e.target.value)];
+                if (t && !('path' in t)) {
+                  setTargetHost(t.host);
+                  setTargetPort(String(t.port));
+                }
+              }}
+            >
+              <option value="">Choose…</option>
+              {recent.map((t, i) => (
+                <option key={describeTarget(t)} value={i}>
+                  {describeTarget(t)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <button type="submit" className="primary" aria-busy={busy}>
           Start relay
         </button>
       </form>

@@ -4,12 +4,17 @@ import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
+import type { ThemeSource } from '../../../shared/shortcuts';
 
 /** Settings for this run: the capture budget (how many payload bytes the engine keeps). */
 export function SettingsPanel() {
   const api = useApi();
   const settings = useInspector((s) => s.settings);
   const setSettings = useInspector((s) => s.setSettings);
+  const open = useInspector((s) => s.settingsOpen);
+  const setSettingsOpen = useInspector((s) => s.setSettingsOpen);
+  const theme = useInspector((s) => s.theme);
+  const setTheme = useInspector((s) => s.setTheme);
   const [budget, setBudget] = useState('');
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [status, setStatus] = useState('');
@@ -32,9 +37,24 @@ export function SettingsPanel() {
     setStatus(`Capture budget is now ${formatBytes(result.value.captureBudgetBytes)}.`);
   }
 
+  if (!open) return null;
   return (
-    <details className="panel settings">
-      <summary>Settings</summary>
+    <div role="dialog" aria-label="Settings" className="overlay-view settings">
+      <div className="ports-bar">
+        <h2>Settings</h2>
+        <span className="spacer" />
+        <button type="button" onClick={() => setSettingsOpen(false)}>
+          Close settings
+        </button>
+      </div>
+      <label className="field theme-field">
+        <span>Theme</span>
+        <select aria-label="Theme" value={theme} onChange={(e) => setTheme(e.target.value as ThemeSource)} autoFocus>
+          <option value="system">As the system (light or dark)</option>
+          <option value="light">Light</option>
+          <option value="dark">Dark</option>
+        </select>
+      </label>
       <form className="form-row" onSubmit={apply} noValidate>
         <label className="field grow">
           <span>Capture budget (MiB)</span>
@@ -49,6 +69,6 @@ export function SettingsPanel() {
         {status}
       </p>
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
-    </details>
+    </div>
   );
 }

@@ -1,16 +1,17 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { formatEscaped, hexDump } from '../../../shared/bytes';
+import { formatEscaped, hexBytesPerLine, hexDump } from '../../../shared/bytes';
 import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
 import { chunkAt, EMPTY_LIST, loadedChunks, missingPages, PAGE_SIZE, type ChunkList } from '../state/chunkList';
-import { useInspector } from '../state/store';
+import { scrollMemory, useInspector, type Display } from '../state/store';
+import { useViewField } from '../state/views';
 import { ChunkDetail } from './ChunkDetail';
 
-export type Display = 'text' | 'hex';
+export type { Display };
 
-/** Hex lines a collapsed row shows (16 bytes each); expand a row to see all of it. */
+/** Hex lines a collapsed row shows; expand a row to see all of it. */
 const COLLAPSED_HEX_LINES = 4;
 const ROW_TEXT = 26;
 const ROW_HEX_LINE = 18;
@@ -31,8 +32,11 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   const droppedChunks = useInspector((s) => s.connections[connectionId]?.droppedChunks ?? 0);
   const droppedBytes = useInspector((s) => s.connections[connectionId]?.droppedBytes ?? 0);
   const addChunkPage = useInspector((s) => s.addChunkPage);
-  const [display, setDisplay] = useState<Display>('text');
-  const [follow, setFollow] = useState(true);
+  const [display, setDisplay] = useViewField(connectionId, 'display');
+  const [follow, setFollow] = useViewField(connectionId, 'follow');
+  // Bytes per hex line: as many as the width holds (16, 8 or 4).
+  const [perLine, setPerLine] = useState<4 | 8 | 16>(16);
+  const [active, setActive] = useState<number | null>(null);
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
   const scrollRef = useRef<HTMLDivElement>(null);
   const lastTop = useRef(0);
@@ -61,7 +65,8 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
       if (hasMarker && index === 0) return ROW_TEXT;
       if (display === 'text') return ROW_TEXT;
       const c = chunkOf(index);
-      const lines = Math.min(COLLAPSED_HEX_LINES, Math.max(1, Math.ceil((c?.data.byteLength ?? 16) / 16)));
+      const shown = Math.min(c?.size ?? perLine, COLLAPSED_HEX_LINES * perLine);
+      const lines = Math.max(1, Math.ceil(shown / perLine)) + ((c?.size ?? 0) > shown ? 1 : 0);
       return lines * ROW_HEX_LINE + 8;
     },
     overscan: 10,
@@ -70,7 +75,28 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
 
   useEffect(() => {
     virtualizer.measure();
-  }, [display, virtualizer]);
+  }, [display, perLine, virtualizer]);
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    // Back where the user left this connection, unless it was following the newest rows.
+    if (!follow) el.scrollTop = scrollMemory.get(connectionId) ?? 0;
+    const measure = () => {
+      // The data column is what is left of the row after its fixed columns.
+      const style = getComputedStyle(el);
+      const probe = el.querySelector<HTMLElement>('.char-probe');
+      const charWidth = probe ? probe.getBoundingClientRect().width / 20 || 8.5 : 8.5;
+      const fixed = parseFloat(style.getPropertyValue('--fixed-columns')) || 340;
+      setPerLine(hexBytesPerLine(Math.floor((el.clientWidth - fixed) / charWidth)));
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+    // Only when the connection changes: later scrolls are the user's.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [connectionId]);
 
   useLayoutEffect(() => {
     // Straight to the bottom (the browser clamps): scrollToIndex would measure and re-check
@@ -101,10 +127,45 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
     if (!el) return;
     const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 8;
     // Only a scroll upward is the user's: following's own scrolls only ever go down.
-    if (atBottom) setFollow(true);
-    else if (el.scrollTop < lastTop.current - 2) setFollow(false);
+    if (atBottom) {
+      if (!follow) setFollow(true);
+    } else if (el.scrollTop < lastTop.current - 2 && follow) setFollow(false);
     lastTop.current = el.scrollTop;
-  }, []);
+    scrollMemory.set(connectionId, el.scrollTop);
+  }, [connectionId, follow, setFollow]);
+
+  /** Arrow keys move a focused row through the table (one tab stop for all of it); Enter expands it. */
+  const onKeyDown = useCallback(
+    (e: React.KeyboardEvent<HTMLDivElement>) => {
+      if (count === 0) return;
+      let next: number | null = null;
+      const current = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
+      if (e.key === 'ArrowDown') next = Math.min(count - 1, current + 1);
+      else if (e.key === 'ArrowUp') next = Math.max(0, current - 1);
+      else if (e.key === 'Home') next = 0;
+      else if (e.key === 'End') next = count - 1;
+      else if (e.key === 'PageDown' || e.key === 'PageUp') {
+        const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 260) / ROW_TEXT) - 1);
+        next = e.key === 'PageDown' ? Math.min(count - 1, Math.max(0, current) + page) : Math.max(0, current - page);
+      } else if ((e.key === 'Enter' || e.key === ' ') && active !== null && e.target === e.currentTarget.querySelector(`[data-index="${active}"]`)) {
+        e.preventDefault();
+        const seq = seqOf(active);
+        if (seq >= 0 && !(hasMarker && active === 0)) toggle(seq, active);
+        return;
+      }
+      if (next === null) return;
+      e.preventDefault();
+      setActive(next);
+      if (follow && next < count - 1) setFollow(false);
+      virtualizer.scrollToIndex(next, { align: 'auto' });
+      requestAnimationFrame(() => {
+        (scrollRef.current?.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
+      });
+    },
+    // seqOf and toggle read the current render's values.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [active, count, follow, hasMarker, virtualizer],
+  );
 
   const toggle = useCallback(
     (seq: number, index: number) => {
@@ -124,11 +185,11 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
       <div className="traffic-toolbar">
         <div role="radiogroup" aria-label="Display" className="segmented">
           <label>
-            <input type="radio" name="display" checked={display === 'text'} onChange={() => setDisplay('text')} />
+            <input type="radio" name={`display-${connectionId}`} checked={display === 'text'} onChange={() => setDisplay('text')} />
             Text
           </label>
           <label>
-            <input type="radio" name="display" checked={display === 'hex'} onChange={() => setDisplay('hex')} />
+            <input type="radio" name={`display-${connectionId}`} checked={display === 'hex'} onChange={() => setDisplay('hex')} />
             Hex dump
           </label>
         </div>
@@ -156,14 +217,29 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
           </button>
         )}
       </div>
-      <div ref={scrollRef} className="traffic-scroll" role="log" aria-label="Traffic" onScroll={onScroll} tabIndex={0}>
+      <div
+        ref={scrollRef}
+        className="traffic-scroll"
+        role="log"
+        aria-label="Traffic"
+        aria-describedby="traffic-keys"
+        onScroll={onScroll}
+        onKeyDown={onKeyDown}
+        tabIndex={0}
+      >
+        <span className="char-probe" aria-hidden="true">
+          00000000000000000000
+        </span>
+        <span id="traffic-keys" className="visually-hidden">
+          Arrow keys move through the rows, Enter expands one.
+        </span>
         {count === 0 && <p className="muted empty">Nothing sent or received yet.</p>}
         <div role="table" aria-label="Chunks" aria-rowcount={count} style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
             const style = { transform: `translateY(${item.start}px)` };
             if (hasMarker && item.index === 0) {
               return (
-                <div key={item.key} ref={virtualizer.measureElement} data-index={item.index} role="row" aria-rowindex={1} className="chunk-row dropped-row" style={style}>
+                <div key={item.key} ref={virtualizer.measureElement} data-index={item.index} tabIndex={-1} onFocus={() => setActive(item.index)} role="row" aria-rowindex={1} className="chunk-row dropped-row" style={style}>
                   <span role="cell">
                     {droppedBytes.toLocaleString('en-US')} bytes earlier not kept ({droppedChunks.toLocaleString('en-US')} chunks dropped when the
                     capture budget was reached; the counters still include them)
@@ -180,6 +256,8 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
                   ref={display === 'hex' ? virtualizer.measureElement : undefined}
                   data-index={item.index}
                   role="row"
+                  tabIndex={-1}
+                  onFocus={() => setActive(item.index)}
                   aria-rowindex={item.index + 1}
                   className="chunk-row loading-row"
                   style={display === 'hex' ? style : { ...style, height: ROW_TEXT }}
@@ -201,14 +279,18 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
                 ref={measured ? virtualizer.measureElement : undefined}
                 data-index={item.index}
                 role="row"
+                tabIndex={-1}
+                onFocus={(e) => {
+                  if (e.target === e.currentTarget) setActive(item.index);
+                }}
                 aria-rowindex={item.index + 1}
                 className={`chunk-row dir-${chunk.direction}${isOpen ? ' expanded' : ''}`}
                 data-time={chunk.time}
                 data-seq={chunk.seq}
                 style={measured ? style : { ...style, height: ROW_TEXT }}
               >
-                <ChunkCells relay={isRelay} chunk={chunk} prevTime={prev?.time} display={display} expanded={isOpen} index={item.index} onToggle={toggle} />
-                {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} />}
+                <ChunkCells relay={isRelay} chunk={chunk} prevTime={prev?.time} display={display} perLine={perLine} expanded={isOpen} index={item.index} onToggle={toggle} />
+                {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} perLine={perLine} />}
               </div>
             );
           })}
@@ -224,6 +306,7 @@ const ChunkCells = memo(function ChunkCells({
   chunk,
   prevTime,
   display,
+  perLine,
   expanded,
   onToggle,
 }: {
@@ -232,12 +315,13 @@ const ChunkCells = memo(function ChunkCells({
   chunk: Chunk;
   prevTime: number | undefined;
   display: Display;
+  perLine: 4 | 8 | 16;
   expanded: boolean;
   onToggle: (seq: number, index: number) => void;
 }) {
   const delta = prevTime === undefined ? '' : `+${formatDelta(chunk.time - prevTime)}`;
-  const lines = display === 'hex' ? hexDump(chunk.data.subarray(0, COLLAPSED_HEX_LINES * 16)) : [];
-  const hidden = chunk.size - (display === 'hex' ? Math.min(chunk.size, COLLAPSED_HEX_LINES * 16) : chunk.data.byteLength);
+  const lines = display === 'hex' ? hexDump(chunk.data.subarray(0, COLLAPSED_HEX_LINES * perLine), 0, perLine) : [];
+  const hidden = chunk.size - (display === 'hex' ? Math.min(chunk.size, COLLAPSED_HEX_LINES * perLine) : chunk.data.byteLength);
   return (
     <>
       {relay ? (
@@ -257,7 +341,7 @@ const ChunkCells = memo(function ChunkCells({
       <span role="cell" className="cell-size mono">
         {chunk.size.toLocaleString('en-US')} B
       </span>
-      <span role="cell" className={`cell-data mono${expanded ? ' open' : ''}`}>
+      <span role="cell" className={`cell-data mono${expanded ? ' open' : ''}${display === 'hex' ? ' hex' : ''}`}>
         {chunk.peer && (
           <span className="peer" title={chunk.direction === 'in' ? 'sender' : 'destination'}>
             {chunk.direction === 'in' ? 'from ' : 'to '}
@@ -280,7 +364,7 @@ const ChunkCells = memo(function ChunkCells({
         {hidden > 0 && !expanded && <span className="muted more"> … {formatBytes(hidden)} more</span>}
       </span>
       <span role="cell" className="cell-actions">
-        <button type="button" className="mini" aria-expanded={expanded} aria-label={`${expanded ? 'Collapse' : 'Expand'} chunk ${chunk.seq + 1}`} onClick={() => onToggle(chunk.seq, index)}>
+        <button type="button" tabIndex={-1} className="mini" aria-expanded={expanded} aria-label={`${expanded ? 'Collapse' : 'Expand'} chunk ${chunk.seq + 1}`} onClick={() => onToggle(chunk.seq, index)}>
           {expanded ? '▾' : '▸'}
         </button>
       </span>

@@ -2,13 +2,12 @@ import { useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
-import { useInspector } from '../state/store';
-import { parsePortField } from './fields';
+import { parsePortField, useCreated } from './fields';
 
 /** Binds a UDP socket: every datagram it receives becomes one row, with its sender. */
 export function UdpPanel() {
   const api = useApi();
-  const select = useInspector((s) => s.select);
+  const created = useCreated();
   const [host, setHost] = useState('127.0.0.1');
   const [port, setPort] = useState('0');
   const [broadcast, setBroadcast] = useState(false);
@@ -17,6 +16,7 @@ export function UdpPanel() {
 
   async function bind(e: FormEvent) {
     e.preventDefault();
+    if (busy) return;
     const p = parsePortField(port, { allowZero: true });
     if (!p.ok) return setError(p.error);
     setBusy(true);
@@ -24,7 +24,7 @@ export function UdpPanel() {
     setBusy(false);
     if (!result.ok) return setError(result);
     setError(null);
-    select(result.value.id);
+    created(result.value.id);
   }
 
   return (
@@ -42,7 +42,7 @@ export function UdpPanel() {
         <label className="inline small">
           <input type="checkbox" checked={broadcast} onChange={(e) => setBroadcast(e.target.checked)} /> Allow broadcast
         </label>
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" aria-busy={busy}>
           Bind UDP socket
         </button>
       </form>

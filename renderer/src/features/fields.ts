@@ -1,3 +1,5 @@
+import { useCallback } from 'react';
+import { useInspector } from '../state/store';
 import type { ErrorInfo } from '../../../shared/result';
 
 /** Reads a port field: a whole number in range, with a message a person understands. */
@@ -14,4 +16,22 @@ export function parsePortField(
   const port = Number(t);
   if (port < min || port > 65535) return { ok: false, error: { code: 'INVALID_INPUT', message: `${port} is out of range. ${message}` } };
   return { ok: true, port };
+}
+
+/**
+ * What a New form does once it made something: closes, selects it, and moves keyboard focus
+ * to its row in the connections list.
+ */
+export function useCreated(): (id: string) => void {
+  const select = useInspector((s) => s.select);
+  const requestFocus = useInspector((s) => s.requestFocus);
+  const openNew = useInspector((s) => s.openNew);
+  return useCallback(
+    (id: string) => {
+      openNew(null);
+      select(id);
+      requestFocus(id);
+    },
+    [openNew, select, requestFocus],
+  );
 }

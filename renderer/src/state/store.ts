@@ -4,6 +4,38 @@ import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './
 
 export type { ChunkList };
 import type { LinkStatus } from '../../../shared/contract';
+import type { LineEnding } from '../../../shared/bytes';
+import type { ThemeSource } from '../../../shared/shortcuts';
+import { loadTheme, saveTheme } from './theme';
+
+/** How the traffic of a connection is shown. */
+export type Display = 'text' | 'hex';
+
+/** What the window keeps for each connection while the user looks at others. */
+export interface ConnectionView {
+  display: Display;
+  /** The message being typed, and how it becomes bytes. */
+  draft: string;
+  hex: boolean;
+  ending: LineEnding;
+  /** Whether the traffic follows new rows (false once the user scrolled up). */
+  follow: boolean;
+  /** A UDP socket's destination. */
+  udpHost?: string;
+  udpPort?: string;
+}
+
+/** A view for a connection never looked at. */
+export const DEFAULT_VIEW: ConnectionView = { display: 'text', draft: '', hex: false, ending: 'none', follow: true };
+
+/**
+ * Where each connection's traffic was scrolled to. Kept outside the store: scrolling must not
+ * re-render anything.
+ */
+export const scrollMemory = new Map<string, number>();
+
+/** The four things the New bar creates. */
+export type NewKind = 'listen' | 'connect' | 'udp' | 'relay';
 
 interface HostSlice {
   /** How the link to the engine stands, and why it closed. */
@@ -35,8 +67,20 @@ interface TrafficSlice {
 }
 
 interface SelectionSlice {
+  /** The selected connection's id, or a listener's (its details and actions). */
   selectedId: string | null;
   select(id: string | null): void;
+  /** Asks the connections tree to move keyboard focus to this row once it is shown. */
+  focusRequest: { id: string; n: number } | null;
+  requestFocus(id: string): void;
+}
+
+interface ViewsSlice {
+  views: Record<string, ConnectionView>;
+  setView(id: string, patch: Partial<ConnectionView>): void;
+  /** Names the user gave connections and listeners. */
+  labels: Record<string, string>;
+  setLabel(id: string, label: string): void;
 }
 
 interface SavedSlice {
@@ -52,8 +96,19 @@ interface UiSlice {
   openPorts(filter?: string): void;
   closePorts(): void;
   /** Where the UDP send box sends to; set by "Reply to this sender". */
-  udpDestination: { host: string; port: number } | null;
-  setUdpDestination(d: { host: string; port: number } | null): void;
+  /** Which New form is open, if any. */
+  newForm: NewKind | null;
+  openNew(kind: NewKind | null): void;
+  helpOpen: boolean;
+  setHelpOpen(open: boolean): void;
+  settingsOpen: boolean;
+  setSettingsOpen(open: boolean): void;
+  /** Light, dark, or as the system says. */
+  theme: ThemeSource;
+  setTheme(theme: ThemeSource): void;
+  /** A listener row's menu asked for its Auto-reply editor or its Send to all clients box. */
+  listenerAction: { id: string; what: 'auto-reply' | 'broadcast'; n: number } | null;
+  openListenerAction(id: string, what: 'auto-reply' | 'broadcast'): void;
 }
 
 interface TasksSlice {
@@ -72,6 +127,7 @@ export type InspectorState = HostSlice &
   TrafficSlice &
   SelectionSlice &
   SavedSlice &
+  ViewsSlice &
   TasksSlice &
   UiSlice &
   PumpSlice;
@@ -99,10 +155,35 @@ const createTasksSlice: Slice<TasksSlice> = () => ({ tasks: {}, taskOrder: [] })
 const createUiSlice: Slice<UiSlice> = (set) => ({
   portsOpen: false,
   portsFilter: '',
-  openPorts: (filter = '') => set({ portsOpen: true, portsFilter: filter }),
+  openPorts: (filter = '') => set({ portsOpen: true, portsFilter: filter, helpOpen: false, settingsOpen: false }),
   closePorts: () => set({ portsOpen: false }),
-  udpDestination: null,
-  setUdpDestination: (udpDestination) => set({ udpDestination }),
+  newForm: null,
+  openNew: (newForm) => set(newForm ? { newForm, portsOpen: false, helpOpen: false } : { newForm }),
+  helpOpen: false,
+  setHelpOpen: (helpOpen) => set(helpOpen ? { helpOpen, portsOpen: false, settingsOpen: false } : { helpOpen }),
+  theme: loadTheme(),
+  setTheme: (theme) => {
+    saveTheme(theme);
+    set({ theme });
+  },
+  settingsOpen: false,
+  setSettingsOpen: (settingsOpen) => set(settingsOpen ? { settingsOpen, portsOpen: false, helpOpen: false } : { settingsOpen }),
+  listenerAction: null,
+  openListenerAction: (id, what) =>
+    set((s) => ({ selectedId: id, portsOpen: false, helpOpen: false, listenerAction: { id, what, n: (s.listenerAction?.n ?? 0) + 1 } })),
+});
+
+const createViewsSlice: Slice<ViewsSlice> = (set) => ({
+  views: {},
+  setView: (id, patch) => set((s) => ({ views: { ...s.views, [id]: { ...(s.views[id] ?? DEFAULT_VIEW), ...patch } } })),
+  labels: {},
+  setLabel: (id, label) =>
+    set((s) => {
+      const labels = { ...s.labels };
+      if (label.trim()) labels[id] = label.trim();
+      else delete labels[id];
+      return { labels };
+    }),
 });
 
 const createTrafficSlice: Slice<TrafficSlice> = (set) => ({
@@ -116,6 +197,8 @@ const createTrafficSlice: Slice<TrafficSlice> = (set) => ({
 const createSelectionSlice: Slice<SelectionSlice> = (set) => ({
   selectedId: null,
   select: (selectedId) => set({ selectedId }),
+  focusRequest: null,
+  requestFocus: (id) => set((s) => ({ focusRequest: { id, n: (s.focusRequest?.n ?? 0) + 1 } })),
 });
 
 const createPumpSlice: Slice<PumpSlice> = (set) => ({
@@ -186,13 +269,19 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
             touchListeners();
             delete listeners[ev.listener.id];
             listenerOrder = listenerOrder.filter((id) => id !== ev.listener.id);
+            if (selectedId === ev.listener.id) selectedId = null;
             break;
           case 'connection-opened':
             touchConnections();
             if (!connections[ev.connection.id]) addConnection(ev.connection.id);
             connections[ev.connection.id] = ev.connection;
-            // The first client a listener accepts is shown when nothing else is.
-            if (selectedId === null && (ev.connection.origin === 'accepted' || ev.connection.origin === 'relay')) selectedId = ev.connection.id;
+            // The first client a listener accepts is shown when nothing else is, or when its
+            // listener is what is shown.
+            if (
+              (selectedId === null || (selectedId === ev.connection.listenerId && !connectionOrder.some((id) => connections[id]?.listenerId === selectedId && id !== ev.connection.id))) &&
+              (ev.connection.origin === 'accepted' || ev.connection.origin === 'relay')
+            )
+              selectedId = ev.connection.id;
             break;
           case 'connection-updated':
           case 'connection-closed': {
@@ -256,7 +345,18 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           chunks[id] = evictBefore(list ?? EMPTY_LIST, firstKeptSeq);
         }
       }
-      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed };
+      let views = s.views;
+      let labels = s.labels;
+      if (gone.size > 0) {
+        views = { ...views };
+        labels = { ...labels };
+        for (const id of gone) {
+          delete views[id];
+          delete labels[id];
+          scrollMemory.delete(id);
+        }
+      }
+      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed, views, labels };
     }),
 });
 
@@ -269,6 +369,7 @@ export function createInspectorStore() {
     ...createTrafficSlice(...a),
     ...createSelectionSlice(...a),
     ...createSavedSlice(...a),
+    ...createViewsSlice(...a),
     ...createTasksSlice(...a),
     ...createUiSlice(...a),
     ...createPumpSlice(...a),

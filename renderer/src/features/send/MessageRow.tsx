@@ -1,3 +1,5 @@
+import { MESSAGE_INPUT_ID, messageRows } from '../../state/views';
+
 /**
  * The Message box and its button: Enter sends (Shift+Enter adds a newline), the button sends,
  * and neither does anything while sending is not possible.
@@ -21,8 +23,9 @@ export function MessageRow({
       <label className="field grow">
         <span>Message</span>
         <textarea
+          id={MESSAGE_INPUT_ID}
           value={text}
-          rows={2}
+          rows={messageRows(text)}
           spellCheck={false}
           onChange={(e) => onText(e.target.value)}
           onKeyDown={(e) => {

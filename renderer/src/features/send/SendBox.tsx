@@ -4,6 +4,7 @@ import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useInspector } from '../../state/store';
+import { MESSAGE_INPUT_ID, messageRows, useViewField } from '../../state/views';
 import { encodeMessage } from './encode';
 import { FormatFields } from './FormatFields';
 import { FileSend } from './FileSend';
@@ -30,9 +31,9 @@ export function SendBox({ connectionId }: { connectionId: string }) {
   });
   const history = useInspector((s) => s.saved?.history);
   const { update: updateSaved } = useSaved();
-  const [text, setText] = useState('');
-  const [hex, setHex] = useState(false);
-  const [ending, setEnding] = useState<LineEnding>('none');
+  const [text, setText] = useViewField(connectionId, 'draft');
+  const [hex, setHex] = useViewField(connectionId, 'hex');
+  const [ending, setEnding] = useViewField(connectionId, 'ending');
   const [repeat, setRepeat] = useState(false);
   const [times, setTimes] = useState('10');
   const [every, setEvery] = useState('1000');
@@ -52,6 +53,7 @@ export function SendBox({ connectionId }: { connectionId: string }) {
   }
 
   async function send(toAll: boolean) {
+    if (busy) return;
     const parsed = encodeMessage(text, { hex, lineEnding: ending });
     if (!parsed.ok) {
       setError({ code: 'INVALID_INPUT', message: `Not sent: ${parsed.error}.` });
@@ -124,6 +126,35 @@ export function SendBox({ connectionId }: { connectionId: string }) {
         Send
       </h2>
       <TaskList />
+      <div className="send-row">
+        <label className="field grow">
+          <span>Message</span>
+          <textarea
+            id={MESSAGE_INPUT_ID}
+            value={text}
+            rows={messageRows(text)}
+            spellCheck={false}
+            aria-invalid={error?.code === 'INVALID_INPUT' ? true : undefined}
+            onChange={(e) => {
+              setText(e.target.value);
+              historyPos.current = null;
+              if (error?.code === 'INVALID_INPUT' || error?.code === 'EMPTY') setError(null);
+            }}
+            onKeyDown={onKeyDown}
+            placeholder={canSend ? (hex ? '48 65 6c 6c 6f' : 'Type a message') : 'This connection cannot send (it is not open)'}
+          />
+        </label>
+        <div className="send-buttons">
+          <button type="button" className="primary" disabled={!canSend} aria-busy={busy} onClick={() => void send(false)}>
+            Send
+          </button>
+          {listenerId && (
+            <button type="button" aria-busy={busy} onClick={() => void send(true)} title="Send to every open client of this listener">
+              Send to all clients
+            </button>
+          )}
+        </div>
+      </div>
       <div className="send-options">
         <FormatFields hex={hex} onHex={setHex} ending={ending} onEnding={setEnding} />
         <label className="inline">
@@ -141,37 +172,11 @@ export function SendBox({ connectionId }: { connectionId: string }) {
             </label>
           </>
         )}
-        <span className="muted small">
+        <FileSend connectionId={connectionId} disabled={!canSend} />
+        <SavedMessages connectionId={connectionId} canSend={canSend} current={{ text, hex, lineEnding: ending }} />
+        <span className="muted small send-hint">
           {hex ? 'Hex bytes, e.g. 48 65 6c 6c 6f' : 'Escapes: \\r \\n \\t \\0 \\\\ \\xNN'} · Enter sends · Shift+Enter newline · ↑↓ history
         </span>
-      </div>
-      <div className="send-row">
-        <label className="field grow">
-          <span>Message</span>
-          <textarea
-            value={text}
-            rows={2}
-            spellCheck={false}
-            aria-invalid={error?.code === 'INVALID_INPUT' ? true : undefined}
-            onChange={(e) => {
-              setText(e.target.value);
-              historyPos.current = null;
-              if (error?.code === 'INVALID_INPUT' || error?.code === 'EMPTY') setError(null);
-            }}
-            onKeyDown={onKeyDown}
-            placeholder={canSend ? (hex ? '48 65 6c 6c 6f' : 'Type a message') : 'This connection cannot send (it is not open)'}
-          />
-        </label>
-        <div className="send-buttons">
-          <button type="button" className="primary" disabled={!canSend || busy} onClick={() => void send(false)}>
-            Send
-          </button>
-          {listenerId && (
-            <button type="button" disabled={busy} onClick={() => void send(true)} title="Send to every open client of this listener">
-              Send to all clients
-            </button>
-          )}
-        </div>
       </div>
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {status && (
@@ -179,10 +184,6 @@ export function SendBox({ connectionId }: { connectionId: string }) {
           {status}
         </p>
       )}
-      <div className="send-extras">
-        <FileSend connectionId={connectionId} disabled={!canSend} />
-        <SavedMessages connectionId={connectionId} canSend={canSend} current={{ text, hex, lineEnding: ending }} />
-      </div>
     </section>
   );
 }

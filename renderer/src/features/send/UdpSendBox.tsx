@@ -4,6 +4,7 @@ import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useInspector } from '../../state/store';
+import { useViewField } from '../../state/views';
 import { parsePortField } from '../fields';
 import { encodeMessage } from './encode';
 import { FormatFields } from './FormatFields';
@@ -13,21 +14,17 @@ import { MessageRow } from './MessageRow';
 export function UdpSendBox({ connectionId }: { connectionId: string }) {
   const api = useApi();
   const open = useInspector((s) => s.connections[connectionId]?.state === 'open');
-  const destination = useInspector((s) => s.udpDestination);
-  const [host, setHost] = useState('127.0.0.1');
-  const [port, setPort] = useState('');
-  const [text, setText] = useState('');
-  const [hex, setHex] = useState(false);
-  const [ending, setEnding] = useState<LineEnding>('none');
+  // A socket on an IPv6 address sends to IPv6 peers: ::1 is the loopback it can reach.
+  const v6 = useInspector((s) => (s.connections[connectionId]?.local?.address ?? '').includes(':'));
+  const [savedHost, setHost] = useViewField(connectionId, 'udpHost');
+  const [savedPort, setPort] = useViewField(connectionId, 'udpPort');
+  const host = savedHost ?? (v6 ? '::1' : '127.0.0.1');
+  const port = savedPort ?? '';
+  const [text, setText] = useViewField(connectionId, 'draft');
+  const [hex, setHex] = useViewField(connectionId, 'hex');
+  const [ending, setEnding] = useViewField(connectionId, 'ending');
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [status, setStatus] = useState('');
-
-  useEffect(() => {
-    if (destination) {
-      setHost(destination.host);
-      setPort(String(destination.port));
-    }
-  }, [destination]);
 
   async function send() {
     const p = parsePortField(port, { allowZero: false });

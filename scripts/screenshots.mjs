@@ -1,0 +1,77 @@
+// Takes the README's screenshots: the browser host with a listener, clients and traffic, at
+// each window size the layout is designed for. Usage: node scripts/screenshots.mjs [outDir]
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+
+const out = process.argv[2] ?? 'docs';
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dataDir = await mkdtemp(path.join(tmpdir(), 'si-shots-'));
+const host = spawn(process.execPath, [path.join(root, 'dist/electron/web.cjs'), '--no-open', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+const sockets = [];
+let browser;
+try {
+  const url = await new Promise((resolve, reject) => {
+    let text = '';
+    host.stdout.on('data', (d) => {
+      text += d;
+      const m = /(http:\/\/\S+\?token=\S+)/.exec(text);
+      if (m) resolve(m[1]);
+    });
+    host.once('exit', (code) => reject(new Error(`host exited ${code}`)));
+  });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  await page.goto(url);
+  const startListener = async (port) => {
+    await page.getByRole('button', { name: 'New listener' }).click();
+    await page.getByLabel('Listen port').fill(String(port));
+    await page.getByRole('button', { name: 'Start listener' }).click();
+    await page.getByRole('treeitem', { name: new RegExp(`:${port}`) }).first().waitFor();
+  };
+  const free = () =>
+    new Promise((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+  const p1 = await free();
+  const p2 = await free();
+  await startListener(p1);
+  await startListener(p2);
+  for (let i = 0; i < 6; i++) {
+    const s = net.connect(i % 2 ? p2 : p1, '127.0.0.1');
+    sockets.push(s);
+    await new Promise((r) => s.once('connect', r));
+    s.write(i === 0 ? 'GET /status HTTP/1.1\r\nHost: localhost\r\n\r\n' : `{"sensor":${i},"temp":${20 + i}.5}\n`);
+  }
+  await page.waitForTimeout(400);
+  for (let i = 0; i < 8; i++) sockets[0].write(Buffer.from(`line ${i}: ${'0123456789abcdef'.repeat(2)}\x00\x01\r\n`));
+  await page.getByRole('treeitem').filter({ hasText: 'GET /status' }).first().click();
+  await page.waitForTimeout(300);
+  for (const [w, h] of [
+    [1400, 900],
+    [1280, 720],
+    [1024, 640],
+  ]) {
+    await page.setViewportSize({ width: w, height: h });
+    await page.getByRole('radio', { name: 'Text' }).check();
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: path.join(out, `window-${w}x${h}-text.png`) });
+    await page.getByRole('radio', { name: 'Hex dump' }).check();
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: path.join(out, `window-${w}x${h}-hex.png`) });
+  }
+  await page.getByRole('radio', { name: 'Text' }).check();
+  console.log(`screenshots in ${out}`);
+} finally {
+  for (const s of sockets) s.destroy();
+  await browser?.close();
+  host.kill('SIGTERM');
+  await new Promise((r) => (host.exitCode !== null ? r() : host.once('exit', r)));
+  await rm(dataDir, { recursive: true, force: true });
+}
