@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { expect, runPython, startListenerFromUi, stopProcess, test } from './fixtures';
+import { connectionRows, expect, runPython, startListenerFromUi, stopProcess, test } from './fixtures';
 
 test('past the capture budget the view says how many bytes earlier were not kept, and counters stay exact', async ({ app }) => {
-  await app.getByText('Settings').click();
+  await app.getByRole('button', { name: 'Settings' }).click();
   await app.getByLabel('Capture budget (MiB)').fill('1');
   await app.getByRole('button', { name: 'Apply' }).click();
   await expect(app.getByRole('status').filter({ hasText: 'Capture budget is now 1.00 MiB' })).toBeVisible();
+  await app.keyboard.press('Escape');
 
   const port = await startListenerFromUi(app);
   // 48 writes of 64 KiB (3 MiB) with pauses, so each is its own read.
@@ -34,7 +35,7 @@ s.close()
     // More than 2 MiB had to go; what is kept fits the 1 MiB budget.
     expect(dropped).toBeGreaterThan(2 * 1024 * 1024);
     expect(dropped).toBeLessThan(3 * 1024 * 1024);
-    const list = app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first();
+    const list = connectionRows(app).first();
     await expect(list).toContainText('in 3.00 MiB');
   } finally {
     await stopProcess(client.child);
@@ -133,7 +134,7 @@ time.sleep(60)
     const before = (await app.getByRole('main').textContent())!;
     const chunks = Number(/in 5\.27 KiB · ([\d,]+) chunks/.exec(before)![1]!.replace(/,/g, ''));
     await app.reload();
-    await app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first().getByRole('button').click();
+    await connectionRows(app).first().click();
     const log = app.getByRole('log', { name: 'Traffic' });
     await expect(app.getByText(`${chunks.toLocaleString('en-US')} chunks`, { exact: true })).toBeVisible();
     // The newest rows are fetched and shown, then the oldest when scrolled to the top.

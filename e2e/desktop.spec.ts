@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test as base } from '@playwright/test';
-import { ROOT, runPython, startListenerFromUi, stopProcess } from './fixtures';
+import { listenerRows, ROOT, runPython, startListenerFromUi, stopProcess } from './fixtures';
 import { echoRoundTrip, portInUseIsExplained, refusedIsExplained, threeWritesBecomeThreeChunks } from './scenarios';
 import { captureDigest, launchDesktop, type DesktopApp } from './stand-in/launch';
 
@@ -47,10 +47,11 @@ test('a 256 MiB flood: flow control holds it, the capture is byte for byte what 
   test.setTimeout(180_000);
   const app = desktop.page;
   // Room for all of it: the default budget (256 MiB) is payload and index together.
-  await app.getByText('Settings', { exact: true }).click();
+  await app.getByRole('button', { name: 'Settings' }).click();
   await app.getByLabel('Capture budget (MiB)').fill('512');
   await app.getByRole('button', { name: 'Apply' }).click();
   await expect(app.getByRole('status').filter({ hasText: 'Capture budget is now 512.0 MiB.' })).toBeVisible();
+  await app.keyboard.press('Escape');
   const port = await startListenerFromUi(app);
   const ipcBefore = desktop.standIn.ipcMessages();
   const started = Date.now();
@@ -95,7 +96,7 @@ test('when the engine process dies, the window says so and where its capture wen
       await alert.getByRole('button', { name: 'Restart engine' }).click();
       await expect(app.getByRole('alert')).toHaveCount(0);
       expect(desktop.standIn.utilityProcesses).toHaveLength(2);
-      await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(0);
+      await expect(listenerRows(app)).toHaveCount(0);
       await startListenerFromUi(app);
       expect((await readdir(kept!)).length).toBe(files.length);
     } finally {

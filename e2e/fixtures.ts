@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -87,15 +87,53 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a listener from the UI and returns the port the listener list shows. */
+/** The four New forms, by the name of the New bar button that opens each. */
+export type NewFormName = 'New listener' | 'New connection' | 'New UDP socket' | 'New relay';
+
+/** Opens a New form from the New bar (unless it is open already) and returns it. */
+export async function openNewForm(page: Page, name: NewFormName): Promise<Locator> {
+  const button = page.getByRole('toolbar', { name: 'New' }).getByRole('button', { name, exact: true });
+  if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+  const form = page.getByRole('dialog', { name });
+  await expect(form).toBeVisible();
+  return form;
+}
+
+/** The connections tree. */
+export function tree(page: Page): Locator {
+  return page.getByRole('tree', { name: 'Connections' });
+}
+
+/** Rows of connections under a parent (a listener's clients, relay pairs, outgoing connections). */
+export function connectionRows(page: Page): Locator {
+  return tree(page).getByRole('treeitem', { level: 2 });
+}
+
+/** Rows of running listeners and relays (each has its own Stop button). */
+export function listenerRows(page: Page): Locator {
+  return tree(page)
+    .getByRole('treeitem', { level: 1 })
+    .filter({ has: page.getByRole('button', { name: /^Stop / }) });
+}
+
+/** Picks an action from a tree row's actions menu. */
+export async function rowAction(page: Page, row: Locator, action: string): Promise<void> {
+  await row.getByRole('button', { name: /^Actions for / }).click();
+  await page.getByRole('menu').getByRole('menuitem', { name: action, exact: true }).click();
+}
+
+/** Starts a listener from the UI and returns the port its row in the tree shows. */
 export async function startListenerFromUi(page: Page, host = '127.0.0.1', port = '0'): Promise<number> {
-  await page.getByLabel('Listen address').fill(host);
-  await page.getByLabel('Listen port').fill(port);
-  await page.getByRole('button', { name: 'Start listener' }).click();
-  const item = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
-  await expect(item).toContainText(`${host}:`);
-  const text = (await item.textContent()) ?? '';
-  const m = new RegExp(`${host.replace(/\./g, '\\.')}:(\\d+)`).exec(text);
+  const before = await listenerRows(page).count();
+  const form = await openNewForm(page, 'New listener');
+  await form.getByLabel('Listen address').fill(host);
+  await form.getByLabel('Listen port').fill(port);
+  await form.getByRole('button', { name: 'Start listener' }).click();
+  await expect(listenerRows(page)).toHaveCount(before + 1);
+  const item = listenerRows(page).last();
+  await expect(item).toContainText(`${host.includes(':') ? `[${host}]` : host}:`);
+  const text = (await item.innerText()) ?? '';
+  const m = /:(\d+)/.exec(text.slice(text.indexOf(host.includes(':') ? `[${host}]` : host)));
   if (!m) throw new Error(`no port in listener row: ${text}`);
   return Number(m[1]);
 }
@@ -120,7 +158,7 @@ export const test = base.extend<{ host: WebHostProcess; app: Page; reapPeers: vo
   },
   app: async ({ page, host }, use) => {
     await page.goto(host.url);
-    await expect(page.getByRole('button', { name: 'Start listener' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'New listener' })).toBeVisible();
     await use(page);
   },
 });

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, runPython, test } from './fixtures';
+import { expect, listenerRows, openNewForm, runPython, test } from './fixtures';
 
 const ECHO_SERVER = `
 import socket
@@ -17,12 +17,14 @@ c.close()
 `;
 
 async function startRelay(app: Page, targetPort: number): Promise<number> {
-  await app.getByLabel('Target host').fill('127.0.0.1');
-  await app.getByLabel('Target port').fill(String(targetPort));
-  await app.getByRole('button', { name: 'Start relay' }).click();
-  const row = app.getByRole('list', { name: 'Listeners' }).getByRole('listitem').filter({ hasText: 'relay to' });
+  const form = await openNewForm(app, 'New relay');
+  await form.getByLabel('Target host').fill('127.0.0.1');
+  await form.getByLabel('Target port').fill(String(targetPort));
+  await form.getByRole('button', { name: 'Start relay' }).click();
+  // A relay is listed with its port and its Stop like any listener.
+  const row = listenerRows(app).filter({ hasText: 'relay to' });
   await expect(row).toContainText(`relay to 127.0.0.1:${targetPort}`);
-  return Number(/127\.0\.0\.1:(\d+)/.exec((await row.textContent())!)![1]);
+  return Number(/127\.0\.0\.1:(\d+)/.exec((await row.innerText())!)![1]);
 }
 
 test('relay: a Python client and echo server through the relay, both directions in one timeline; pause holds and resume releases in order; inject reaches the right side', async ({ app }) => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, runPython, startListenerFromUi, stopProcess, test } from './fixtures';
+import { expect, listenerRows, rowAction, runPython, startListenerFromUi, stopProcess, test } from './fixtures';
 
 /** A Python client that sends a message, reads until EOF (or a line), and prints what it got. */
 function client(port: number, send: string, readUntil: 'eof' | 'line' = 'eof') {
@@ -25,8 +25,9 @@ print(repr(buf), flush=True)
 }
 
 async function setListenerReply(app: Page, kind: string) {
-  const row = app.getByRole('list', { name: 'Listeners' }).getByRole('listitem').first();
-  await row.getByRole('button', { name: /^Auto-reply:/ }).click();
+  // From the listener's row in the tree: its actions open the listener's Auto-reply editor.
+  await rowAction(app, listenerRows(app).first(), 'Auto-reply…');
+  const row = app.getByRole('main', { name: 'Selected TCP listener' });
   const form = row.getByRole('form', { name: /^Auto-reply for listener/ });
   await form.getByLabel('Auto-reply').selectOption({ label: kind });
   return { row, form };

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import type { Page } from '@playwright/test';
-import { expect, freePort, runPython, startListenerFromUi, stopProcess } from './fixtures';
+import { connectionRows, expect, freePort, listenerRows, openNewForm, runPython, startListenerFromUi, stopProcess } from './fixtures';
 
 const THREE_WRITES = `
 import socket, sys, time
@@ -47,7 +47,7 @@ export async function threeWritesBecomeThreeChunks(app: Page): Promise<void> {
     const result = await client.done;
     expect(result.code, result.stderr).toBe(0);
     // The client finished and closed: by default our side closes too.
-    const connections = app.getByRole('list', { name: 'Connections' }).getByRole('listitem');
+    const connections = connectionRows(app);
     await expect(connections).toHaveCount(1);
     await expect(connections.first()).not.toContainText('half-closed');
     await expect(connections.first()).toContainText('in 11 B');
@@ -65,12 +65,16 @@ export async function echoRoundTrip(app: Page): Promise<void> {
       server.child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
       server.child.once('exit', () => reject(new Error('echo server exited')));
     });
-    await app.getByLabel('Remote host').fill('127.0.0.1');
-    await app.getByLabel('Remote port').fill(String(port));
-    await app.getByRole('button', { name: 'Connect' }).click();
-    const connection = app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first();
+    const form = await openNewForm(app, 'New connection');
+    await form.getByLabel('Remote host').fill('127.0.0.1');
+    await form.getByLabel('Remote port').fill(String(port));
+    await form.getByRole('button', { name: 'Connect', exact: true }).click();
+    const connection = connectionRows(app).first();
     await expect(connection).toContainText('open');
-    await expect(connection.getByRole('button')).toHaveAttribute('aria-current', 'true');
+    await expect(connection).toHaveAttribute('aria-selected', 'true');
+    // The form closed and keyboard focus went to the new connection's row.
+    await expect(form).toBeHidden();
+    await expect(connection).toBeFocused();
 
     await app.getByRole('textbox', { name: 'Message' }).fill('hello\\tworld');
     await app.getByRole('textbox', { name: 'Message' }).press('Enter');
@@ -106,9 +110,10 @@ export async function echoRoundTrip(app: Page): Promise<void> {
 /** A refused connection is explained beside Connect, and nothing else stops working. */
 export async function refusedIsExplained(app: Page): Promise<void> {
   const port = await freePort();
-  await app.getByLabel('Remote host').fill('127.0.0.1');
-  await app.getByLabel('Remote port').fill(String(port));
-  await app.getByRole('button', { name: 'Connect' }).click();
+  const form = await openNewForm(app, 'New connection');
+  await form.getByLabel('Remote host').fill('127.0.0.1');
+  await form.getByLabel('Remote port').fill(String(port));
+  await form.getByRole('button', { name: 'Connect', exact: true }).click();
   const alert = app.getByRole('alert');
   await expect(alert).toContainText(`nothing is listening at 127.0.0.1:${port}`);
   await expect(alert).toContainText('ECONNREFUSED');
@@ -122,12 +127,13 @@ export async function portInUseIsExplained(app: Page): Promise<void> {
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
   const port = (holder.address() as net.AddressInfo).port;
   try {
-    await app.getByLabel('Listen address').fill('127.0.0.1');
-    await app.getByLabel('Listen port').fill(String(port));
-    await app.getByRole('button', { name: 'Start listener' }).click();
+    const form = await openNewForm(app, 'New listener');
+    await form.getByLabel('Listen address').fill('127.0.0.1');
+    await form.getByLabel('Listen port').fill(String(port));
+    await form.getByRole('button', { name: 'Start listener' }).click();
     await expect(app.getByRole('alert')).toContainText(`Port ${port} is already in use`);
     await expect(app.getByRole('alert')).toContainText('EADDRINUSE');
-    await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(0);
+    await expect(listenerRows(app)).toHaveCount(0);
     const free = await startListenerFromUi(app, '127.0.0.1', '0');
     expect(free).not.toBe(port);
     await expect(app.getByRole('alert')).toHaveCount(0);

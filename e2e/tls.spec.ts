@@ -1,36 +1,41 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { expect, startListenerFromUi, stopProcess, test } from './fixtures';
+import { expect, listenerRows, openNewForm, startListenerFromUi, stopProcess, test } from './fixtures';
 
 const OPENSSL = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
 
 async function startTlsListener(app: import('@playwright/test').Page): Promise<number> {
-  await app.getByLabel('Listen on').selectOption('tls');
-  await expect(app.getByLabel('Certificate', { exact: true })).toHaveValue('self-signed');
+  const form = await openNewForm(app, 'New listener');
+  await form.getByLabel('Listen on').selectOption('tls');
+  await expect(form.getByLabel('Certificate', { exact: true })).toHaveValue('self-signed');
   return startListenerFromUi(app);
 }
 
 test('a self-signed TLS listener: verification refuses it with the reason and shows the chain; without verification it connects and shows the handshake', async ({ app }) => {
   const port = await startTlsListener(app);
-  const listener = app.getByRole('list', { name: 'Listeners' }).getByRole('listitem').first();
-  await expect(listener).toContainText('TLS');
-  await expect(listener).toContainText('self-signed');
+  await expect(listenerRows(app).first()).toContainText('TLS');
+  // The listener's certificate: shown in words, with its SHA-256 fingerprint to copy.
+  const detail = app.getByRole('main', { name: 'Selected TLS listener' });
+  await expect(detail).toContainText('self-signed');
+  await expect(detail).toContainText(/SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+  await expect(detail.getByRole('button', { name: 'Copy fingerprint' })).toBeVisible();
 
-  await app.getByLabel('Connect with').selectOption('tls');
-  await app.getByLabel('Remote host').fill('127.0.0.1');
-  await app.getByLabel('Remote port').fill(String(port));
-  await app.getByLabel('Server name (SNI)').fill('localhost');
-  await app.getByRole('button', { name: 'Connect', exact: true }).click();
+  const connect = await openNewForm(app, 'New connection');
+  await connect.getByLabel('Connect with').selectOption('tls');
+  await connect.getByLabel('Remote host').fill('127.0.0.1');
+  await connect.getByLabel('Remote port').fill(String(port));
+  await connect.getByLabel('Server name (SNI)').fill('localhost');
+  await connect.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(app.getByRole('alert').first()).toContainText(/self-signed/i);
   const tls = app.getByRole('region', { name: 'TLS' });
   await tls.getByText(/Certificate chain/).click();
   await expect(tls.getByRole('list', { name: 'Certificate chain' })).toContainText('SHA-256');
   await expect(tls.getByRole('list', { name: 'Certificate chain' })).toContainText('localhost');
 
-  await app.getByLabel('Verify certificate').uncheck();
-  await app.getByLabel('ALPN protocols').fill('http/1.1');
-  await app.getByRole('button', { name: 'Connect', exact: true }).click();
-  const header = app.getByRole('main');
+  await connect.getByLabel('Verify certificate').uncheck();
+  await connect.getByLabel('ALPN protocols').fill('http/1.1');
+  await connect.getByRole('button', { name: 'Connect', exact: true }).click();
+  const header = app.getByRole('main', { name: 'Selected connection' });
   await expect(header.getByRole('region', { name: 'TLS' })).toContainText(/TLSv1\.[23]/);
   await expect(header.getByRole('region', { name: 'TLS' })).toContainText('certificate not verified');
   await app.getByRole('textbox', { name: 'Message' }).fill('over tls');

@@ -1,12 +1,19 @@
-import { expect, runPython, test } from './fixtures';
+import type { Page } from '@playwright/test';
+import { expect, openNewForm, runPython, test, tree } from './fixtures';
+
+/** Binds a UDP socket from the New bar; returns its row in the tree and its port. */
+async function bindUdp(app: Page) {
+  const form = await openNewForm(app, 'New UDP socket');
+  await form.getByLabel('UDP bind address').fill('127.0.0.1');
+  await form.getByLabel('UDP bind port').fill('0');
+  await form.getByRole('button', { name: 'Bind UDP socket' }).click();
+  const item = tree(app).getByRole('treeitem', { name: /UDP socket/ }).first();
+  await expect(item).toContainText('UDP');
+  return { item, port: Number(/127\.0\.0\.1:(\d+)/.exec((await item.innerText())!)![1]) };
+}
 
 test('UDP: one row per datagram with its sender; reply to the sender of a datagram from the UI', async ({ app }) => {
-  await app.getByLabel('UDP bind address').fill('127.0.0.1');
-  await app.getByLabel('UDP bind port').fill('0');
-  await app.getByRole('button', { name: 'Bind UDP socket' }).click();
-  const item = app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first();
-  await expect(item).toContainText('UDP');
-  const port = Number(/127\.0\.0\.1:(\d+)/.exec((await item.textContent())!)![1]);
+  const { port } = await bindUdp(app);
 
   const peer = runPython(
     `
@@ -32,6 +39,8 @@ print(repr(data), flush=True)
   await rows.nth(1).getByRole('button', { name: /^Expand chunk/ }).click();
   await rows.nth(1).getByRole('button', { name: 'Reply to this sender' }).click();
   await expect(app.getByLabel('Destination port')).toHaveValue(String(peerPort));
+  // The cursor is where the reply is typed.
+  await expect(app.getByRole('textbox', { name: 'Message' })).toBeFocused();
   await app.getByRole('textbox', { name: 'Message' }).fill('pong');
   await app.getByRole('button', { name: 'Send datagram' }).click();
   expect((await peer.done).stdout).toContain("b'pong'");
@@ -39,7 +48,7 @@ print(repr(data), flush=True)
 });
 
 test('UDP: a datagram too large for UDP is refused with the limit', async ({ app }) => {
-  await app.getByRole('button', { name: 'Bind UDP socket' }).click();
+  await bindUdp(app);
   await app.getByLabel('Destination port').fill('9');
   await app.getByLabel('Hex input').check();
   await app.getByRole('textbox', { name: 'Message' }).fill('00'.repeat(70_000));
@@ -48,10 +57,7 @@ test('UDP: a datagram too large for UDP is refused with the limit', async ({ app
 });
 
 test('UDP: traffic grouped by peer', async ({ app }) => {
-  await app.getByRole('button', { name: 'Bind UDP socket' }).click();
-  const item = app.getByRole('list', { name: 'Connections' }).getByRole('listitem').first();
-  await expect(item).toContainText('UDP');
-  const port = Number(/127\.0\.0\.1:(\d+)/.exec((await item.textContent())!)![1]);
+  const { port } = await bindUdp(app);
   const code = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

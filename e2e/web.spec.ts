@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { formatBytes } from '../shared/format';
 import { MAX_CLIENT_MESSAGE_BYTES, MAX_SEND_BYTES } from '../shared/limits';
-import { expect, startListenerFromUi, test } from './fixtures';
+import { connectionRows, expect, listenerRows, openNewForm, startListenerFromUi, test } from './fixtures';
 import { echoRoundTrip, portInUseIsExplained, refusedIsExplained, threeWritesBecomeThreeChunks } from './scenarios';
 
 test('a listener shows each of three client writes as its own chunk', ({ app }) => threeWritesBecomeThreeChunks(app));
@@ -14,15 +14,17 @@ test('a port already in use is explained, and other listeners keep working', ({ 
 
 test('bad input is refused in place and nothing is sent', async ({ app }) => {
   // An invalid port never reaches the engine.
-  await app.getByLabel('Listen port').fill('70000');
-  await app.getByRole('button', { name: 'Start listener' }).click();
+  const listen = await openNewForm(app, 'New listener');
+  await listen.getByLabel('Listen port').fill('70000');
+  await listen.getByRole('button', { name: 'Start listener' }).click();
   await expect(app.getByRole('alert')).toContainText('Port must be a whole number from 0 to 65535');
   await app.getByRole('button', { name: 'Dismiss error' }).click();
 
   const port = await startListenerFromUi(app);
-  await app.getByLabel('Remote host').fill('127.0.0.1');
-  await app.getByLabel('Remote port').fill(String(port));
-  await app.getByRole('button', { name: 'Connect' }).click();
+  const connect = await openNewForm(app, 'New connection');
+  await connect.getByLabel('Remote host').fill('127.0.0.1');
+  await connect.getByLabel('Remote port').fill(String(port));
+  await connect.getByRole('button', { name: 'Connect', exact: true }).click();
   const message = app.getByRole('textbox', { name: 'Message' });
   await expect(app.getByRole('button', { name: 'Send', exact: true })).toBeEnabled();
 
@@ -45,7 +47,7 @@ test('the access token leaves the address bar and the history, and a reload in t
   const token = new URL(host.url).searchParams.get('token')!;
   expect(token.length).toBeGreaterThan(16);
   await page.goto(host.url);
-  await expect(page.getByRole('button', { name: 'Start listener' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'New listener' })).toBeVisible();
   await startListenerFromUi(page);
   expect(page.url()).not.toContain(token);
   expect(new URL(page.url()).searchParams.has('token')).toBe(false);
@@ -56,13 +58,13 @@ test('the access token leaves the address bar and the history, and a reload in t
   await page.goBack();
   expect(page.url()).not.toContain(token);
   expect(new URL(page.url()).pathname).toBe('/');
-  await expect(page.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(1);
+  await expect(listenerRows(page)).toHaveCount(1);
 
   // A reload connects with the token this tab kept.
   await page.reload();
-  await expect(page.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(1);
+  await expect(listenerRows(page)).toHaveCount(1);
   await startListenerFromUi(page);
-  await expect(page.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toHaveCount(2);
+  await expect(listenerRows(page)).toHaveCount(2);
   expect(page.url()).not.toContain(token);
 
   // The address without the token is worth nothing in another tab.
@@ -82,7 +84,7 @@ test('a message too large for one send is refused in place, and the page stays c
   client.on('data', (d: Buffer) => (received += d.byteLength));
   client.on('error', () => {});
   try {
-    await expect(app.getByRole('list', { name: 'Connections' }).getByRole('listitem')).toHaveCount(1);
+    await expect(connectionRows(app)).toHaveCount(1);
     const message = app.getByRole('textbox', { name: 'Message' });
     // One byte over the most a send carries: the host refuses it with the reason.
     await message.fill('a'.repeat(MAX_SEND_BYTES + 1));

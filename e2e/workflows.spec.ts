@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, runPython, startListenerFromUi, startWebHostProcess, stopProcess, test } from './fixtures';
+import { expect, listenerRows, openNewForm, runPython, startListenerFromUi, startWebHostProcess, stopProcess, test } from './fixtures';
 
 /** A Python server that accepts one client, counts (and hashes) what it sends until EOF, and prints it. */
 const SINK = `
@@ -30,9 +30,10 @@ async function startSink() {
 }
 
 async function connectFromUi(app: Page, port: number) {
-  await app.getByLabel('Remote host').fill('127.0.0.1');
-  await app.getByLabel('Remote port').fill(String(port));
-  await app.getByRole('button', { name: 'Connect' }).click();
+  const form = await openNewForm(app, 'New connection');
+  await form.getByLabel('Remote host').fill('127.0.0.1');
+  await form.getByLabel('Remote port').fill(String(port));
+  await form.getByRole('button', { name: 'Connect', exact: true }).click();
   await expect(app.getByRole('button', { name: 'Send', exact: true })).toBeEnabled();
 }
 
@@ -95,7 +96,7 @@ print(s.recv(100).decode(), flush=True)
   const a = runPython(code, [String(port)]);
   const b = runPython(code, [String(port)]);
   try {
-    await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem').first()).toContainText('2 clients');
+    await expect(listenerRows(app).first()).toContainText('2 clients');
     await app.getByRole('textbox', { name: 'Message' }).fill('hello everyone');
     await app.getByRole('button', { name: 'Send to all clients' }).click();
     await expect(app.getByRole('status').filter({ hasText: 'Sent to 2 clients' })).toBeVisible();
@@ -138,7 +139,7 @@ test('saved messages send with one click and survive a restart; Up and Down walk
     await app.goto(second.url);
     await startListenerFromUi(app);
     const peer = runPython(`import socket, sys, time\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\ntime.sleep(30)`, [
-      String(Number(/127\.0\.0\.1:(\d+)/.exec((await app.getByRole('list', { name: 'Listeners' }).textContent())!)![1])),
+      String(Number(/127\.0\.0\.1:(\d+)/.exec((await listenerRows(app).first().innerText())!)![1])),
     ]);
     try {
       await expect(app.getByRole('button', { name: 'Send saved message ping' })).toBeVisible();
@@ -197,10 +198,11 @@ time.sleep(60)
   try {
     const port = await new Promise<number>((resolve) => holder.child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
     const pid = holder.child.pid!;
-    await app.getByLabel('Listen address').fill('127.0.0.1');
-    await app.getByLabel('Listen port').fill(String(port));
-    await app.getByRole('button', { name: 'Start listener' }).click();
-    const alert = app.getByRole('alert');
+    const form = await openNewForm(app, 'New listener');
+    await form.getByLabel('Listen address').fill('127.0.0.1');
+    await form.getByLabel('Listen port').fill(String(port));
+    await form.getByRole('button', { name: 'Start listener' }).click();
+    const alert = form.getByRole('alert');
     await expect(alert).toContainText(new RegExp(`Port ${port} is already in use: it is held by python[\\d.]*, pid ${pid}`));
 
     await alert.getByRole('button', { name: 'Show ports' }).click();
@@ -216,8 +218,9 @@ time.sleep(60)
     await alert.getByRole('button', { name: 'End process' }).click();
     await expect(alert.getByRole('status')).toContainText('has exited');
     expect((await holder.done).code).not.toBe(0);
-    await app.getByRole('button', { name: 'Start listener' }).click();
-    await expect(app.getByRole('list', { name: 'Listeners' }).getByRole('listitem')).toContainText(`127.0.0.1:${port}`);
+    // The port is free: the listener can start at once, from the same place.
+    await alert.getByRole('button', { name: `Start the listener on port ${port} now` }).click();
+    await expect(listenerRows(app)).toContainText(`127.0.0.1:${port}`);
   } finally {
     await stopProcess(holder.child);
   }

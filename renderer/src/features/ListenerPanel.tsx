@@ -22,6 +22,8 @@ export function ListenerPanel() {
   const [keepHalfOpen, setKeepHalfOpen] = useState(false);
   const [idleSeconds, setIdleSeconds] = useState('300');
   const [busy, setBusy] = useState(false);
+  // The process that held the port was ended from here: offer to start at once.
+  const [holderEnded, setHolderEnded] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const created = useCreated();
 
@@ -51,6 +53,7 @@ export function ListenerPanel() {
     const result = await api.startListener({ host, port: p.port, ...(tls ? { tls } : {}), ...(half.halfOpen ? { halfOpen: half.halfOpen } : {}) });
     setBusy(false);
     setError(result.ok ? null : result);
+    setHolderEnded(false);
     if (result.ok) created(result.value.id);
   }
 
@@ -164,7 +167,12 @@ export function ListenerPanel() {
             <button type="button" className="mini" onClick={() => openPorts(port.trim())}>
               Show ports
             </button>
-            {error.holder && <ProcessEnder pid={error.holder.pid} name={error.holder.name} />}
+            {error.holder && <ProcessEnder pid={error.holder.pid} name={error.holder.name} onEnded={() => setHolderEnded(true)} />}
+            {holderEnded && (
+              <button type="button" className="mini primary" onClick={() => void startOn(port)}>
+                Start the listener on port {port.trim()} now
+              </button>
+            )}
           </>
         )}
         {error?.code === 'STALE_SOCKET' && (
