@@ -1,5 +1,5 @@
 /**
- * The Electron main process: windows, dialogs and the security defaults of Electron's own
+ * The Electron main process: windows, the menu, dialogs and the security defaults of Electron's own
  * checklist (context isolation, sandbox, no Node in the page, a strict CSP, pages from our own
  * app:// scheme instead of file://, navigation and new windows denied). The engine runs in its
  * own process (a utilityProcess); each page talks to it over a MessagePort, so no byte of
@@ -10,6 +10,7 @@ import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents 
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { EngineHost } from './engine-host';
 import { bindIpc } from './ipc';
+import { installApplicationMenu } from './menu';
 import { createQuitFlow, onQuitSignals } from './shutdown';
 
 // esbuild bundles this file to dist/electron/main.cjs, so __dirname is dist/electron.
@@ -142,6 +143,7 @@ if (!app.requestSingleInstanceLock()) {
       protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, rendererDir));
       installSessionPolicy();
       engine.start();
+      installApplicationMenu({ platform: process.platform, packaged: app.isPackaged, mainWindow: () => mainWindow });
       createWindow();
       app.on('activate', () => {
         if (BrowserWindow.getAllWindows().length === 0) createWindow();
