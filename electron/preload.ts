@@ -10,7 +10,7 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { BRIDGE_KEY, Channels, type EngineStatus } from '../shared/channels';
 import type { InspectorApi } from '../shared/contract';
-import { isShortcutAction, type ShortcutAction, type ThemeSource } from '../shared/shortcuts';
+import { isShortcutAction, isThemeSource, type ShortcutAction, type ThemeSource } from '../shared/shortcuts';
 import { createWireClient } from '../shared/wire-client';
 
 const client = createWireClient({
@@ -49,8 +49,6 @@ ipcRenderer.on(Channels.engine.status, (_event: IpcRendererEvent, status: Engine
 // Every load asks anew: a reloaded page gets a fresh port, and the engine forgets the old one.
 ipcRenderer.send(Channels.engine.connect);
 
-const THEME_SOURCES: readonly string[] = ['system', 'light', 'dark'] satisfies ThemeSource[];
-
 const api: InspectorApi = {
   ...client.api,
   /**
@@ -67,7 +65,7 @@ const api: InspectorApi = {
   },
   /** Tells the main process the theme the user chose, so native menus and dialogs follow it. */
   setThemeSource(source: ThemeSource): void {
-    if (typeof source === 'string' && THEME_SOURCES.includes(source)) ipcRenderer.send(Channels.app.theme, source);
+    if (isThemeSource(source)) ipcRenderer.send(Channels.app.theme, source);
   },
 };
 

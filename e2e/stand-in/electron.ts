@@ -300,6 +300,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
       },
     },
     shell: { openExternal: () => Promise.resolve() },
+    nativeTheme: { themeSource: 'system' },
     // The menu's template is kept, so a test can choose its items.
     Menu: {
       buildFromTemplate: (template: unknown[]) => ({ template }),
