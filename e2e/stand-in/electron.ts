@@ -222,6 +222,16 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     }
     show() {}
     focus() {}
+    private maximized = false;
+    maximize() {
+      this.maximized = true;
+    }
+    isMaximized() {
+      return this.maximized;
+    }
+    getNormalBounds() {
+      return { x: 0, y: 0, width: 1280, height: 800 };
+    }
     restore() {}
     isMinimized() {
       return false;
@@ -231,6 +241,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     }
     close() {
       if (this.closed) return;
+      this.emit('close', { preventDefault: () => undefined });
       this.closed = true;
       const contents = this.webContents;
       contents.closePorts();
@@ -301,6 +312,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     },
     shell: { openExternal: () => Promise.resolve() },
     nativeTheme: { themeSource: 'system' },
+    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
     // The menu's template is kept, so a test can choose its items.
     Menu: {
       buildFromTemplate: (template: unknown[]) => ({ template }),
