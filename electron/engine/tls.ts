@@ -4,6 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { generate } from 'selfsigned';
 import { formatHostPort } from '../../shared/format';
+import { verificationSentence } from '../../shared/tls-verification';
 import type { CertificateInfo, TlsDetails } from '../../shared/model';
 import type { ErrorInfo } from '../../shared/result';
 import { explainError } from './errors';
@@ -487,6 +488,10 @@ export function explainTlsError(err: unknown, ctx: { host?: string; port?: numbe
 
   const explain = Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
   if (explain) return { code, ...capitalised(explain({ code, reason: code, at, err: e, cert })) };
+
+  // The rarer verification results (revoked, bad signature, not meant for this use …).
+  const verification = verificationSentence(code, ctx.host === undefined ? "the server's certificate" : `the certificate of ${at}`);
+  if (verification) return { code, message: verification, hint: `Check the server's certificate and its chain, or ${TURN_OFF}.` };
 
   if (code === 'EPROTO' || code === 'UNKNOWN' || code.startsWith('ERR_SSL_')) {
     const known = tlsFailure(e);
