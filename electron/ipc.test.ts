@@ -33,7 +33,9 @@ const fakeIpc = vi.hoisted(() => {
   };
 });
 
-vi.mock('electron', () => ({ ipcMain: fakeIpc.ipcMain }));
+const fakeTheme = vi.hoisted(() => ({ nativeTheme: { themeSource: 'system' as string } }));
+
+vi.mock('electron', () => ({ ipcMain: fakeIpc.ipcMain, nativeTheme: fakeTheme.nativeTheme }));
 
 const { bindIpc } = await import('./ipc');
 
@@ -128,6 +130,10 @@ function setup() {
   return { host, win, contents: win.webContents, dispose };
 }
 
+function theme(event: unknown, source: unknown): void {
+  for (const fn of fakeIpc.listeners.get(Channels.app.theme) ?? []) fn(event, source);
+}
+
 function connect(event: unknown): void {
   for (const fn of fakeIpc.listeners.get(Channels.engine.connect) ?? []) fn(event);
 }
@@ -155,13 +161,14 @@ const strangers: [string, unknown][] = [
 ];
 
 describe('bindIpc', () => {
-  it('listens on the two engine channels only, and removes both on dispose', () => {
+  it('listens on the two engine channels and the theme channel only, and removes them all on dispose', () => {
     const { dispose } = setup();
     expect([...fakeIpc.handlers.keys()]).toEqual([Channels.engine.restart]);
-    expect([...fakeIpc.listeners.entries()].filter(([, set]) => set.size > 0).map(([k]) => k)).toEqual([Channels.engine.connect]);
+    expect([...fakeIpc.listeners.entries()].filter(([, set]) => set.size > 0).map(([k]) => k)).toEqual([Channels.engine.connect, Channels.app.theme]);
     dispose();
     expect(fakeIpc.handlers.size).toBe(0);
     expect(fakeIpc.listeners.get(Channels.engine.connect)?.size).toBe(0);
+    expect(fakeIpc.listeners.get(Channels.app.theme)?.size).toBe(0);
   });
 
   it('hands a port only to the main frame of our own window showing our page, on every load', () => {
@@ -189,5 +196,37 @@ describe('bindIpc', () => {
     connect(senderEvent(trustedUrl));
     expect(host.connected).toEqual([]);
     expect(await restart(senderEvent(trustedUrl))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
+  it('follows the theme our page chose, and nobody else’s', () => {
+    const { contents } = setup();
+    fakeTheme.nativeTheme.themeSource = 'system';
+    for (const [who, event] of strangers) {
+      theme(event, 'dark');
+      expect(fakeTheme.nativeTheme.themeSource, who).toBe('system');
+    }
+    theme(frameEvent(mainFrame()), 'dark');
+    expect(fakeTheme.nativeTheme.themeSource).toBe('dark');
+    theme(senderEvent(trustedUrl), 'light');
+    expect(fakeTheme.nativeTheme.themeSource).toBe('light');
+    theme(senderEvent(trustedUrl), 'system');
+    expect(fakeTheme.nativeTheme.themeSource).toBe('system');
+    // Our page with a value that is not a theme: ignored, not thrown.
+    for (const junk of ['Dark', 'blue', '', 1, null, undefined, { source: 'dark' }, ['dark']]) {
+      expect(() => theme(senderEvent(trustedUrl), junk)).not.toThrow();
+      expect(fakeTheme.nativeTheme.themeSource).toBe('system');
+    }
+    // Once the window is gone, no one changes it.
+    contents.destroyed = true;
+    theme(senderEvent(trustedUrl), 'dark');
+    expect(fakeTheme.nativeTheme.themeSource).toBe('system');
+  });
+
+  it('stops following the theme once disposed', () => {
+    const { dispose } = setup();
+    fakeTheme.nativeTheme.themeSource = 'system';
+    dispose();
+    theme(senderEvent(trustedUrl), 'dark');
+    expect(fakeTheme.nativeTheme.themeSource).toBe('system');
   });
 });

@@ -1,6 +1,7 @@
-import { ipcMain, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { ipcMain, nativeTheme, type BrowserWindow, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { Channels } from '../shared/channels';
 import { fail, type Result } from '../shared/result';
+import { isThemeSource } from '../shared/shortcuts';
 import { isTrustedRendererUrl } from './sender';
 
 /**
@@ -36,9 +37,11 @@ export interface EngineLink {
 }
 
 /**
- * Binds the two things IPC still does, for our window only (its main frame, our page): hand the
- * page a port to the engine process (each load asks again), and start the engine again after it
- * stopped. Commands and events never pass through here. Returns a function that removes both.
+ * Binds what IPC still does, for our window only (its main frame, our page): hand the page a
+ * port to the engine process (each load asks again), start the engine again after it stopped,
+ * and follow the theme the page chose (so menus, dialogs and the title bar match it; the page
+ * keeps the choice and tells us again on every load, so nothing is stored here). Commands and
+ * events never pass through here. Returns a function that removes them all.
  */
 export function bindIpc({ engine, window: win }: { engine: EngineLink; window: BrowserWindow }): () => void {
   const contents = win.webContents;
@@ -47,8 +50,12 @@ export function bindIpc({ engine, window: win }: { engine: EngineLink; window: B
   };
   const onRestart = (event: IpcMainInvokeEvent): Result<{ restarted: true }> =>
     sentByOurPage(event, contents) ? engine.restart() : forbidden(event.senderFrame?.url);
+  const onTheme = (event: IpcMainEvent, source: unknown): void => {
+    if (sentByOurPage(event, contents) && isThemeSource(source)) nativeTheme.themeSource = source;
+  };
   ipcMain.on(Channels.engine.connect, onConnect);
   ipcMain.handle(Channels.engine.restart, onRestart);
+  ipcMain.on(Channels.app.theme, onTheme);
 
   let disposed = false;
   return () => {
@@ -56,5 +63,6 @@ export function bindIpc({ engine, window: win }: { engine: EngineLink; window: B
     disposed = true;
     ipcMain.removeListener(Channels.engine.connect, onConnect);
     ipcMain.removeHandler(Channels.engine.restart);
+    ipcMain.removeListener(Channels.app.theme, onTheme);
   };
 }

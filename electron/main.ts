@@ -1,16 +1,18 @@
 /**
- * The Electron main process: windows, dialogs and the security defaults of Electron's own
+ * The Electron main process: windows, the menu, dialogs and the security defaults of Electron's own
  * checklist (context isolation, sandbox, no Node in the page, a strict CSP, pages from our own
  * app:// scheme instead of file://, navigation and new windows denied). The engine runs in its
  * own process (a utilityProcess); each page talks to it over a MessagePort, so no byte of
  * traffic passes through here. This file stays thin.
  */
 import path from 'node:path';
-import { app, BrowserWindow, dialog, protocol, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, protocol, screen, session, shell, type WebContents } from 'electron';
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { EngineHost } from './engine-host';
 import { bindIpc } from './ipc';
+import { installApplicationMenu } from './menu';
 import { createQuitFlow, onQuitSignals } from './shutdown';
+import { placeWindow, readWindowState, trackWindowState, windowStateFile } from './window-state';
 
 // esbuild bundles this file to dist/electron/main.cjs, so __dirname is dist/electron.
 const rendererDir = path.join(__dirname, '..', 'renderer');
@@ -58,12 +60,17 @@ function lockDown(contents: WebContents): void {
 }
 
 function createWindow(): void {
+  // Where it was last time, if that is still on a screen.
+  const stateFile = windowStateFile(app.getPath('userData'));
+  const size = { width: 1280, height: 800, minWidth: 720, minHeight: 480 };
+  const place = placeWindow(readWindowState(stateFile), screen.getAllDisplays(), size);
   const win = new BrowserWindow({
     title: 'Socket Inspector',
-    width: 1280,
-    height: 800,
-    minWidth: 720,
-    minHeight: 480,
+    ...(place.x !== undefined && place.y !== undefined ? { x: place.x, y: place.y } : {}),
+    width: place.width,
+    height: place.height,
+    minWidth: size.minWidth,
+    minHeight: size.minHeight,
     show: false,
     backgroundColor: '#111827',
     webPreferences: {
@@ -78,7 +85,11 @@ function createWindow(): void {
   });
   mainWindow = win;
   disposeIpc = bindIpc({ engine, window: win });
-  win.once('ready-to-show', () => win.show());
+  trackWindowState(win, stateFile, { onError: (err) => console.error(`Socket Inspector: the window's size and place could not be saved (${err instanceof Error ? err.message : String(err)}).`) });
+  win.once('ready-to-show', () => {
+    if (place.maximized) win.maximize();
+    win.show();
+  });
   win.on('closed', () => {
     disposeIpc?.();
     disposeIpc = null;
@@ -142,6 +153,7 @@ if (!app.requestSingleInstanceLock()) {
       protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, rendererDir));
       installSessionPolicy();
       engine.start();
+      installApplicationMenu({ platform: process.platform, packaged: app.isPackaged, mainWindow: () => mainWindow });
       createWindow();
       app.on('activate', () => {
         if (BrowserWindow.getAllWindows().length === 0) createWindow();

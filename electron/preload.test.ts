@@ -37,6 +37,9 @@ const fake = vi.hoisted(() => {
         on(channel: string, fn: (event: unknown, ...args: unknown[]) => void) {
           rendererListeners.set(channel, [...(rendererListeners.get(channel) ?? []), fn]);
         },
+        removeListener(channel: string, fn: (event: unknown, ...args: unknown[]) => void) {
+          rendererListeners.set(channel, (rendererListeners.get(channel) ?? []).filter((f) => f !== fn));
+        },
       },
     },
   };
@@ -76,8 +79,8 @@ afterAll(async () => {
 });
 
 describe('preload bridge', () => {
-  it('exposes named functions only: one per command, events, acks, the link and restart', () => {
-    expect(Object.keys(api).sort()).toEqual([...COMMAND_NAMES, 'ack', 'onEvents', 'onLink', 'restartEngine'].sort());
+  it('exposes named functions only: one per command, events, acks, the link, restart, the menu and the theme', () => {
+    expect(Object.keys(api).sort()).toEqual([...COMMAND_NAMES, 'ack', 'onEvents', 'onLink', 'restartEngine', 'onMenuCommand', 'setThemeSource'].sort());
     for (const value of Object.values(api)) expect(typeof value).toBe('function');
     expect(fake.exposed.size).toBe(1);
   });
@@ -131,5 +134,35 @@ describe('preload bridge', () => {
     const waiting = api.getSnapshot();
     handOverPort();
     expect(await waiting).toMatchObject({ ok: true });
+  });
+
+  it('hands the page each menu action, without the Electron event, drops anything else, and stops when asked', () => {
+    const seen: unknown[][] = [];
+    const stop = api.onMenuCommand!((...args: unknown[]) => seen.push(args));
+    const stopOther = api.onMenuCommand!(() => undefined);
+    const event = { sender: 'ipc-event-object', ports: [] };
+    fromMain(Channels.app.menuCommand, event, 'new-listener');
+    fromMain(Channels.app.menuCommand, event, 'show-help');
+    for (const junk of ['rm -rf', '', 42, null, undefined, { action: 'find' }, ['find'], 'FIND']) fromMain(Channels.app.menuCommand, event, junk);
+    expect(seen).toEqual([['new-listener'], ['show-help']]);
+    stop();
+    fromMain(Channels.app.menuCommand, event, 'find');
+    expect(seen).toHaveLength(2);
+    // Unsubscribing one listener leaves the other, and twice is harmless.
+    expect(fake.rendererListeners.get(Channels.app.menuCommand)).toHaveLength(1);
+    stop();
+    stopOther();
+    expect(fake.rendererListeners.get(Channels.app.menuCommand)).toHaveLength(0);
+  });
+
+  it('sends the theme to the main process only when it is system, light or dark', () => {
+    const before = fake.sent.length;
+    for (const source of ['dark', 'light', 'system'] as const) api.setThemeSource!(source);
+    for (const junk of ['Dark', 'blue', '', 1, null, undefined, { source: 'dark' }]) api.setThemeSource!(junk as never);
+    expect(fake.sent.slice(before)).toEqual([
+      { channel: Channels.app.theme, args: ['dark'] },
+      { channel: Channels.app.theme, args: ['light'] },
+      { channel: Channels.app.theme, args: ['system'] },
+    ]);
   });
 });

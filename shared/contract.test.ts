@@ -57,6 +57,16 @@ describe('parseCommand', () => {
     });
   });
 
+  it('takes a TLS client\'s trusted CA file, trimmed, and refuses an empty one', () => {
+    expect(parseCommand('connect', { host: 'localhost', port: 443, tls: { caPath: '  /etc/ca.pem ' } })).toEqual({
+      ok: true,
+      args: { host: 'localhost', port: 443, timeoutMs: 10_000, tls: { verify: true, alpn: [], caPath: '/etc/ca.pem' } },
+    });
+    expect(parseCommand('connect', { host: 'localhost', port: 443, tls: {} })).toMatchObject({ ok: true, args: { tls: { verify: true, alpn: [] } } });
+    expect(parseCommand('connect', { host: 'localhost', port: 443, tls: { caPath: '  ' } })).toMatchObject({ ok: false, message: 'tls.caPath: Enter the trusted CA file' });
+    expect(parseCommand('connect', { host: 'localhost', port: 443, tls: { caPath: 7 } })).toMatchObject({ ok: false });
+  });
+
   it('accepts IPv4, IPv6 (bracketed or not) and host names, and unwraps brackets', () => {
     const good = ['127.0.0.1', '::1', '::', '1::', '1:2:3:4:5:6:7:8', '::ffff:127.0.0.1', '64:ff9b::192.0.2.33', 'fe80::1%lo0'];
     for (const host of [...good, 'localhost', 'example.com', 'my_host.local.']) {

@@ -249,12 +249,17 @@ export const commandSchemas = {
       host: hostSchema,
       port: remotePortSchema,
       timeoutMs: timeoutSchema,
-      /** With tls, a TLS client: verification, SNI name (the host by default) and ALPN protocols. */
+      /**
+       * With tls, a TLS client: verification, SNI name (the host by default), ALPN protocols, and
+       * a PEM file of CA certificates trusted besides the system's (a private CA, or a
+       * self-signed server's own certificate).
+       */
       tls: z
         .object({
           verify: z.boolean().default(true),
           servername: z.string().trim().max(253, 'Server name is too long').optional(),
           alpn: z.array(z.string().min(1).max(255)).max(16, 'at most 16 ALPN protocols').default([]),
+          caPath: z.string().trim().min(1, 'Enter the trusted CA file').max(4096, 'The trusted CA file path is too long').optional(),
         })
         .strict()
         .optional(),

@@ -113,3 +113,8 @@ export function describeCombo(combo: KeyCombo, mac = false): string {
 
 /** A theme choice: follow the system, or always light or dark. */
 export type ThemeSource = 'system' | 'light' | 'dark';
+
+/** Checks an untrusted value (a message from the page) names a theme choice. */
+export function isThemeSource(value: unknown): value is ThemeSource {
+  return value === 'system' || value === 'light' || value === 'dark';
+}

@@ -52,6 +52,8 @@ export interface StandIn {
   firstWindow(): Promise<Page>;
   /** Error boxes the app showed (dialog.showErrorBox). */
   errorBoxes: Array<{ title: string; content: string }>;
+  /** The template of the application menu the app set, if any. */
+  applicationMenu(): unknown[] | null;
   /** Utility processes the app started. */
   utilityProcesses: StandInUtilityProcess[];
   /**
@@ -76,6 +78,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
   let resolveFirst!: (page: Page) => void;
   const firstWindow = new Promise<Page>((r) => (resolveFirst = r));
   const schemes = new Map<string, (request: Request) => Response | Promise<Response>>();
+  let applicationMenu: { template: unknown[] } | null = null;
   let headersHook: ((details: { responseHeaders: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | null = null;
 
   // --- ipcMain -------------------------------------------------------------------------------
@@ -188,6 +191,9 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     static getAllWindows() {
       return windows.filter((w) => !w.closed);
     }
+    static getFocusedWindow() {
+      return StandInWindow.getAllWindows()[0] ?? null;
+    }
     async loadURL(url: string) {
       const contents = this.webContents;
       const base = await listening;
@@ -216,6 +222,16 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     }
     show() {}
     focus() {}
+    private maximized = false;
+    maximize() {
+      this.maximized = true;
+    }
+    isMaximized() {
+      return this.maximized;
+    }
+    getNormalBounds() {
+      return { x: 0, y: 0, width: 1280, height: 800 };
+    }
     restore() {}
     isMinimized() {
       return false;
@@ -225,6 +241,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     }
     close() {
       if (this.closed) return;
+      this.emit('close', { preventDefault: () => undefined });
       this.closed = true;
       const contents = this.webContents;
       contents.closePorts();
@@ -254,6 +271,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     requestSingleInstanceLock() {
       return true;
     }
+    readonly isPackaged = false;
     enableSandbox() {}
     setAppUserModelId() {}
     quit() {
@@ -293,6 +311,15 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
       },
     },
     shell: { openExternal: () => Promise.resolve() },
+    nativeTheme: { themeSource: 'system' },
+    screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
+    // The menu's template is kept, so a test can choose its items.
+    Menu: {
+      buildFromTemplate: (template: unknown[]) => ({ template }),
+      setApplicationMenu(menu: { template: unknown[] } | null) {
+        applicationMenu = menu;
+      },
+    },
     dialog: {
       showErrorBox(title: string, content: string) {
         errorBoxes.push({ title, content });
@@ -306,6 +333,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     pages: () => windows.map((w) => w.webContents.page).filter((p): p is Page => p !== null),
     firstWindow: () => firstWindow,
     errorBoxes,
+    applicationMenu: () => applicationMenu?.template ?? null,
     utilityProcesses,
     ipcMessages: () => ipcMessages,
     dispose: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -12,7 +12,7 @@ import type { EngineCore } from './engine-core';
 import type { Endings } from './endings';
 import { endpoint, family, newConnectionInfo, newEntryState, openClients, sendRefusal, unwrapError, type ConnectionEntry } from './entries';
 import { explainError } from './errors';
-import { explainTlsError, tlsDetails } from './tls';
+import { defaultCaCertificates, explainTlsError, loadCaFile, tlsDetails } from './tls';
 
 export class Connections {
   constructor(
@@ -20,10 +20,19 @@ export class Connections {
     private readonly endings: Endings,
   ) {}
 
-  connect({ host, port, timeoutMs, tls: tlsOptions }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
+  async connect({ host, port, timeoutMs, tls: tlsOptions }: CommandArgs<'connect'>): Promise<Result<ConnectionInfo>> {
     const remote = { address: host, port, family: family(undefined, host) };
     if (!tlsOptions) return this.dial({ host, port }, { transport: 'tcp', remote, remoteHost: host }, timeoutMs, formatHostPort(host, port));
     const servername = tlsOptions.servername || (net.isIP(host) ? undefined : host);
+    // A trusted CA file adds to the CAs trusted anyway; it does not replace them.
+    let ca: string[] | undefined;
+    if (tlsOptions.caPath) {
+      try {
+        ca = [...defaultCaCertificates(), ...(await loadCaFile(tlsOptions.caPath))];
+      } catch (err) {
+        return fail(explainTlsError(err, { host, port }));
+      }
+    }
     return this.dial(
       { host, port },
       { transport: 'tls', remote, remoteHost: host },
@@ -38,6 +47,7 @@ export class Connections {
             port,
             servername,
             ALPNProtocols: tlsOptions.alpn.length ? tlsOptions.alpn : undefined,
+            ...(ca ? { ca } : {}),
             rejectUnauthorized: false,
             // Checked below, against the name the user expects.
             checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername ?? host, cert),

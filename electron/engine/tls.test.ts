@@ -588,8 +588,23 @@ describe('explainTlsError without a socket', () => {
       code: 'ERR_SSL_SSLV3_ALERT_ILLEGAL_PARAMETER',
       message: 'TLS error with 127.0.0.1:443: sslv3 alert illegal parameter',
     });
-    const odd = explainTlsError(Object.assign(new Error('certificate revoked'), { code: 'CERT_REVOKED' }), { host: HOST, port: 443 });
-    expect(odd).toEqual({ code: 'CERT_REVOKED', message: 'TLS error with 127.0.0.1:443: certificate revoked' });
+    const odd = explainTlsError(Object.assign(new Error('certificate has unsupported extension'), { code: 'SOMETHING_NEW' }), { host: HOST, port: 443 });
+    expect(odd).toEqual({ code: 'SOMETHING_NEW', message: 'TLS error with 127.0.0.1:443: certificate has unsupported extension' });
+  });
+
+  it('the rarer verification results are said in words too (shared/tls-verification.ts)', () => {
+    const revoked = explainTlsError(Object.assign(new Error('certificate revoked'), { code: 'CERT_REVOKED' }), { host: HOST, port: 443 });
+    expect(revoked).toEqual({
+      code: 'CERT_REVOKED',
+      message: 'The certificate of 127.0.0.1:443 has been revoked by the CA that issued it.',
+      hint: "Check the server's certificate and its chain, or turn verification off to connect anyway (only for testing).",
+    });
+    expect(explainTlsError('INVALID_PURPOSE', { host: 'example.test', port: 443 }).message).toBe(
+      'The certificate of example.test:443 is not meant for this use (server authentication).',
+    );
+    expect(explainTlsError('CERT_SIGNATURE_FAILURE', {}).message).toBe(
+      "The signature on the server's certificate does not check out: it was altered, or not signed by the issuer it names.",
+    );
   });
 
   it('plain socket errors get the same explanation as without TLS', () => {

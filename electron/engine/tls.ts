@@ -4,6 +4,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { generate } from 'selfsigned';
 import { formatHostPort } from '../../shared/format';
+import { verificationSentence } from '../../shared/tls-verification';
 import type { CertificateInfo, TlsDetails } from '../../shared/model';
 import type { ErrorInfo } from '../../shared/result';
 import { explainError } from './errors';
@@ -488,6 +489,10 @@ export function explainTlsError(err: unknown, ctx: { host?: string; port?: numbe
   const explain = Object.hasOwn(BY_CODE, code) ? BY_CODE[code] : undefined;
   if (explain) return { code, ...capitalised(explain({ code, reason: code, at, err: e, cert })) };
 
+  // The rarer verification results (revoked, bad signature, not meant for this use …).
+  const verification = verificationSentence(code, ctx.host === undefined ? "the server's certificate" : `the certificate of ${at}`);
+  if (verification) return { code, message: verification, hint: `Check the server's certificate and its chain, or ${TURN_OFF}.` };
+
   if (code === 'EPROTO' || code === 'UNKNOWN' || code.startsWith('ERR_SSL_')) {
     const known = tlsFailure(e);
     if (known) return { code, ...capitalised(BY_FAILURE[known.failure]({ code, reason: known.reason, at, err: e, cert })) };
@@ -519,18 +524,34 @@ function pemError(code: string, message: string, hint: string, path?: string): E
   return Object.assign(new Error(message), { code, hint, ...(path ? { path } : {}) });
 }
 
-async function readPemFile(path: string, what: 'certificate' | 'key'): Promise<string> {
+/** The kinds of PEM file read here, and how each is spoken of. */
+const PEM_FILES = {
+  certificate: { what: 'certificate', begins: 'CERTIFICATE', fromDer: 'openssl x509 -inform der -in FILE -out cert.pem (or, for a .p12/.pfx bundle, openssl pkcs12 -in FILE -nokeys -out cert.pem)' },
+  key: { what: 'key', begins: 'PRIVATE KEY', fromDer: 'openssl pkey -inform der -in FILE -out key.pem (or, for a .p12/.pfx bundle, openssl pkcs12 -in FILE -nocerts -nodes -out key.pem)' },
+  ca: { what: 'trusted CA', begins: 'CERTIFICATE', fromDer: 'openssl x509 -inform der -in FILE -out ca.pem' },
+} as const;
+
+type PemFileKind = keyof typeof PEM_FILES;
+
+async function readPemFile(path: string, kind: PemFileKind): Promise<string> {
+  const { what, begins, fromDer } = PEM_FILES[kind];
   let bytes: Buffer;
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
       throw pemError('PEM_FILE_UNREADABLE', `The ${what} file ${path} is a folder, not a file.`, `Choose the ${what} file itself.`, path);
     }
+    if (!info.isFile()) {
+      // Reading a pipe or a device could wait forever, or never end.
+      throw pemError('PEM_FILE_UNREADABLE', `The ${what} file ${path} is not a regular file (a device, pipe or socket).`, `Choose the ${what} file itself.`, path);
+    }
     if (info.size > MAX_PEM_FILE_BYTES) {
       throw pemError(
-        'PEM_NOT_PEM',
-        `The ${what} file ${path} is ${info.size} bytes: far too big to be a PEM ${what}.`,
-        `Choose the ${what} file (a PEM file is a few kilobytes of text starting with -----BEGIN).`,
+        'PEM_FILE_TOO_LARGE',
+        `The ${what} file ${path} is ${info.size} bytes: more than the 1 MiB a PEM ${what === 'key' ? 'key' : 'certificate'} file can be here.`,
+        kind === 'ca'
+          ? 'Choose a file with just the CA certificates this connection needs (each is a few kilobytes of text starting with -----BEGIN CERTIFICATE-----).'
+          : `Choose the ${what} file (a PEM file is a few kilobytes of text starting with -----BEGIN).`,
         path,
       );
     }
@@ -552,14 +573,8 @@ async function readPemFile(path: string, what: 'certificate' | 'key'): Promise<s
   const binary = bytes[0] === 0x30 || bytes.includes(0);
   throw pemError(
     'PEM_NOT_PEM',
-    binary
-      ? `The ${what} file ${path} is binary (DER or PKCS#12), not PEM text.`
-      : `The ${what} file ${path} is not PEM: it has no "-----BEGIN" line.`,
-    binary
-      ? what === 'certificate'
-        ? 'Convert it to PEM: openssl x509 -inform der -in FILE -out cert.pem (or, for a .p12/.pfx bundle, openssl pkcs12 -in FILE -nokeys -out cert.pem).'
-        : 'Convert it to PEM: openssl pkey -inform der -in FILE -out key.pem (or, for a .p12/.pfx bundle, openssl pkcs12 -in FILE -nocerts -nodes -out key.pem).'
-      : `Choose a PEM ${what} file: text that starts with -----BEGIN ${what === 'certificate' ? 'CERTIFICATE' : 'PRIVATE KEY'}-----.`,
+    binary ? `The ${what} file ${path} is binary (DER or PKCS#12), not PEM text.` : `The ${what} file ${path} is not PEM: it has no "-----BEGIN" line.`,
+    binary ? `Convert it to PEM: ${fromDer}.` : `Choose a PEM ${what} file: text that starts with -----BEGIN ${begins}-----.`,
     path,
   );
 }
@@ -630,4 +645,44 @@ export async function loadPemFiles(certPath: string, keyPath: string): Promise<P
     throw pemError('PEM_REJECTED', `The TLS library refuses this certificate and key: ${readableDetail(err as Error)}.`, 'Use a certificate with a stronger key (RSA 2048 bits or more, or EC) signed with SHA-256.', certPath);
   }
   return { cert, key };
+}
+
+const CERT_BLOCKS = /-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----[\s\S]*?-----END (?:X509 |TRUSTED )?CERTIFICATE-----/g;
+
+/**
+ * Reads a PEM file of one or more CA certificates to trust (a private CA, or a self-signed
+ * server's own certificate), with clear errors: missing, not a file, too large, not PEM, no
+ * certificate in it (a key, say), or a certificate that cannot be parsed. Returns the
+ * certificates, one PEM block each.
+ */
+export async function loadCaFile(caPath: string): Promise<string[]> {
+  const text = await readPemFile(caPath, 'ca');
+  const blocks = text.match(CERT_BLOCKS) ?? [];
+  if (blocks.length === 0) {
+    throw pemError(
+      'PEM_NOT_PEM',
+      `The trusted CA file ${caPath} holds no certificate${KEY_BLOCK.test(text) ? ' (it holds a private key)' : ''}.`,
+      'Choose the file with the CA\'s certificate: -----BEGIN CERTIFICATE-----.',
+      caPath,
+    );
+  }
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      const which = blocks.length > 1 ? `Certificate ${i + 1} of ${blocks.length} in ${caPath}` : `The certificate in ${caPath}`;
+      throw pemError('PEM_INVALID_CERT', `${which} cannot be parsed: ${(err as Error).message}.`, 'The file may be damaged or cut short; export it again.', caPath);
+    }
+  });
+  return blocks;
+}
+
+/**
+ * The CA certificates a TLS client trusts when told nothing more: Node's bundled list, plus the
+ * system's and NODE_EXTRA_CA_CERTS where this Node can say (tls.getCACertificates, Node 22.15+).
+ * Passing `ca` to tls.connect replaces them, so a trusted CA file is added to these.
+ */
+export function defaultCaCertificates(): string[] {
+  const get = (tls as { getCACertificates?: (type?: string) => string[] }).getCACertificates;
+  return typeof get === 'function' ? get('default') : [...tls.rootCertificates];
 }

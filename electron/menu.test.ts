@@ -1,0 +1,241 @@
+// The application menu: its template is plain data (tested as such on each platform), and the
+// thin wrapper hands it to a stand-in Menu whose items can be clicked.
+import type { MenuItemConstructorOptions } from 'electron';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Channels } from '../shared/channels';
+import { SHORTCUTS, SHORTCUT_ACTIONS, toAccelerator, type ShortcutAction } from '../shared/shortcuts';
+
+const fake = vi.hoisted(() => ({
+  applicationMenu: null as { template: unknown[] } | null,
+  focused: null as unknown,
+}));
+
+vi.mock('electron', () => ({
+  Menu: {
+    buildFromTemplate: (template: unknown[]) => ({ template }),
+    setApplicationMenu: (menu: { template: unknown[] } | null) => {
+      fake.applicationMenu = menu;
+    },
+  },
+  BrowserWindow: { getFocusedWindow: () => fake.focused },
+}));
+
+const { buildMenuTemplate, installApplicationMenu, sendMenuCommand } = await import('./menu');
+
+type Item = MenuItemConstructorOptions;
+const PLATFORMS = ['linux', 'win32', 'darwin'] as const;
+
+/** Every item of the menu, submenus included, depth first. */
+function flatten(items: Item[]): Item[] {
+  return items.flatMap((item) => [item, ...(Array.isArray(item.submenu) ? flatten(item.submenu as Item[]) : [])]);
+}
+
+function template(platform: NodeJS.Platform = 'linux', packaged = false, onAction: (a: ShortcutAction) => void = () => undefined): Item[] {
+  return buildMenuTemplate({ platform, packaged, onAction });
+}
+
+function submenu(items: Item[], label: string): Item[] {
+  const top = items.find((i) => i.label === label);
+  if (!top || !Array.isArray(top.submenu)) throw new Error(`no ${label} menu`);
+  return top.submenu as Item[];
+}
+
+/**
+ * The accelerators Electron gives each role we use when the item sets none (its
+ * menu-item-roles defaults). Roles without one (zoom, front, appMenu's own) are left out.
+ */
+function roleAccelerator(role: string, platform: NodeJS.Platform): string | undefined {
+  const mac = platform === 'darwin';
+  const table: Record<string, string | undefined> = {
+    undo: 'CommandOrControl+Z',
+    redo: platform === 'win32' ? 'Control+Y' : 'Shift+CommandOrControl+Z',
+    cut: 'CommandOrControl+X',
+    copy: 'CommandOrControl+C',
+    paste: 'CommandOrControl+V',
+    selectall: 'CommandOrControl+A',
+    reload: 'CmdOrCtrl+R',
+    forcereload: 'Shift+CmdOrCtrl+R',
+    toggledevtools: mac ? 'Alt+Command+I' : 'Ctrl+Shift+I',
+    resetzoom: 'CommandOrControl+0',
+    zoomin: 'CommandOrControl+Plus',
+    zoomout: 'CommandOrControl+-',
+    togglefullscreen: mac ? 'Control+Command+F' : 'F11',
+    minimize: 'CommandOrControl+M',
+    close: 'CommandOrControl+W',
+    quit: platform === 'win32' ? undefined : 'CommandOrControl+Q',
+  };
+  return table[role.toLowerCase()];
+}
+
+/** One spelling per key combination on a platform: CmdOrCtrl is Cmd on macOS and Ctrl elsewhere. */
+function canonical(accelerator: string, platform: NodeJS.Platform): string {
+  const mac = platform === 'darwin';
+  const parts = accelerator.split('+').map((p) => p.toLowerCase());
+  const key = parts.pop()!;
+  const mods = parts.map((m) => {
+    if (m === 'cmdorctrl' || m === 'commandorcontrol') return mac ? 'cmd' : 'ctrl';
+    if (m === 'command') return 'cmd';
+    if (m === 'control') return 'ctrl';
+    if (m === 'option') return 'alt';
+    return m;
+  });
+  return [...new Set(mods)].sort().concat(key).join('+');
+}
+
+describe('buildMenuTemplate', () => {
+  it.each(PLATFORMS)('has File, Edit, View, Window and Help (%s)', (platform) => {
+    const labels = template(platform).map((i) => i.label ?? i.role);
+    expect(labels).toEqual([...(platform === 'darwin' ? ['appMenu'] : []), 'File', 'Edit', 'View', 'Window', 'Help']);
+  });
+
+  it.each(PLATFORMS)('carries every shortcut exactly once, with its accelerator and label (%s)', (platform) => {
+    const items = flatten(template(platform)).filter((i) => i.id && (SHORTCUT_ACTIONS as readonly string[]).includes(i.id));
+    expect(items.map((i) => i.id).sort()).toEqual([...SHORTCUT_ACTIONS].sort());
+    for (const s of SHORTCUTS) {
+      const item = items.find((i) => i.id === s.action)!;
+      expect(item.accelerator, s.action).toBe(toAccelerator(s.keys));
+      expect(item.label, s.action).toBe(s.label);
+    }
+  });
+
+  it('puts the app actions in File, the view actions in View and the shortcut list in Help', () => {
+    const menu = template();
+    expect(submenu(menu, 'File').filter((i) => i.id).map((i) => i.id)).toEqual(['new-listener', 'new-connection', 'new-udp', 'new-relay']);
+    expect(submenu(menu, 'View').filter((i) => i.id).map((i) => i.id)).toEqual([
+      'toggle-view',
+      'toggle-navigation',
+      'find',
+      'next-connection',
+      'previous-connection',
+      'focus-message',
+      'close-connection',
+      'show-ports',
+    ]);
+    expect(submenu(menu, 'Help').map((i) => i.id)).toEqual(['show-help']);
+  });
+
+  it('has the standard roles: quit in File, editing in Edit, zoom and full screen in View, window roles in Window', () => {
+    const roles = (items: Item[]) => items.filter((i) => i.role).map((i) => i.role);
+    const linux = template('linux');
+    expect(roles(submenu(linux, 'File'))).toEqual(['quit']);
+    expect(roles(submenu(linux, 'Edit'))).toEqual(['undo', 'redo', 'cut', 'copy', 'paste', 'selectAll']);
+    expect(roles(submenu(linux, 'View'))).toEqual(['reload', 'forceReload', 'toggleDevTools', 'resetZoom', 'zoomIn', 'zoomOut', 'togglefullscreen']);
+    expect(roles(submenu(linux, 'Window'))).toEqual(['minimize', 'close']);
+    expect(submenu(linux, 'Window').map((i) => i.label ?? i.role)).toEqual(['minimize', 'Maximize', 'close']);
+
+    const mac = template('darwin');
+    expect(mac[0]).toEqual({ role: 'appMenu' });
+    // Quit is in the app menu on macOS; File closes the window instead.
+    expect(roles(submenu(mac, 'File'))).toEqual(['close']);
+    expect(roles(submenu(mac, 'Window'))).toEqual(['minimize', 'zoom', 'front']);
+    expect(mac.find((i) => i.label === 'Window')?.role).toBe('window');
+    expect(mac.find((i) => i.label === 'Help')?.role).toBe('help');
+  });
+
+  it('leaves Reload and the developer tools out of an installed app', () => {
+    const roles = flatten(template('linux', true)).map((i) => i.role);
+    expect(roles).not.toContain('reload');
+    expect(roles).not.toContain('forceReload');
+    expect(roles).not.toContain('toggleDevTools');
+    expect(roles).toEqual(expect.arrayContaining(['resetZoom', 'zoomIn', 'zoomOut', 'togglefullscreen']));
+  });
+
+  it.each(PLATFORMS.flatMap((p) => [[p, false], [p, true]] as const))('gives no two items the same keys, roles included (%s, packaged %s)', (platform, packaged) => {
+    const seen = new Map<string, string>();
+    for (const item of flatten(template(platform, packaged))) {
+      const accelerator = item.accelerator ?? (item.role ? roleAccelerator(item.role, platform) : undefined);
+      if (!accelerator) continue;
+      const key = canonical(accelerator, platform);
+      const who = item.id ?? item.role ?? item.label ?? '?';
+      expect(seen.get(key), `${who} and ${seen.get(key)} both use ${key}`).toBeUndefined();
+      seen.set(key, who);
+    }
+    // All of our shortcuts, and Electron's roles besides.
+    expect(seen.size).toBeGreaterThan(SHORTCUTS.length);
+  });
+
+  it('choosing an item asks for its action, and only that one', () => {
+    const chosen: ShortcutAction[] = [];
+    const items = flatten(template('linux', false, (a) => chosen.push(a)));
+    for (const action of SHORTCUT_ACTIONS) {
+      const item = items.find((i) => i.id === action)!;
+      (item.click as () => void)();
+      expect(chosen.at(-1)).toBe(action);
+    }
+    expect(chosen).toEqual([...SHORTCUT_ACTIONS]);
+  });
+
+  it('Maximize (Linux, Windows) maximizes the window, or restores it', () => {
+    const win = { maximized: false, isMaximized() { return this.maximized; }, maximize() { this.maximized = true; }, unmaximize() { this.maximized = false; } };
+    const item = submenu(template('win32'), 'Window').find((i) => i.id === 'maximize')!;
+    const click = item.click as unknown as (item: unknown, window: unknown) => void;
+    click({}, win);
+    expect(win.maximized).toBe(true);
+    click({}, win);
+    expect(win.maximized).toBe(false);
+    expect(() => click({}, undefined)).not.toThrow();
+  });
+});
+
+class FakeWindow {
+  destroyed = false;
+  readonly sent: { channel: string; args: unknown[] }[] = [];
+  readonly webContents = {
+    destroyed: false,
+    isDestroyed: () => this.webContents.destroyed,
+    send: (channel: string, ...args: unknown[]) => {
+      this.sent.push({ channel, args });
+    },
+  };
+  isDestroyed() {
+    return this.destroyed;
+  }
+}
+
+describe('installApplicationMenu', () => {
+  afterEach(() => {
+    fake.applicationMenu = null;
+    fake.focused = null;
+  });
+
+  function clickAction(action: ShortcutAction): void {
+    const items = flatten(fake.applicationMenu!.template as Item[]);
+    (items.find((i) => i.id === action)!.click as () => void)();
+  }
+
+  it('sets the menu, whose items send their action to the focused window on the menu-command channel', () => {
+    const main = new FakeWindow();
+    const focused = new FakeWindow();
+    installApplicationMenu({ platform: 'linux', packaged: true, mainWindow: () => main });
+    expect(fake.applicationMenu).not.toBeNull();
+    fake.focused = focused;
+    clickAction('new-listener');
+    expect(focused.sent).toEqual([{ channel: Channels.app.menuCommand, args: ['new-listener'] }]);
+    expect(main.sent).toEqual([]);
+  });
+
+  it('with no window focused, sends to the main window; with none at all, sends nothing', () => {
+    let main: FakeWindow | null = new FakeWindow();
+    installApplicationMenu({ platform: 'darwin', packaged: true, mainWindow: () => main });
+    clickAction('show-help');
+    expect(main.sent).toEqual([{ channel: Channels.app.menuCommand, args: ['show-help'] }]);
+    main = null;
+    expect(() => clickAction('find')).not.toThrow();
+  });
+});
+
+describe('sendMenuCommand', () => {
+  it('sends nothing to a closed window or a destroyed page', () => {
+    const win = new FakeWindow();
+    win.webContents.destroyed = true;
+    expect(sendMenuCommand(win, 'find')).toBe(false);
+    win.webContents.destroyed = false;
+    win.destroyed = true;
+    expect(sendMenuCommand(win, 'find')).toBe(false);
+    expect(sendMenuCommand(null, 'find')).toBe(false);
+    expect(win.sent).toEqual([]);
+    win.destroyed = false;
+    expect(sendMenuCommand(win, 'find')).toBe(true);
+    expect(win.sent).toEqual([{ channel: Channels.app.menuCommand, args: ['find'] }]);
+  });
+});
