@@ -19,6 +19,7 @@ export function ConnectForm() {
   const [verify, setVerify] = useState(true);
   const [servername, setServername] = useState('');
   const [alpn, setAlpn] = useState('');
+  const [caPath, setCaPath] = useState('');
   const [host, setHost] = useState('127.0.0.1');
   const [port, setPort] = useState('');
   const [timeout, setTimeoutSecs] = useState('10');
@@ -47,6 +48,7 @@ export function ConnectForm() {
             verify,
             ...(servername.trim() ? { servername: servername.trim() } : {}),
             alpn: alpn.split(',').map((a) => a.trim()).filter(Boolean),
+            ...(caPath.trim() ? { caPath: caPath.trim() } : {}),
           }
         : undefined;
     const result =
@@ -100,6 +102,16 @@ export function ConnectForm() {
             <label className="field grow">
               <span>Server name (SNI)</span>
               <input value={servername} onChange={(e) => setServername(e.target.value)} spellCheck={false} placeholder="the host, by default" />
+            </label>
+            <label className="field grow">
+              <span>Trusted CA file</span>
+              <input
+                value={caPath}
+                onChange={(e) => setCaPath(e.target.value)}
+                spellCheck={false}
+                placeholder="/path/ca.pem (optional)"
+                title="A PEM file of certificates to trust as well as the system's CAs, such as a server's self-signed certificate"
+              />
             </label>
             <label className="field grow">
               <span>ALPN protocols</span>

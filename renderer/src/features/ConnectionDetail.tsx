@@ -13,6 +13,7 @@ import { UdpControls } from './UdpControls';
 import { RelayControls } from './RelayControls';
 import { RelayInjectBox } from './send/RelayInjectBox';
 import { TrafficView } from './TrafficView';
+import { describeTlsAuthorization } from '../../../shared/tls-verification';
 
 /** The selected connection: its endpoints, state and counters, its traffic, and the send box. */
 export function ConnectionDetail() {
@@ -113,7 +114,7 @@ export function ConnectionDetail() {
         {editing && (
           <ResponderEditor target={{ connectionId: id }} current={c.responder} label={`connection ${formatEndpoint(c.remote)}`} onDone={() => setEditing(false)} />
         )}
-        {c.tls && <TlsInfo tls={c.tls} />}
+        {c.tls && <TlsInfo tls={c.tls} peer={c.origin === 'accepted' ? 'client' : 'server'} />}
         {c.udp && <UdpControls connection={c} />}
         {c.relay && <RelayControls connection={c} />}
         {c.program && <ProgramStatus program={c.program} />}
@@ -162,7 +163,7 @@ function ProgramStatus({ program }: { program: ProgramInfo }) {
 }
 
 /** How a TLS connection was negotiated, whether the peer's certificate verified, and its chain. */
-function TlsInfo({ tls }: { tls: TlsDetails }) {
+function TlsInfo({ tls, peer }: { tls: TlsDetails; peer: 'client' | 'server' }) {
   return (
     <section className="tls-info" aria-label="TLS">
       <div className="inline small">
@@ -175,9 +176,15 @@ function TlsInfo({ tls }: { tls: TlsDetails }) {
           (tls.authorized ? (
             <span className="verified">certificate verified</span>
           ) : (
-            <span className="unverified">certificate not verified{tls.authorizationError ? ` (${tls.authorizationError})` : ''}</span>
+            <span className="unverified">certificate not verified</span>
           ))}
       </div>
+      {tls.chain.length > 0 && (
+        <p className="tls-words">
+          {describeTlsAuthorization(tls, peer)}
+          {tls.authorizationError && <span className="alert-code"> {tls.authorizationError}</span>}
+        </p>
+      )}
       {tls.chain.length > 0 && (
         <details>
           <summary>Certificate chain ({tls.chain.length})</summary>
