@@ -70,7 +70,11 @@ test('rules: a regex group in the reply and a default reply; a bad regex and one
   await form.getByLabel('Pattern for rule 1').fill('(');
   await form.getByLabel('Reply for rule 1').fill('Hi {{1}}\\n');
   await form.getByRole('button', { name: 'Apply' }).click();
-  await expect(form.getByRole('alert')).toContainText('not a valid regular expression');
+  await expect(form.getByRole('alert')).toContainText('Rule 1 pattern: not a valid regular expression');
+  // Named as the form names it, and marked where it is.
+  await expect(form.getByRole('alert')).not.toContainText('responder.rules');
+  await expect(form.getByLabel('Pattern for rule 1')).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.getByLabel('Pattern for rule 1')).toBeFocused();
   await form.getByLabel('Pattern for rule 1').fill('(a+)+$');
   await form.getByRole('button', { name: 'Apply' }).click();
   await expect(form.getByRole('alert')).toContainText('catastrophic backtracking');

@@ -17,7 +17,11 @@ test('bad input is refused in place and nothing is sent', async ({ app }) => {
   const listen = await openNewForm(app, 'New listener');
   await listen.getByLabel('Listen port').fill('70000');
   await listen.getByRole('button', { name: 'Start listener' }).click();
+  await expect(app.getByRole('alert')).toContainText('Listen port: 70000 is out of range');
   await expect(app.getByRole('alert')).toContainText('Port must be a whole number from 0 to 65535');
+  // The field at fault is marked and has the cursor.
+  await expect(listen.getByLabel('Listen port')).toHaveAttribute('aria-invalid', 'true');
+  await expect(listen.getByLabel('Listen port')).toBeFocused();
   await app.getByRole('button', { name: 'Dismiss error' }).click();
 
   const port = await startListenerFromUi(app);

@@ -597,16 +597,16 @@ describe('WebSocket commands', () => {
     await expectError(() => peer.ws.send(frameOf('[1,2,3]')), -1, /Malformed/);
     await expectError(() => peer.ws.send(frameOf('42')), -1, /Malformed/);
     // A payload reference with no payloads is just an object, and not bytes.
-    await expectError(() => peer.ws.send(frameOf('{"kind":"command","id":8,"name":"send","args":{"connectionId":"C1","data":{"$bin":5}}}')), 8, /data: data must be bytes/);
+    await expectError(() => peer.ws.send(frameOf('{"kind":"command","id":8,"name":"send","args":{"connectionId":"C1","data":{"$bin":5}}}')), 8, /Message: data must be bytes/);
     await expectError(
       () => peer.ws.send(encodeFrame({ kind: 'command', id: 3, name: 'startListener', args: { host: 'has space', port: -1 } })),
       3,
-      /host:.*port:/,
+      /Address:.*Port:/,
     );
     await expectError(
       () => peer.ws.send(encodeFrame({ kind: 'command', id: 4, name: 'send', args: { connectionId: 'C1', data: [1, 2, 3] } })),
       4,
-      /data: data must be bytes/,
+      /Message: data must be bytes/,
     );
     const unknown = await peer.call('__proto__', {});
     expect(unknown).toMatchObject({ ok: false, code: 'UNKNOWN_COMMAND' });

@@ -1,6 +1,7 @@
 /**
  * Malformed command inputs for contract tests, shared by the schema tests in shared/ and the
- * dispatch tests in electron/engine/. Only tests import this module.
+ * dispatch tests in electron/engine/. Only tests import { fieldLabel } from './field-labels';
+import this module.
  */
 import { COMMAND_NAMES, commandSchemas, type CommandInput, type CommandName } from './contract';
 
@@ -236,8 +237,10 @@ export function malformedCases(command: CommandName): MalformedCase[] {
   const valid = (VALID_INPUTS[command] ?? {}) as Record<string, unknown>;
   const fields = Object.keys(valid);
   const cases: MalformedCase[] = [];
+  // Fields are named in messages as the forms name them ("Target port:").
+  const named = (f: string) => `${fieldLabel([f])}:`;
   const add = (label: string, input: unknown, names: string, bad: string[] = []) =>
-    cases.push({ command, label, input, names, innocent: fields.filter((f) => !bad.includes(f)) });
+    cases.push({ command, label, input, names, innocent: fields.filter((f) => !bad.includes(f)).map(named) });
 
   for (const [label, input] of [
     ['a string', 'startListener'],
@@ -263,13 +266,13 @@ export function malformedCases(command: CommandName): MalformedCase[] {
 
   for (const field of fields) {
     const { [field]: _dropped, ...without } = valid;
-    if (isRequired(command, field)) add(`"${field}" missing`, without, field, [field]);
+    if (isRequired(command, field)) add(`"${field}" missing`, without, named(field), [field]);
     const bad = BAD_FIELD_VALUES[field] ?? [['of another type', otherType(valid[field])]];
     for (const [label, value] of bad) {
       // A connect port of 0 is as bad as a listen port of -1.
-      add(`"${field}" ${label}`, { ...valid, [field]: value }, field, [field]);
+      add(`"${field}" ${label}`, { ...valid, [field]: value }, named(field), [field]);
     }
-    if (field === 'port' && command === 'connect') add('"port" 0', { ...valid, port: 0 }, field, [field]);
+    if (field === 'port' && command === 'connect') add('"port" 0', { ...valid, port: 0 }, named(field), [field]);
   }
   return cases;
 }

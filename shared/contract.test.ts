@@ -1,3 +1,4 @@
+import { fieldLabel } from './field-labels';
 import { describe, expect, it } from 'vitest';
 import {
   BRIDGE_KEY,
@@ -97,7 +98,7 @@ describe('parseCommand', () => {
           expect(parsed.ok).toBe(true);
         } else {
           expect(parsed).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
-          if (!parsed.ok) for (const field of required) expect(parsed.message).toContain(`${field}:`);
+          if (!parsed.ok) for (const field of required) expect(parsed.message).toContain(`${fieldLabel([field])}:`);
         }
       }
     }
@@ -115,7 +116,7 @@ describe('parseCommand', () => {
     if (parsed.ok) return;
     expect(parsed.code).toBe('INVALID_INPUT');
     expect(parsed.message).toContain(c.names);
-    for (const field of c.innocent) expect(parsed.message).not.toContain(`${field}:`);
+    for (const field of c.innocent) expect(parsed.message).not.toContain(field);
   });
 
   it('names the reason, not only the field', () => {
@@ -123,17 +124,17 @@ describe('parseCommand', () => {
       const parsed = parseCommand(name, input);
       return parsed.ok ? '' : parsed.message;
     };
-    expect(msg('startListener', { host: '127.0.0.1', port: 65536 })).toMatch(/^port: .*0 to 65535/);
-    expect(msg('connect', { host: '127.0.0.1', port: 0 })).toMatch(/^port: .*1 to 65535/);
-    expect(msg('startListener', { host: 'has space', port: 1 })).toMatch(/^host: .*without spaces/);
-    expect(msg('startListener', { host: '', port: 1 })).toMatch(/^host: Enter a host/);
-    expect(msg('startListener', { host: 'a'.repeat(300), port: 1 })).toMatch(/^host: Host is too long/);
-    expect(msg('closeConnection', { connectionId: 'C1', mode: 'bogus' })).toBe('mode: mode must be "end" or "reset"');
-    expect(msg('send', { connectionId: 'C1', data: [1, 2] })).toBe('data: data must be bytes');
+    expect(msg('startListener', { host: '127.0.0.1', port: 65536 })).toMatch(/^Port: .*0 to 65535/);
+    expect(msg('connect', { host: '127.0.0.1', port: 0 })).toMatch(/^Port: .*1 to 65535/);
+    expect(msg('startListener', { host: 'has space', port: 1 })).toMatch(/^Address: .*without spaces/);
+    expect(msg('startListener', { host: '', port: 1 })).toMatch(/^Address: Enter a host/);
+    expect(msg('startListener', { host: 'a'.repeat(300), port: 1 })).toMatch(/^Address: Host is too long/);
+    expect(msg('closeConnection', { connectionId: 'C1', mode: 'bogus' })).toBe('Mode: mode must be "end" or "reset"');
+    expect(msg('send', { connectionId: 'C1', data: [1, 2] })).toBe('Message: data must be bytes');
     expect(msg('getSnapshot', { bogus: 1 })).toBe('unexpected field "bogus"');
     expect(msg('startListener', 'x')).toMatch(/expected object/);
     expect(msg('connect', { host: '127.0.0.1:80', port: 80 })).toBe(
-      'host: Host must be an IP address (127.0.0.1, ::1) or a host name (localhost), without a port (put the port in the Port field)',
+      'Address: Host must be an IP address (127.0.0.1, ::1) or a host name (localhost), without a port (put the port in the Port field)',
     );
   });
 
@@ -150,19 +151,21 @@ describe('parseCommand', () => {
       const parsed = parseCommand(name, { ...args, data: new Uint8Array(MAX_SEND_BYTES + 1) });
       expect(parsed.ok, name).toBe(false);
       if (parsed.ok) continue;
-      expect(parsed.message).toBe('data: data is too large to send at once (1,048,577 bytes; 1,048,576 at most): send a file for more, it goes in pieces');
+      expect(parsed.message).toBe('Message: data is too large to send at once (1,048,577 bytes; 1,048,576 at most): send a file for more, it goes in pieces');
     }
     // Not bytes at all is said once, without a size.
-    expect(parseCommand('send', { connectionId: 'C1', data: 'text' })).toMatchObject({ ok: false, message: 'data: data must be bytes' });
+    expect(parseCommand('send', { connectionId: 'C1', data: 'text' })).toMatchObject({ ok: false, message: 'Message: data must be bytes' });
   });
 
   it('reports every bad field of one input', () => {
     const parsed = parseCommand('connect', { host: '', port: 'x', timeoutMs: 1, extra: true });
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
-    expect(parsed.message).toContain('host:');
-    expect(parsed.message).toContain('port:');
-    expect(parsed.message).toContain('timeoutMs:');
+    expect(parsed.message).toContain('Address:');
+    expect(parsed.message).toContain('Port:');
+    expect(parsed.message).toContain('Timeout:');
     expect(parsed.message).toContain('"extra"');
+    // The first field at fault is named for the form to mark.
+    expect(parsed.field).toBe('host');
   });
 });

@@ -7,6 +7,7 @@ import type { ShortcutAction, ThemeSource } from './shortcuts';
 import { z } from 'zod';
 import { parseEscapes, parseHex } from './bytes';
 import { regexHazard } from './regex-safety';
+import { fieldKey, fieldLabel } from './field-labels';
 import type { ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { CommandName } from './channels';
@@ -492,7 +493,8 @@ export interface InspectorApi {
 export function describeSchemaError(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+      const label = fieldLabel(issue.path);
+      const where = label ? `${label}: ` : '';
       if (issue.code === 'unrecognized_keys') return `${where}unexpected field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       return `${where}${issue.message}`;
     })
@@ -503,8 +505,14 @@ export function describeSchemaError(error: z.ZodError): string {
 export function parseCommand<K extends CommandName>(
   name: K,
   input: unknown,
-): { ok: true; args: CommandArgs<K> } | { ok: false; code: 'INVALID_INPUT'; message: string } {
+): { ok: true; args: CommandArgs<K> } | { ok: false; code: 'INVALID_INPUT'; message: string; field?: string } {
   const parsed = commandSchemas[name].safeParse(input ?? {});
   if (parsed.success) return { ok: true, args: parsed.data as CommandArgs<K> };
-  return { ok: false, code: 'INVALID_INPUT', message: describeSchemaError(parsed.error) };
+  const first = parsed.error.issues[0];
+  return {
+    ok: false,
+    code: 'INVALID_INPUT',
+    message: describeSchemaError(parsed.error),
+    ...(first && first.path.length ? { field: fieldKey(first.path) } : {}),
+  };
 }

@@ -51,6 +51,9 @@ describe('regexHazard', () => {
       },
     });
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.message).toMatch(/^responder\.rules\.1\.pattern: this regular expression is refused: it can backtrack without end/);
+    if (!parsed.ok) {
+      expect(parsed.message).toMatch(/^Rule 2 pattern: this regular expression is refused: it can backtrack without end/);
+      expect(parsed.field).toBe('responder.rules.1.pattern');
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface ErrorInfo {
   hint?: string;
   /** For EADDRINUSE: the process that holds the port, when the OS lets us see it. */
   holder?: { pid: number; name: string };
+  /** For input a form can fix: the field at fault ("responder.rules.0.pattern"), so the form can mark it. */
+  field?: string;
   /** The connection record that shows more, such as a refused certificate chain. */
   connectionId?: string;
 }

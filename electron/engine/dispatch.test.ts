@@ -67,7 +67,7 @@ describe('dispatchCommand', () => {
     expect(result).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
     if (result.ok) return;
     expect(result.message).toContain(c.names);
-    for (const field of c.innocent) expect(result.message).not.toContain(`${field}:`);
+    for (const field of c.innocent) expect(result.message).not.toContain(field);
   });
 
   it.each(UNKNOWN_COMMAND_NAMES.map((name) => [String(name), name]))('refuses the unknown command %s', async (_label, name) => {

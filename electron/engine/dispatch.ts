@@ -21,7 +21,7 @@ export async function dispatchCommand(engine: Engine, name: unknown, input: unkn
       message: `The arguments of ${name} could not be read: ${err instanceof Error ? err.message : String(err)}`,
     });
   }
-  if (!parsed.ok) return fail({ code: parsed.code, message: parsed.message });
+  if (!parsed.ok) return fail({ code: parsed.code, message: parsed.message, ...(parsed.field ? { field: parsed.field } : {}) });
   try {
     return await engine.execute(name, parsed.args);
   } catch (err) {

@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
-import { parsePortField, useCreated } from './fields';
+import { parsePortField, useCreated, useFieldError } from './fields';
 import { describeTarget, loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
 
 type ConnectKind = 'tcp' | 'tls' | 'unix';
@@ -25,18 +25,20 @@ export function ConnectForm() {
   const [timeout, setTimeoutSecs] = useState('10');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFieldError(formRef, error);
 
   async function connect(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
     const secs = Number(timeout);
     if (!Number.isFinite(secs) || secs < 0.1 || secs > 600) {
-      return setError({ code: 'INVALID_INPUT', message: 'Timeout must be a number of seconds from 0.1 to 600.' });
+      return setError({ code: 'INVALID_INPUT', field: 'timeoutMs', message: 'Timeout (s): must be a number of seconds from 0.1 to 600.' });
     }
     const timeoutMs = Math.round(secs * 1000);
     let portNumber = 0;
     if (kind !== 'unix') {
-      const p = parsePortField(port, { allowZero: false });
+      const p = parsePortField(port, { allowZero: false, label: 'Remote port' });
       if (!p.ok) return setError(p.error);
       portNumber = p.port;
     }
@@ -68,7 +70,7 @@ export function ConnectForm() {
   return (
     <section className="panel" aria-labelledby="connect-heading">
       <h2 id="connect-heading">Connect (client)</h2>
-      <form className="form-row" onSubmit={connect} noValidate>
+      <form ref={formRef} className="form-row" onSubmit={connect} noValidate>
         <label className="field">
           <span>Connect with</span>
           <select aria-label="Connect with" value={kind} onChange={(e) => setKind(e.target.value as ConnectKind)}>
@@ -81,17 +83,17 @@ export function ConnectForm() {
           <>
             <label className="field grow">
               <span>Remote host</span>
-              <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+              <input data-field="host" value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
             </label>
             <label className="field port">
               <span>Remote port</span>
-              <input value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" />
+              <input data-field="port" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" />
             </label>
           </>
         ) : (
           <label className="field grow">
             <span>Remote socket path</span>
-            <input value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
+            <input data-field="path" value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
           </label>
         )}
         {kind === 'tls' && (
@@ -101,11 +103,12 @@ export function ConnectForm() {
             </label>
             <label className="field grow">
               <span>Server name (SNI)</span>
-              <input value={servername} onChange={(e) => setServername(e.target.value)} spellCheck={false} placeholder="the host, by default" />
+              <input data-field="tls.servername" value={servername} onChange={(e) => setServername(e.target.value)} spellCheck={false} placeholder="the host, by default" />
             </label>
             <label className="field grow">
               <span>Trusted CA file</span>
               <input
+                data-field="tls.caPath"
                 value={caPath}
                 onChange={(e) => setCaPath(e.target.value)}
                 spellCheck={false}
@@ -115,13 +118,13 @@ export function ConnectForm() {
             </label>
             <label className="field grow">
               <span>ALPN protocols</span>
-              <input value={alpn} onChange={(e) => setAlpn(e.target.value)} spellCheck={false} placeholder="h2, http/1.1" />
+              <input data-field="tls.alpn" value={alpn} onChange={(e) => setAlpn(e.target.value)} spellCheck={false} placeholder="h2, http/1.1" />
             </label>
           </div>
         )}
         <label className="field timeout">
           <span>Timeout (s)</span>
-          <input value={timeout} onChange={(e) => setTimeoutSecs(e.target.value)} inputMode="decimal" autoComplete="off" />
+          <input data-field="timeoutMs" value={timeout} onChange={(e) => setTimeoutSecs(e.target.value)} inputMode="decimal" autoComplete="off" />
         </label>
         {recent.length > 0 && (
           <label className="field">

@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
-import { parsePortField, useCreated } from './fields';
+import { parsePortField, useCreated, useFieldError } from './fields';
 import { ProcessEnder } from './ProcessEnder';
 
 type ListenKind = 'tcp' | 'tls' | 'unix';
@@ -25,6 +25,8 @@ export function ListenerPanel() {
   // The process that held the port was ended from here: offer to start at once.
   const [holderEnded, setHolderEnded] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFieldError(formRef, error);
   const created = useCreated();
 
   const openPorts = useInspector((s) => s.openPorts);
@@ -35,13 +37,13 @@ export function ListenerPanel() {
     const text = idleSeconds.trim();
     const n = Number(text);
     if (!/^\d+$/.test(text) || n < 1 || n > 86_400) {
-      return { ok: false, error: { code: 'INVALID_INPUT', message: 'Idle limit must be a whole number of seconds from 1 to 86400.' } };
+      return { ok: false, error: { code: 'INVALID_INPUT', field: 'halfOpen.idleSeconds', message: 'Idle limit must be a whole number of seconds from 1 to 86400.' } };
     }
     return { ok: true, halfOpen: { idleSeconds: n } };
   }
 
   async function startOn(portText: string) {
-    const p = parsePortField(portText, { allowZero: true });
+    const p = parsePortField(portText, { allowZero: true, label: 'Listen port' });
     if (!p.ok) return setError(p.error);
     const half = halfOpenSetting();
     if (!half.ok) return setError(half.error);
@@ -77,7 +79,7 @@ export function ListenerPanel() {
   return (
     <section className="panel" aria-labelledby="listen-heading">
       <h2 id="listen-heading">Listen (server)</h2>
-      <form className="form-row" onSubmit={start} noValidate>
+      <form ref={formRef} className="form-row" onSubmit={start} noValidate>
         <label className="field">
           <span>Listen on</span>
           <select aria-label="Listen on" value={kind} onChange={(e) => setKind(e.target.value as ListenKind)}>
@@ -90,11 +92,12 @@ export function ListenerPanel() {
           <>
             <label className="field grow">
               <span>Listen address</span>
-              <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+              <input data-field="host" value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
             </label>
             <label className="field port">
               <span>Listen port</span>
               <input
+                data-field="port"
                 value={port}
                 onChange={(e) => setPort(e.target.value)}
                 inputMode="numeric"
@@ -106,7 +109,7 @@ export function ListenerPanel() {
         ) : (
           <label className="field grow">
             <span>Socket path</span>
-            <input value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
+            <input data-field="path" value={socketPath} onChange={(e) => setSocketPath(e.target.value)} spellCheck={false} autoComplete="off" />
           </label>
         )}
         {kind === 'tls' && (
@@ -122,11 +125,11 @@ export function ListenerPanel() {
               <>
                 <label className="field grow">
                   <span>Certificate file</span>
-                  <input value={certPath} onChange={(e) => setCertPath(e.target.value)} spellCheck={false} placeholder="/path/cert.pem" />
+                  <input data-field="tls.certificate.certPath" value={certPath} onChange={(e) => setCertPath(e.target.value)} spellCheck={false} placeholder="/path/cert.pem" />
                 </label>
                 <label className="field grow">
                   <span>Key file</span>
-                  <input value={keyPath} onChange={(e) => setKeyPath(e.target.value)} spellCheck={false} placeholder="/path/key.pem" />
+                  <input data-field="tls.certificate.keyPath" value={keyPath} onChange={(e) => setKeyPath(e.target.value)} spellCheck={false} placeholder="/path/key.pem" />
                 </label>
               </>
             )}
@@ -143,7 +146,7 @@ export function ListenerPanel() {
           {keepHalfOpen && (
             <label className="inline small">
               Idle limit (s)
-              <input className="small-input" value={idleSeconds} onChange={(e) => setIdleSeconds(e.target.value)} inputMode="numeric" autoComplete="off" />
+              <input data-field="halfOpen.idleSeconds" className="small-input" value={idleSeconds} onChange={(e) => setIdleSeconds(e.target.value)} inputMode="numeric" autoComplete="off" />
             </label>
           )}
         </div>

@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
-import { parsePortField, useCreated } from './fields';
+import { parsePortField, useCreated, useFieldError } from './fields';
 import { describeTarget, loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
 
 /** Starts a relay: listen on one address, forward every client to a target, and show both directions. */
@@ -16,14 +16,16 @@ export function RelayPanel() {
   const created = useCreated();
   const [recent, setRecent] = useState<RecentTarget[]>(() => loadRecent().filter((t) => !('path' in t)));
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFieldError(formRef, error);
 
   async function start(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
-    const p = parsePortField(port, { allowZero: true });
+    const p = parsePortField(port, { allowZero: true, label: 'Relay port' });
     if (!p.ok) return setError(p.error);
-    const t = parsePortField(targetPort, { allowZero: false });
-    if (!t.ok) return setError({ ...t.error, message: `Target: ${t.error.message}` });
+    const t = parsePortField(targetPort, { allowZero: false, field: 'targetPort', label: 'Target port' });
+    if (!t.ok) return setError(t.error);
     setBusy(true);
     const result = await api.startRelay({ host, port: p.port, targetHost, targetPort: t.port });
     setBusy(false);
@@ -35,22 +37,22 @@ export function RelayPanel() {
   return (
     <section className="panel" aria-labelledby="relay-heading">
       <h2 id="relay-heading">Relay</h2>
-      <form className="form-row" onSubmit={start} noValidate>
+      <form ref={formRef} className="form-row" onSubmit={start} noValidate>
         <label className="field grow">
           <span>Relay address</span>
-          <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+          <input data-field="host" value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
         </label>
         <label className="field port">
           <span>Relay port</span>
-          <input value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" title="0 picks a free port" />
+          <input data-field="port" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" title="0 picks a free port" />
         </label>
         <label className="field grow">
           <span>Target host</span>
-          <input value={targetHost} onChange={(e) => setTargetHost(e.target.value)} spellCheck={false} autoComplete="off" />
+          <input data-field="targetHost" value={targetHost} onChange={(e) => setTargetHost(e.target.value)} spellCheck={false} autoComplete="off" />
         </label>
         <label className="field port">
           <span>Target port</span>
-          <input value={targetPort} onChange={(e) => setTargetPort(e.target.value)} inputMode="numeric" autoComplete="off" />
+          <input data-field="targetPort" value={targetPort} onChange={(e) => setTargetPort(e.target.value)} inputMode="numeric" autoComplete="off" />
         </label>
         {recent.length > 0 && (
           <label className="field">

@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { MatchKind, ResponderConfig, ResponderRule } from '../../../shared/model';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { useFieldError } from './fields';
 
 type Kind = ResponderConfig['kind'];
 
@@ -62,6 +63,8 @@ export function ResponderEditor({
   const [args, setArgs] = useState(current?.kind === 'program' ? current.args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ') : '');
   const [shell, setShell] = useState(current?.kind === 'program' ? current.shell : false);
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFieldError(formRef, error);
 
   function config(): ResponderConfig {
     switch (kind) {
@@ -91,7 +94,7 @@ export function ResponderEditor({
   const updateRule = (i: number, patch: Partial<ResponderRule>) => setRules((rs) => rs.map((r, k) => (k === i ? { ...r, ...patch } : r)));
 
   return (
-    <form className="responder" onSubmit={apply} aria-label={`Auto-reply for ${label}`} noValidate>
+    <form ref={formRef} className="responder" onSubmit={apply} aria-label={`Auto-reply for ${label}`} noValidate>
       <label className="inline">
         Auto-reply
         <select aria-label="Auto-reply" value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
@@ -107,7 +110,7 @@ export function ResponderEditor({
         <div className="responder-body">
           <label className="field">
             <span>Reply</span>
-            <input value={reply} onChange={(e) => setReply(e.target.value)} spellCheck={false} />
+            <input data-field="responder.reply" value={reply} onChange={(e) => setReply(e.target.value)} spellCheck={false} />
           </label>
           <label className="inline">
             <input type="checkbox" checked={hex} onChange={(e) => setHex(e.target.checked)} /> Reply is hex
@@ -122,17 +125,18 @@ export function ResponderEditor({
           <ol className="rule-list" aria-label="Rules">
             {rules.map((rule, i) => (
               <li key={i} className="rule">
-                <select aria-label={`Match for rule ${i + 1}`} value={rule.match} onChange={(e) => updateRule(i, { match: e.target.value as MatchKind })}>
+                <select data-field={`responder.rules.${i}.match`} aria-label={`Match for rule ${i + 1}`} value={rule.match} onChange={(e) => updateRule(i, { match: e.target.value as MatchKind })}>
                   {(Object.keys(MATCH_LABELS) as MatchKind[]).map((m) => (
                     <option key={m} value={m}>
                       {MATCH_LABELS[m]}
                     </option>
                   ))}
                 </select>
-                <input aria-label={`Pattern for rule ${i + 1}`} placeholder="pattern" value={rule.pattern} spellCheck={false} onChange={(e) => updateRule(i, { pattern: e.target.value })} />
+                <input data-field={`responder.rules.${i}.pattern`} aria-label={`Pattern for rule ${i + 1}`} placeholder="pattern" value={rule.pattern} spellCheck={false} onChange={(e) => updateRule(i, { pattern: e.target.value })} />
                 <span aria-hidden="true">→</span>
-                <input aria-label={`Reply for rule ${i + 1}`} placeholder="reply, e.g. Hello {{1}}\n" value={rule.reply} spellCheck={false} onChange={(e) => updateRule(i, { reply: e.target.value })} />
+                <input data-field={`responder.rules.${i}.reply`} aria-label={`Reply for rule ${i + 1}`} placeholder="reply, e.g. Hello {{1}}\n" value={rule.reply} spellCheck={false} onChange={(e) => updateRule(i, { reply: e.target.value })} />
                 <input
+                  data-field={`responder.rules.${i}.delayMs`}
                   aria-label={`Delay (ms) for rule ${i + 1}`}
                   className="small-input"
                   inputMode="numeric"
@@ -154,7 +158,7 @@ export function ResponderEditor({
           </button>
           <label className="field">
             <span>Default reply (no rule matched)</span>
-            <input value={defaultReply} onChange={(e) => setDefaultReply(e.target.value)} spellCheck={false} />
+            <input data-field="responder.defaultReply" value={defaultReply} onChange={(e) => setDefaultReply(e.target.value)} spellCheck={false} />
           </label>
           <label className="inline">
             <input type="checkbox" checked={lineFraming} onChange={(e) => setLineFraming(e.target.checked)} /> Match each line (split at \n)
@@ -168,11 +172,11 @@ export function ResponderEditor({
         <div className="responder-body">
           <label className="field">
             <span>Command</span>
-            <input value={command} onChange={(e) => setCommand(e.target.value)} spellCheck={false} placeholder="python3" />
+            <input data-field="responder.command" value={command} onChange={(e) => setCommand(e.target.value)} spellCheck={false} placeholder="python3" />
           </label>
           <label className="field">
             <span>Arguments</span>
-            <input value={args} onChange={(e) => setArgs(e.target.value)} spellCheck={false} placeholder='-u calc.py "two words"' />
+            <input data-field="responder.args" value={args} onChange={(e) => setArgs(e.target.value)} spellCheck={false} placeholder='-u calc.py "two words"' />
           </label>
           <label className="inline">
             <input type="checkbox" checked={shell} onChange={(e) => setShell(e.target.checked)} /> Run in a shell

@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
-import { parsePortField, useCreated } from './fields';
+import { parsePortField, useCreated, useFieldError } from './fields';
 
 /** Binds a UDP socket: every datagram it receives becomes one row, with its sender. */
 export function UdpPanel() {
@@ -13,11 +13,13 @@ export function UdpPanel() {
   const [broadcast, setBroadcast] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  useFieldError(formRef, error);
 
   async function bind(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
-    const p = parsePortField(port, { allowZero: true });
+    const p = parsePortField(port, { allowZero: true, label: 'UDP bind port' });
     if (!p.ok) return setError(p.error);
     setBusy(true);
     const result = await api.bindUdp({ host, port: p.port, broadcast });
@@ -30,14 +32,14 @@ export function UdpPanel() {
   return (
     <section className="panel" aria-labelledby="udp-heading">
       <h2 id="udp-heading">UDP</h2>
-      <form className="form-row" onSubmit={bind} noValidate>
+      <form ref={formRef} className="form-row" onSubmit={bind} noValidate>
         <label className="field grow">
           <span>UDP bind address</span>
-          <input value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
+          <input data-field="host" value={host} onChange={(e) => setHost(e.target.value)} spellCheck={false} autoComplete="off" />
         </label>
         <label className="field port">
           <span>UDP bind port</span>
-          <input value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" title="0 picks a free port" />
+          <input data-field="port" value={port} onChange={(e) => setPort(e.target.value)} inputMode="numeric" autoComplete="off" title="0 picks a free port" />
         </label>
         <label className="inline small">
           <input type="checkbox" checked={broadcast} onChange={(e) => setBroadcast(e.target.checked)} /> Allow broadcast

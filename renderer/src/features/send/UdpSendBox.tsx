@@ -27,7 +27,7 @@ export function UdpSendBox({ connectionId }: { connectionId: string }) {
   const [status, setStatus] = useState('');
 
   async function send() {
-    const p = parsePortField(port, { allowZero: false });
+    const p = parsePortField(port, { allowZero: false, label: 'Destination port' });
     if (!p.ok) return setError(p.error);
     const parsed = encodeMessage(text, { hex, lineEnding: ending });
     if (!parsed.ok) return setError({ code: 'INVALID_INPUT', message: `Not sent: ${parsed.error}.` });
