@@ -70,6 +70,9 @@ test('a repeat task runs until Stop, and then sends nothing more', async ({ app 
     await app.getByRole('button', { name: 'Send', exact: true }).click();
     const task = app.getByRole('list', { name: 'Tasks' }).getByRole('listitem').first();
     await expect(task).toContainText(/sent \d+\s*running/);
+    // The task names its target by its endpoints, not by an internal id.
+    await expect(task).toContainText(`to 127.0.0.1:${port}`);
+    await expect(task).not.toContainText(/\bC\d+\b/);
     await expect(task).toContainText(/sent ([3-9]|\d\d)/);
     await task.getByRole('button', { name: 'Stop' }).click();
     // The state follows the count ("…until stopped" in the description is not it).

@@ -85,19 +85,28 @@ export function ConnectionDetail() {
             {c.openedAt ? `opened ${formatClock(c.openedAt)}` : `created ${formatClock(c.createdAt)}`}
             {c.closedAt ? ` · closed ${formatClock(c.closedAt)}` : ''}
           </span>
-          {c.closeReason && <span className="muted">{c.closeReason}</span>}
+          {/* Said once: when an error explains the ending, the alert below says it. */}
+          {c.closeReason && !(c.error && c.state === 'closed') && <span className="muted">{c.closeReason}</span>}
           <span className="spacer" />
           {!c.relay && !c.udp && (
             <button type="button" aria-expanded={editing} disabled={c.state === 'closed'} onClick={() => setEditing((v) => !v)} title="Answer this connection automatically">
             Auto-reply: {c.responder || !listenerResponder ? describeResponder(c.responder) : `listener's (${describeResponder(listenerResponder)})`}
           </button>
           )}
-          <button type="button" disabled={!closable} onClick={() => void close('end')} title="Close gracefully: send FIN">
-            Close
-          </button>
-          <button type="button" className="danger" disabled={c.state === 'closed'} onClick={() => void close('reset')} title="Abort: send RST">
-            Reset
-          </button>
+          {c.transport === 'udp' ? (
+            <button type="button" disabled={c.state === 'closed'} onClick={() => void close('end')} title="Close this socket: it stops receiving">
+              Close
+            </button>
+          ) : (
+            <>
+              <button type="button" disabled={!closable} onClick={() => void close('end')} title="Close gracefully: send FIN">
+                Close
+              </button>
+              <button type="button" className="danger" disabled={c.state === 'closed'} onClick={() => void close('reset')} title="Abort: send RST">
+                Reset
+              </button>
+            </>
+          )}
           {c.state === 'closed' && (
             <button
               type="button"

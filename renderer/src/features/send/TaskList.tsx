@@ -1,7 +1,23 @@
 import { useShallow } from 'zustand/react/shallow';
 import { formatBytes } from '../../../../shared/format';
 import { useApi } from '../../api/context';
-import { useInspector } from '../../state/store';
+import { useInspector, type InspectorState } from '../../state/store';
+import { connectionPeer, listenerWhere } from '../nav/tree';
+import type { TaskInfo } from '../../../../shared/model';
+
+/** A task's target by its endpoints (or the name the user gave it), never by its internal id. */
+export function describeTaskTarget(s: Pick<InspectorState, 'connections' | 'listeners' | 'labels'>, target: TaskInfo['target']): string {
+  if ('connectionId' in target) {
+    const c = s.connections[target.connectionId];
+    if (!c) return 'a connection no longer listed';
+    const label = s.labels[target.connectionId];
+    return label ? `${label} (${connectionPeer(c)})` : connectionPeer(c);
+  }
+  const l = s.listeners[target.listenerId];
+  if (!l) return 'all clients of a listener that stopped';
+  const label = s.labels[target.listenerId];
+  return `all clients of ${label ? `${label} (${listenerWhere(l)})` : listenerWhere(l)}`;
+}
 
 /** Repeat tasks: running ones with a Stop button, finished ones with how they ended. */
 export function TaskList() {
@@ -9,12 +25,13 @@ export function TaskList() {
   // The five most recent: running ones to stop, finished ones to see how they ended.
   const ids = useInspector(useShallow((s) => s.taskOrder.slice(-5)));
   const tasks = useInspector((s) => s.tasks);
+  const targets = useInspector(useShallow((s) => s.taskOrder.slice(-5).map((id) => (s.tasks[id] ? describeTaskTarget(s, s.tasks[id].target) : ''))));
   if (ids.length === 0) return null;
   return (
     <ul className="task-list" aria-label="Tasks">
       {ids.map((id) => {
         const t = tasks[id]!;
-        const where = 'connectionId' in t.target ? `connection ${t.target.connectionId}` : `all clients of ${t.target.listenerId}`;
+        const where = targets[ids.indexOf(id)] ?? '';
         return (
           <li key={id} className={`task task-${t.state}`}>
             <span>
