@@ -90,9 +90,12 @@ export async function freePort(): Promise<number> {
 /** The four New forms, by the name of the New bar button that opens each. */
 export type NewFormName = 'New listener' | 'New connection' | 'New UDP socket' | 'New relay';
 
+/** The New bar's button for each form. */
+const NEW_BUTTONS: Record<NewFormName, string> = { 'New listener': 'Listen', 'New connection': 'Connect', 'New UDP socket': 'UDP', 'New relay': 'Relay' };
+
 /** Opens a New form from the New bar (unless it is open already) and returns it. */
 export async function openNewForm(page: Page, name: NewFormName): Promise<Locator> {
-  const button = page.getByRole('toolbar', { name: 'New' }).getByRole('button', { name, exact: true });
+  const button = page.getByRole('toolbar', { name: 'New' }).getByRole('button', { name: NEW_BUTTONS[name], exact: true });
   if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
   const form = page.getByRole('dialog', { name });
   await expect(form).toBeVisible();
@@ -158,7 +161,7 @@ export const test = base.extend<{ host: WebHostProcess; app: Page; reapPeers: vo
   },
   app: async ({ page, host }, use) => {
     await page.goto(host.url);
-    await expect(page.getByRole('button', { name: 'New listener' })).toBeVisible();
+    await expect(page.getByRole('toolbar', { name: 'New' })).toBeVisible();
     await use(page);
   },
 });

@@ -51,7 +51,7 @@ test('the access token leaves the address bar and the history, and a reload in t
   const token = new URL(host.url).searchParams.get('token')!;
   expect(token.length).toBeGreaterThan(16);
   await page.goto(host.url);
-  await expect(page.getByRole('button', { name: 'New listener' })).toBeVisible();
+  await expect(page.getByRole('toolbar', { name: 'New' })).toBeVisible();
   await startListenerFromUi(page);
   expect(page.url()).not.toContain(token);
   expect(new URL(page.url()).searchParams.has('token')).toBe(false);

@@ -27,7 +27,7 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   await page.goto(url);
   const startListener = async (port) => {
-    await page.getByRole('button', { name: 'New listener' }).click();
+    await page.getByRole('toolbar', { name: 'New' }).getByRole('button', { name: 'Listen' }).click();
     await page.getByLabel('Listen port').fill(String(port));
     await page.getByRole('button', { name: 'Start listener' }).click();
     await page.getByRole('treeitem', { name: new RegExp(`:${port}`) }).first().waitFor();

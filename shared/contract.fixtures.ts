@@ -1,8 +1,8 @@
 /**
  * Malformed command inputs for contract tests, shared by the schema tests in shared/ and the
- * dispatch tests in electron/engine/. Only tests import { fieldLabel } from './field-labels';
-import this module.
+ * dispatch tests in electron/engine/. Only tests import this module.
  */
+import { fieldLabel } from './field-labels';
 import { COMMAND_NAMES, commandSchemas, type CommandInput, type CommandName } from './contract';
 
 /** One malformed input and the field its error message must name. */

@@ -137,7 +137,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   /** Arrow keys move a focused row through the table (one tab stop for all of it); Enter expands it. */
   const onKeyDown = useCallback(
     (e: React.KeyboardEvent<HTMLDivElement>) => {
-      if (count === 0) return;
+      if (count === 0 || e.ctrlKey || e.altKey || e.metaKey) return;
       let next: number | null = null;
       const current = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
       if (e.key === 'ArrowDown') next = Math.min(count - 1, current + 1);

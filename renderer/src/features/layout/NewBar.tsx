@@ -24,7 +24,7 @@ export function NewBar() {
           key={item.kind}
           type="button"
           className={`new-button${open === item.kind ? ' active' : ''}`}
-          aria-label={item.name}
+          title={item.name}
           aria-expanded={open === item.kind}
           aria-controls={NEW_FORM_ID[item.kind]}
           onClick={() => openNew(open === item.kind ? null : item.kind)}

@@ -111,7 +111,8 @@ export function NavPane() {
   }, []);
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
-    if (renaming || (e.target as HTMLElement).tagName === 'INPUT') return;
+    // Keys with Ctrl, Alt or Cmd are the app's shortcuts, not the tree's.
+    if (renaming || (e.target as HTMLElement).tagName === 'INPUT' || e.ctrlKey || e.altKey || e.metaKey) return;
     const row = rows[safeFocus];
     if (!row) return;
     if (e.key === 'Enter' || e.key === ' ') {

@@ -82,6 +82,9 @@ describe('the connections tree', () => {
     expect(buildTree(input({ filter: 'billing', labels: { C1: 'Billing client' } })).map((r) => r.key)).toEqual(['L1', 'C1']);
     expect(buildTree(input({ filter: ':5000 listener' })).map((r) => r.key)).toEqual(['L1', 'C1', 'C5']);
     expect(buildTree(input({ filter: 'nothing-like-this' }))).toEqual([]);
+    // Quotes keep words together: "1.1" alone would match every address.
+    expect(buildTree(input({ filter: '"http/1.1"' })).map((r) => r.key)).toEqual(['L2', 'C2']);
+    expect(buildTree(input({ filter: '"http / get"' }))).toEqual([]);
     // A filter opens collapsed parents: what matches is never hidden.
     expect(buildTree(input({ filter: '40005', collapsed: new Set(['L1']) })).map((r) => r.key)).toEqual(['L1', 'C5']);
   });

@@ -60,9 +60,14 @@ export function listenerText(l: ListenerInfo, label: string | undefined): string
   return [listenerWhere(l), listenerKind(l), l.transport, l.relay ? formatHostPort(l.relay.targetHost, l.relay.targetPort) : '', label ?? ''].join(' ').toLowerCase();
 }
 
-/** Words of a filter, each of which must appear (in any order). */
+/** Words of a filter, each of which must appear (in any order); "quoted words" must appear as written. */
 export function filterTerms(filter: string): string[] {
-  return filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const terms: string[] = [];
+  for (const m of filter.toLowerCase().matchAll(/"([^"]*)"?|(\S+)/g)) {
+    const term = m[1] ?? m[2];
+    if (term && term.trim()) terms.push(m[1] !== undefined ? term : term.trim());
+  }
+  return terms;
 }
 
 function matches(text: string, terms: readonly string[]): boolean {
