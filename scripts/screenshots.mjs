@@ -1,5 +1,6 @@
-// Takes the README's screenshots: the browser host with a listener, clients and traffic, at
-// each window size the layout is designed for. Usage: node scripts/screenshots.mjs [outDir]
+// Takes the README's screenshots: the browser host with two listeners, their clients and
+// traffic, at each window size the layout is designed for (1400×900, 1280×720, 1024×640).
+// docs/screenshot.png is the 1280×720 one. Usage: npm run build && node scripts/screenshots.mjs [outDir]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -24,7 +25,7 @@ try {
     host.once('exit', (code) => reject(new Error(`host exited ${code}`)));
   });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 1, colorScheme: 'dark' });
   await page.goto(url);
   const startListener = async (port) => {
     await page.getByRole('toolbar', { name: 'New' }).getByRole('button', { name: 'Listen' }).click();
@@ -52,6 +53,8 @@ try {
   await page.waitForTimeout(400);
   for (let i = 0; i < 8; i++) sockets[0].write(Buffer.from(`line ${i}: ${'0123456789abcdef'.repeat(2)}\x00\x01\r\n`));
   await page.getByRole('treeitem').filter({ hasText: 'GET /status' }).first().click();
+  await page.getByRole('textbox', { name: 'Message' }).fill('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.waitForTimeout(300);
   for (const [w, h] of [
     [1400, 900],
@@ -61,7 +64,7 @@ try {
     await page.setViewportSize({ width: w, height: h });
     await page.getByRole('radio', { name: 'Text' }).check();
     await page.waitForTimeout(200);
-    await page.screenshot({ path: path.join(out, `window-${w}x${h}-text.png`) });
+    await page.screenshot({ path: path.join(out, w === 1280 ? 'screenshot.png' : `window-${w}x${h}-text.png`) });
     await page.getByRole('radio', { name: 'Hex dump' }).check();
     await page.waitForTimeout(200);
     await page.screenshot({ path: path.join(out, `window-${w}x${h}-hex.png`) });
