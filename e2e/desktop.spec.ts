@@ -106,3 +106,39 @@ test('when the engine process dies, the window says so and where its capture wen
     await stopProcess(client.child);
   }
 });
+
+/** The menu item with this id (the app's items carry their action as id), anywhere in the template. */
+function menuItem(template: unknown[] | null, id: string): { click: () => void; accelerator?: string } {
+  const walk = (items: unknown[]): unknown => {
+    for (const item of items as Array<{ id?: string; submenu?: unknown[] }>) {
+      if (item.id === id) return item;
+      const inner = item.submenu ? walk(item.submenu) : undefined;
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  const found = walk(template ?? []) as { click: () => void; accelerator?: string } | undefined;
+  if (!found) throw new Error(`no menu item ${id}`);
+  return found;
+}
+
+test('the application menu drives the page: New listener opens its form, Switch between Text and Hex switches the view', async ({ desktop }) => {
+  const app = desktop.page;
+  const template = desktop.standIn.applicationMenu();
+  const newListener = menuItem(template, 'new-listener');
+  expect(newListener.accelerator).toBe('CmdOrCtrl+Shift+L');
+  newListener.click();
+  await expect(app.getByRole('dialog', { name: 'New listener' })).toBeVisible();
+  const port = await startListenerFromUi(app);
+  const client = runPython(`import socket, sys, time\ns = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\ns.sendall(b'AB')\ntime.sleep(30)`, [String(port)]);
+  try {
+    await expect(app.getByRole('log', { name: 'Traffic' }).getByRole('row').first()).toContainText('AB');
+    menuItem(template, 'toggle-view').click();
+    await expect(app.getByRole('radio', { name: 'Hex dump' })).toBeChecked();
+    await expect(app.getByRole('log', { name: 'Traffic' }).getByRole('row').first()).toContainText('41 42');
+    menuItem(template, 'show-help').click();
+    await expect(app.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  } finally {
+    await stopProcess(client.child);
+  }
+});

@@ -87,9 +87,12 @@ export function runAction(action: ShortcutAction, api: InspectorApi, hooks: Shor
 export function useShortcuts(api: InspectorApi, hooks: ShortcutHooks): void {
   useEffect(() => {
     const mac = isMac();
+    // In the desktop app the menu's accelerators carry the shortcuts; the page handling the
+    // same keys as well would do each twice.
+    const menuHasThem = Boolean(api.onMenuCommand);
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented) return;
-      const action = shortcutFor(e, mac);
+      const action = menuHasThem ? null : shortcutFor(e, mac);
       if (action) {
         e.preventDefault();
         runAction(action, api, hooks);
