@@ -13,6 +13,8 @@ export interface MalformedCase {
   input: unknown;
   /** Text the error message must contain: the bad field's name, or "object" for a non-object. */
   names: string;
+  /** For a case about one field: that field, which the result's `field` must name. */
+  field?: string;
   /** Fields that are fine in this input, so the message must not blame them. */
   innocent: string[];
 }
@@ -239,8 +241,8 @@ export function malformedCases(command: CommandName): MalformedCase[] {
   const cases: MalformedCase[] = [];
   // Fields are named in messages as the forms name them ("Target port:").
   const named = (f: string) => `${fieldLabel([f])}:`;
-  const add = (label: string, input: unknown, names: string, bad: string[] = []) =>
-    cases.push({ command, label, input, names, innocent: fields.filter((f) => !bad.includes(f)).map(named) });
+  const add = (label: string, input: unknown, names: string, bad: string[] = [], field?: string) =>
+    cases.push({ command, label, input, names, innocent: fields.filter((f) => !bad.includes(f)).map(named), ...(field ? { field } : {}) });
 
   for (const [label, input] of [
     ['a string', 'startListener'],
@@ -266,13 +268,13 @@ export function malformedCases(command: CommandName): MalformedCase[] {
 
   for (const field of fields) {
     const { [field]: _dropped, ...without } = valid;
-    if (isRequired(command, field)) add(`"${field}" missing`, without, named(field), [field]);
+    if (isRequired(command, field)) add(`"${field}" missing`, without, named(field), [field], field);
     const bad = BAD_FIELD_VALUES[field] ?? [['of another type', otherType(valid[field])]];
     for (const [label, value] of bad) {
       // A connect port of 0 is as bad as a listen port of -1.
-      add(`"${field}" ${label}`, { ...valid, [field]: value }, named(field), [field]);
+      add(`"${field}" ${label}`, { ...valid, [field]: value }, named(field), [field], field);
     }
-    if (field === 'port' && command === 'connect') add('"port" 0', { ...valid, port: 0 }, named(field), [field]);
+    if (field === 'port' && command === 'connect') add('"port" 0', { ...valid, port: 0 }, named(field), [field], field);
   }
   return cases;
 }

@@ -64,7 +64,7 @@ describe('parseCommand', () => {
       args: { host: 'localhost', port: 443, timeoutMs: 10_000, tls: { verify: true, alpn: [], caPath: '/etc/ca.pem' } },
     });
     expect(parseCommand('connect', { host: 'localhost', port: 443, tls: {} })).toMatchObject({ ok: true, args: { tls: { verify: true, alpn: [] } } });
-    expect(parseCommand('connect', { host: 'localhost', port: 443, tls: { caPath: '  ' } })).toMatchObject({ ok: false, message: 'tls.caPath: Enter the trusted CA file' });
+    expect(parseCommand('connect', { host: 'localhost', port: 443, tls: { caPath: '  ' } })).toMatchObject({ ok: false, message: 'Trusted CA file: Enter the trusted CA file', field: 'tls.caPath' });
     expect(parseCommand('connect', { host: 'localhost', port: 443, tls: { caPath: 7 } })).toMatchObject({ ok: false });
   });
 
@@ -115,7 +115,12 @@ describe('parseCommand', () => {
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(parsed.code).toBe('INVALID_INPUT');
-    expect(parsed.message).toContain(c.names);
+    if (c.field !== undefined) {
+      // The field at fault is the one the form marks; the message names it in words.
+      expect(parsed.field?.split('.')[0]).toBe(c.field);
+      expect(parsed.message).toMatch(/^[A-Z][^:.]*: /);
+      expect(parsed.message).not.toMatch(/\w+\.\d+\.\w+:/);
+    } else expect(parsed.message).toContain(c.names);
     for (const field of c.innocent) expect(parsed.message).not.toContain(field);
   });
 

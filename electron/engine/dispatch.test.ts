@@ -66,7 +66,8 @@ describe('dispatchCommand', () => {
     const result = await dispatchCommand(engine, c.command, c.input);
     expect(result).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
     if (result.ok) return;
-    expect(result.message).toContain(c.names);
+    if (c.field !== undefined) expect(result.field?.split('.')[0]).toBe(c.field);
+    else expect(result.message).toContain(c.names);
     for (const field of c.innocent) expect(result.message).not.toContain(field);
   });
 
