@@ -26,7 +26,7 @@ export async function launchBrowser() {
 export async function openApp(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url);
-  await page.getByRole('button', { name: 'Start listener', exact: true }).waitFor({ timeout: 15_000 });
+  await page.getByRole('toolbar', { name: 'New' }).waitFor({ timeout: 15_000 });
   return page;
 }
 
@@ -35,18 +35,29 @@ export async function openApp(browser, url) {
  * Names match exactly: other forms have fields such as "Relay listen address".
  */
 export async function startListenerFromUi(page) {
-  await page.getByLabel('Listen address', { exact: true }).fill('127.0.0.1');
-  await page.getByLabel('Listen port', { exact: true }).fill('0');
-  await page.getByRole('button', { name: 'Start listener', exact: true }).click();
-  const row = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
+  await page.getByRole('toolbar', { name: 'New' }).getByRole('button', { name: 'Listen', exact: true }).click();
+  const form = page.getByRole('dialog', { name: 'New listener' });
+  await form.getByLabel('Listen address', { exact: true }).fill('127.0.0.1');
+  await form.getByLabel('Listen port', { exact: true }).fill('0');
+  await form.getByRole('button', { name: 'Start listener', exact: true }).click();
+  const row = listenerRow(page);
   await row.waitFor({ timeout: 10_000 });
   const end = Date.now() + 10_000;
   while (Date.now() < end) {
-    const m = /127\.0\.0\.1:(\d+)/.exec((await row.textContent()) ?? '');
+    const m = /127\.0\.0\.1:(\d+)/.exec((await row.innerText()) ?? '');
     if (m) return Number(m[1]);
     await page.waitForTimeout(20);
   }
   throw new Error('the listener row shows no port');
+}
+
+/** The newest listener's row in the connections tree (listener rows have their own Stop). */
+export function listenerRow(page) {
+  return page
+    .getByRole('tree', { name: 'Connections' })
+    .getByRole('treeitem', { level: 1 })
+    .filter({ has: page.getByRole('button', { name: /^Stop / }) })
+    .last();
 }
 
 /** Waits until the selected connection's Traffic log is on the page. */

@@ -17,6 +17,7 @@ import {
   frameStats,
   headerText,
   launchBrowser,
+  listenerRow,
   openApp,
   pageClockOffset,
   startListenerFromUi,
@@ -410,9 +411,10 @@ async function waitRelayShown(page, bytesLabel, timeoutMs) {
  * one: the page selects the first accepted connection by itself; where it did not, it is clicked.
  */
 async function selectOnlyConnection(page) {
-  const button = page.getByRole('list', { name: 'Connections' }).getByRole('button').first();
+  const button = page.getByRole('tree', { name: 'Connections' }).getByRole('treeitem', { level: 2 }).first();
   await button.waitFor({ timeout: 10_000 });
-  const selected = () => page.evaluate(() => Boolean(document.querySelector('[aria-label="Connections"] [aria-current="true"]') && document.querySelector('[aria-label="Selected connection"]')));
+  const selected = () =>
+    page.evaluate(() => Boolean(document.querySelector('[role="tree"] [role="treeitem"][aria-level="2"][aria-selected="true"]') && document.querySelector('[aria-label="Selected connection"]')));
   const end = Date.now() + 1000;
   while (Date.now() < end) {
     if (await selected()) return { auto: true };
@@ -429,7 +431,8 @@ async function selectOnlyConnection(page) {
  * "Auto-reply: …" button opens its form, Echo is chosen and applied, and the row then says so.
  */
 async function setListenerEchoFromUi(page) {
-  const row = page.getByRole('list', { name: 'Listeners' }).getByRole('listitem').last();
+  await listenerRow(page).click({ timeout: 10_000 });
+  const row = page.getByRole('main', { name: /^Selected (TCP|TLS|Unix) listener/ });
   await row.getByRole('button', { name: /^Auto-reply:/ }).click({ timeout: 10_000 });
   const form = row.getByRole('form', { name: /^Auto-reply for listener/ });
   await form.getByLabel('Auto-reply').selectOption({ label: 'Echo' }, { timeout: 10_000 });
