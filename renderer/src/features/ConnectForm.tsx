@@ -4,7 +4,8 @@ import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useInspector } from '../state/store';
 import { parsePortField, useCreated, useFieldError } from './fields';
-import { describeTarget, loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
+import { loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
+import { RecentTargets } from './RecentTargets';
 
 type ConnectKind = 'tcp' | 'tls' | 'unix';
 
@@ -126,34 +127,19 @@ export function ConnectForm() {
           <span>Timeout (s)</span>
           <input data-field="timeoutMs" value={timeout} onChange={(e) => setTimeoutSecs(e.target.value)} inputMode="decimal" autoComplete="off" />
         </label>
-        {recent.length > 0 && (
-          <label className="field">
-            <span>Recent</span>
-            <select
-              aria-label="Recent targets"
-              value=""
-              onChange={(e) => {
-                const t = recent[Number(e.target.value)];
-                if (!t) return;
-                if ('path' in t) {
-                  setKind('unix');
-                  setSocketPath(t.path);
-                } else {
-                  if (kind === 'unix') setKind('tcp');
-                  setHost(t.host);
-                  setPort(String(t.port));
-                }
-              }}
-            >
-              <option value="">Choose…</option>
-              {recent.map((t, i) => (
-                <option key={describeTarget(t)} value={i}>
-                  {describeTarget(t)}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <RecentTargets
+          recent={recent}
+          onPick={(t) => {
+            if ('path' in t) {
+              setKind('unix');
+              setSocketPath(t.path);
+            } else {
+              if (kind === 'unix') setKind('tcp');
+              setHost(t.host);
+              setPort(String(t.port));
+            }
+          }}
+        />
         <button type="submit" className="primary" aria-busy={busy}>
           {busy ? 'Connecting…' : 'Connect'}
         </button>

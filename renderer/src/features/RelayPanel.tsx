@@ -3,7 +3,8 @@ import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { parsePortField, useCreated, useFieldError } from './fields';
-import { describeTarget, loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
+import { loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
+import { RecentTargets } from './RecentTargets';
 
 /** Starts a relay: listen on one address, forward every client to a target, and show both directions. */
 export function RelayPanel() {
@@ -54,29 +55,15 @@ export function RelayPanel() {
           <span>Target port</span>
           <input data-field="targetPort" value={targetPort} onChange={(e) => setTargetPort(e.target.value)} inputMode="numeric" autoComplete="off" />
         </label>
-        {recent.length > 0 && (
-          <label className="field">
-            <span>Recent</span>
-            <select
-              aria-label="Recent targets"
-              value=""
-              onChange={(e) => {
-                const t = recent[Number(e.target.value)];
-                if (t && !('path' in t)) {
-                  setTargetHost(t.host);
-                  setTargetPort(String(t.port));
-                }
-              }}
-            >
-              <option value="">Choose…</option>
-              {recent.map((t, i) => (
-                <option key={describeTarget(t)} value={i}>
-                  {describeTarget(t)}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <RecentTargets
+          recent={recent}
+          onPick={(t) => {
+            if (!('path' in t)) {
+              setTargetHost(t.host);
+              setTargetPort(String(t.port));
+            }
+          }}
+        />
         <button type="submit" className="primary" aria-busy={busy}>
           Start relay
         </button>
