@@ -372,3 +372,23 @@ test('accessibility: no serious or critical axe violations on the main screens, 
     for (const s of sockets) s.destroy();
   }
 });
+
+test('New forms open one at a time, keep what was typed, and offer recent targets', async ({ app }) => {
+  const listen = await openNewForm(app, 'New listener');
+  await listen.getByLabel('Listen port').fill('1234');
+  const connect = await openNewForm(app, 'New connection');
+  // One form at a time.
+  await expect(listen).toBeHidden();
+  await connect.getByLabel('Remote host').fill('127.0.0.1');
+  await connect.getByLabel('Remote port').fill('9');
+  await connect.getByRole('button', { name: 'Connect', exact: true }).click();
+  await expect(connect.getByRole('alert')).toContainText('nothing is listening');
+  await connect.getByRole('button', { name: 'Close form' }).click();
+  await expect(connect).toBeHidden();
+  // Reopened, each form has what it had.
+  await expect((await openNewForm(app, 'New listener')).getByLabel('Listen port')).toHaveValue('1234');
+  const again = await openNewForm(app, 'New connection');
+  await again.getByLabel('Remote port').fill('80');
+  await again.getByLabel('Recent targets').selectOption({ label: '127.0.0.1:9' });
+  await expect(again.getByLabel('Remote port')).toHaveValue('9');
+});
