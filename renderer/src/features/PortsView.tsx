@@ -52,7 +52,7 @@ export function PortsView() {
           Filter ports
           <input value={filter} onChange={(e) => setFilter(e.target.value)} placeholder="port, address, process or pid" spellCheck={false} />
         </label>
-        <button type="button" onClick={() => void refresh()} disabled={loading}>
+        <button type="button" onClick={() => { if (!loading) void refresh(); }} aria-busy={loading}>
           {loading ? 'Refreshing…' : 'Refresh'}
         </button>
         <span className="spacer" />
