@@ -304,6 +304,14 @@ const TreeRowView = memo(function TreeRowView(props: RowProps) {
 function RenameBox({ id, current, onDone, name }: { id: string; current: string; onDone: () => void; name: string }) {
   const setLabel = useInspector((s) => s.setLabel);
   const [value, setValue] = useState(current);
+  // Escape cancels: the blur that follows the box going away must not save.
+  const done = useRef(false);
+  const finish = (save: boolean) => {
+    if (done.current) return;
+    done.current = true;
+    if (save) setLabel(id, value);
+    onDone();
+  };
   return (
     <input
       className="rename-input"
@@ -314,15 +322,10 @@ function RenameBox({ id, current, onDone, name }: { id: string; current: string;
       onChange={(e) => setValue(e.target.value)}
       onKeyDown={(e) => {
         e.stopPropagation();
-        if (e.key === 'Enter') {
-          setLabel(id, value);
-          onDone();
-        } else if (e.key === 'Escape') onDone();
+        if (e.key === 'Enter') finish(true);
+        else if (e.key === 'Escape') finish(false);
       }}
-      onBlur={() => {
-        setLabel(id, value);
-        onDone();
-      }}
+      onBlur={() => finish(true)}
     />
   );
 }
