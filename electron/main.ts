@@ -6,7 +6,7 @@
  * traffic passes through here. This file stays thin.
  */
 import path from 'node:path';
-import { app, BrowserWindow, dialog, protocol, screen, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, nativeTheme, protocol, screen, session, shell, type WebContents } from 'electron';
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { EngineHost } from './engine-host';
 import { bindIpc } from './ipc';
@@ -72,7 +72,8 @@ function createWindow(): void {
     minWidth: size.minWidth,
     minHeight: size.minHeight,
     show: false,
-    backgroundColor: '#111827',
+    // The page's own background in the system's theme, so the window does not flash the other one.
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#0f1419' : '#f6f8fa',
     webPreferences: {
       preload: preloadPath,
       contextIsolation: true,

@@ -311,7 +311,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
       },
     },
     shell: { openExternal: () => Promise.resolve() },
-    nativeTheme: { themeSource: 'system' },
+    nativeTheme: { themeSource: 'system', shouldUseDarkColors: false },
     screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
     // The menu's template is kept, so a test can choose its items.
     Menu: {
