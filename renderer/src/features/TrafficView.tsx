@@ -95,7 +95,6 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
     observer.observe(el);
     return () => observer.disconnect();
     // Only when the connection changes: later scrolls are the user's.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [connectionId]);
 
   useLayoutEffect(() => {
@@ -163,7 +162,6 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
       });
     },
     // seqOf and toggle read the current render's values.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [active, count, follow, hasMarker, virtualizer],
   );
 
