@@ -134,36 +134,32 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   }, [connectionId, follow, setFollow]);
 
   /** Arrow keys move a focused row through the table (one tab stop for all of it); Enter expands it. */
-  const onKeyDown = useCallback(
-    (e: React.KeyboardEvent<HTMLDivElement>) => {
-      if (count === 0 || e.ctrlKey || e.altKey || e.metaKey) return;
-      let next: number | null = null;
-      const current = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
-      if (e.key === 'ArrowDown') next = Math.min(count - 1, current + 1);
-      else if (e.key === 'ArrowUp') next = Math.max(0, current - 1);
-      else if (e.key === 'Home') next = 0;
-      else if (e.key === 'End') next = count - 1;
-      else if (e.key === 'PageDown' || e.key === 'PageUp') {
-        const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 260) / ROW_TEXT) - 1);
-        next = e.key === 'PageDown' ? Math.min(count - 1, Math.max(0, current) + page) : Math.max(0, current - page);
-      } else if ((e.key === 'Enter' || e.key === ' ') && active !== null && e.target === e.currentTarget.querySelector(`[data-index="${active}"]`)) {
-        e.preventDefault();
-        const seq = seqOf(active);
-        if (seq >= 0 && !(hasMarker && active === 0)) toggle(seq, active);
-        return;
-      }
-      if (next === null) return;
+  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    if (count === 0 || e.ctrlKey || e.altKey || e.metaKey) return;
+    let next: number | null = null;
+    const current = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
+    if (e.key === 'ArrowDown') next = Math.min(count - 1, current + 1);
+    else if (e.key === 'ArrowUp') next = Math.max(0, current - 1);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = count - 1;
+    else if (e.key === 'PageDown' || e.key === 'PageUp') {
+      const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 260) / ROW_TEXT) - 1);
+      next = e.key === 'PageDown' ? Math.min(count - 1, Math.max(0, current) + page) : Math.max(0, current - page);
+    } else if ((e.key === 'Enter' || e.key === ' ') && active !== null && e.target === e.currentTarget.querySelector(`[data-index="${active}"]`)) {
       e.preventDefault();
-      setActive(next);
-      if (follow && next < count - 1) setFollow(false);
-      virtualizer.scrollToIndex(next, { align: 'auto' });
-      requestAnimationFrame(() => {
-        (scrollRef.current?.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
-      });
-    },
-    // seqOf and toggle read the current render's values.
-    [active, count, follow, hasMarker, virtualizer],
-  );
+      const seq = seqOf(active);
+      if (seq >= 0 && !(hasMarker && active === 0)) toggle(seq, active);
+      return;
+    }
+    if (next === null) return;
+    e.preventDefault();
+    setActive(next);
+    if (follow && next < count - 1) setFollow(false);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+    requestAnimationFrame(() => {
+      (scrollRef.current?.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
+    });
+  };
 
   const toggle = useCallback(
     (seq: number, index: number) => {
