@@ -157,3 +157,63 @@ describe('removed connections', () => {
     expect(store.getState().chunks.C1).toBeUndefined();
   });
 });
+
+describe('what the window keeps per connection', () => {
+  const listener = {
+    id: 'L1',
+    requestedHost: '127.0.0.1',
+    requestedPort: 0,
+    address: '127.0.0.1',
+    port: 5000,
+    family: 'IPv4' as const,
+    transport: 'tcp' as const,
+    state: 'listening' as const,
+    startedAt: 0,
+    clientCount: 0,
+    acceptedCount: 0,
+  };
+
+  it('keeps each connection’s view and name apart, and forgets them with the connection', () => {
+    const store = createInspectorStore();
+    const s = store.getState();
+    s.applyBatch(batch([{ type: 'connection-opened', connection: connection('C1') }, { type: 'connection-opened', connection: connection('C2') }]));
+    s.setView('C1', { display: 'hex', draft: 'abc' });
+    s.setView('C1', { ending: 'crlf' });
+    s.setLabel('C2', '  billing  ');
+    expect(store.getState().views.C1).toEqual({ display: 'hex', draft: 'abc', hex: false, ending: 'crlf', follow: true });
+    expect(store.getState().views.C2).toBeUndefined();
+    expect(store.getState().labels).toEqual({ C2: 'billing' });
+    s.setLabel('C2', ' ');
+    expect(store.getState().labels).toEqual({});
+    s.applyBatch(batch([{ type: 'connections-removed', ids: ['C1'], totals: { connections: 1, bytesIn: 0, bytesOut: 0 } }]));
+    expect(store.getState().views.C1).toBeUndefined();
+  });
+
+  it('a selected listener gives way to its first client; a stopped listener is no longer selected', () => {
+    const store = createInspectorStore();
+    const s = store.getState();
+    s.applyBatch(batch([{ type: 'listener-started', listener }]));
+    s.select('L1');
+    s.applyBatch(batch([{ type: 'connection-opened', connection: { ...connection('C1'), listenerId: 'L1' } }]));
+    expect(store.getState().selectedId).toBe('C1');
+    // Later clients do not take the selection away.
+    s.applyBatch(batch([{ type: 'connection-opened', connection: { ...connection('C2'), listenerId: 'L1' } }]));
+    expect(store.getState().selectedId).toBe('C1');
+    s.select('L1');
+    s.applyBatch(batch([{ type: 'listener-stopped', listener }]));
+    expect(store.getState().selectedId).toBeNull();
+  });
+
+  it('opens one New form at a time, and it replaces Ports, Help and Settings', () => {
+    const store = createInspectorStore();
+    const s = store.getState();
+    s.openPorts('80');
+    s.openNew('connect');
+    expect(store.getState()).toMatchObject({ newForm: 'connect', portsOpen: false });
+    s.setSettingsOpen(true);
+    s.openNew('listen');
+    expect(store.getState()).toMatchObject({ newForm: 'listen', settingsOpen: false });
+    s.openNew(null);
+    expect(store.getState().newForm).toBeNull();
+  });
+});

@@ -95,7 +95,6 @@ interface UiSlice {
   portsFilter: string;
   openPorts(filter?: string): void;
   closePorts(): void;
-  /** Where the UDP send box sends to; set by "Reply to this sender". */
   /** Which New form is open, if any. */
   newForm: NewKind | null;
   openNew(kind: NewKind | null): void;
@@ -158,7 +157,7 @@ const createUiSlice: Slice<UiSlice> = (set) => ({
   openPorts: (filter = '') => set({ portsOpen: true, portsFilter: filter, helpOpen: false, settingsOpen: false }),
   closePorts: () => set({ portsOpen: false }),
   newForm: null,
-  openNew: (newForm) => set(newForm ? { newForm, portsOpen: false, helpOpen: false } : { newForm }),
+  openNew: (newForm) => set(newForm ? { newForm, portsOpen: false, helpOpen: false, settingsOpen: false } : { newForm }),
   helpOpen: false,
   setHelpOpen: (helpOpen) => set(helpOpen ? { helpOpen, portsOpen: false, settingsOpen: false } : { helpOpen }),
   theme: loadTheme(),
