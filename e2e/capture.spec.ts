@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { connectionRows, expect, runPython, startListenerFromUi, stopProcess, test } from './fixtures';
+import { connectionRows, expect, runPython, setCaptureBudget, startListenerFromUi, stopProcess, test } from './fixtures';
 
 test('past the capture budget the view says how many bytes earlier were not kept, and counters stay exact', async ({ app }) => {
-  await app.getByRole('button', { name: 'Settings' }).click();
-  await app.getByLabel('Capture budget (MiB)').fill('1');
-  await app.getByRole('button', { name: 'Apply' }).click();
-  await expect(app.getByRole('status').filter({ hasText: 'Capture budget is now 1.00 MiB' })).toBeVisible();
-  await app.keyboard.press('Escape');
+  await setCaptureBudget(app, 1, '1.00 MiB');
 
   const port = await startListenerFromUi(app);
   // 48 writes of 64 KiB (3 MiB) with pauses, so each is its own read.

@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test as base } from '@playwright/test';
-import { listenerRows, ROOT, runPython, startListenerFromUi, stopProcess } from './fixtures';
+import { listenerRows, ROOT, runPython, setCaptureBudget, startListenerFromUi, stopProcess } from './fixtures';
 import { echoRoundTrip, portInUseIsExplained, refusedIsExplained, threeWritesBecomeThreeChunks } from './scenarios';
 import { captureDigest, launchDesktop, type DesktopApp } from './stand-in/launch';
 
@@ -47,11 +47,7 @@ test('a 256 MiB flood: flow control holds it, the capture is byte for byte what 
   test.setTimeout(180_000);
   const app = desktop.page;
   // Room for all of it: the default budget (256 MiB) is payload and index together.
-  await app.getByRole('button', { name: 'Settings' }).click();
-  await app.getByLabel('Capture budget (MiB)').fill('512');
-  await app.getByRole('button', { name: 'Apply' }).click();
-  await expect(app.getByRole('status').filter({ hasText: 'Capture budget is now 512.0 MiB.' })).toBeVisible();
-  await app.keyboard.press('Escape');
+  await setCaptureBudget(app, 512, '512.0 MiB.');
   const port = await startListenerFromUi(app);
   const ipcBefore = desktop.standIn.ipcMessages();
   const started = Date.now();

@@ -125,6 +125,15 @@ export async function rowAction(page: Page, row: Locator, action: string): Promi
   await page.getByRole('menu').getByRole('menuitem', { name: action, exact: true }).click();
 }
 
+/** Sets the capture budget in Settings, waits for the engine to confirm it as `shown`, and closes Settings. */
+export async function setCaptureBudget(page: Page, mib: number, shown: string): Promise<void> {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await page.getByLabel('Capture budget (MiB)').fill(String(mib));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Capture budget is now ${shown}` })).toBeVisible();
+  await page.keyboard.press('Escape');
+}
+
 /** Starts a listener from the UI and returns the port its row in the tree shows. */
 export async function startListenerFromUi(page: Page, host = '127.0.0.1', port = '0'): Promise<number> {
   const before = await listenerRows(page).count();

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../shared/contract';
 import { describeTlsVerification } from '../../shared/tls-verification';
 import { dispatchCommand } from './dispatch';
-import { conn, makeEngine, onCleanup, value } from './testing/helpers';
+import { makeEngine, onCleanup, value } from './testing/helpers';
 import { defaultCaCertificates, generateSelfSigned, loadCaFile, type PemPair } from './tls';
 
 let pair: PemPair;

@@ -1,5 +1,4 @@
 import { useRef, useState, type KeyboardEvent } from 'react';
-import type { LineEnding } from '../../../../shared/bytes';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';

@@ -1,5 +1,4 @@
-import { useEffect, useState } from 'react';
-import type { LineEnding } from '../../../../shared/bytes';
+import { useState } from 'react';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
