@@ -274,6 +274,11 @@ export interface Chunk {
   direction: Direction;
   /** Milliseconds since the Unix epoch, with sub-millisecond precision where available. */
   time: number;
+  /**
+   * Stream offset of its first byte: how many bytes went this direction before it, counted from
+   * the connection's start (dropped chunks included), as `socat -v` and Wireshark number them.
+   */
+  offset: number;
   /** Size of the whole chunk in bytes. */
   size: number;
   /** The bytes, or the first PREVIEW_BYTES of them when the chunk is larger. */

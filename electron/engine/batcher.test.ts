@@ -5,7 +5,7 @@ import { Batcher, defaultBatcherOptions } from './batcher';
 function chunk(connectionId: string, seq: number): SocketEvent {
   return {
     type: 'chunk',
-    chunk: { connectionId, seq, direction: 'in', time: seq, size: 1, data: Uint8Array.of(seq & 0xff) },
+    chunk: { connectionId, seq, direction: 'in', time: seq, offset: seq, size: 1, data: Uint8Array.of(seq & 0xff) },
     counters: { bytesIn: seq + 1, bytesOut: 0, chunksIn: seq + 1, chunksOut: 0 },
   };
 }

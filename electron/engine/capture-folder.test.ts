@@ -104,7 +104,7 @@ describe('capture folders left by stores that died', () => {
     const store = new CaptureStore(1 << 20, { dir: parent, segmentBytes: 4096, bufferBytes: 1024 });
     stores.push(store);
     const capture = new ConnectionCapture('C1');
-    for (let seq = 0; seq < 20; seq++) store.add(capture, { connectionId: 'C1', seq, direction: 'in', time: 0, size: 1000, data: new Uint8Array(1000) });
+    for (let seq = 0; seq < 20; seq++) store.add(capture, { connectionId: 'C1', seq, direction: 'in', time: 0, offset: seq * 1000, size: 1000, data: new Uint8Array(1000) });
     const folder = store.directory!;
     if (process.platform !== 'win32') {
       expect(fs.statSync(folder).mode & 0o777).toBe(0o700);

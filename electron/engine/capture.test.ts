@@ -22,9 +22,15 @@ function makeStore(budget: number, options?: CaptureStoreOptions): CaptureStore 
 }
 
 /** Records data the way the engine does: the next seq of the capture, its full bytes. */
+const streamTotals = new WeakMap<ConnectionCapture, { in: number; out: number }>();
+
 function add(store: CaptureStore, cap: ConnectionCapture, data: Uint8Array, direction: Direction = 'in', auto = false) {
   const seq = cap.nextSeq++;
-  const chunk: Chunk = { connectionId: cap.connectionId, seq, direction, time: 1_700_000_000_000 + seq / 8, size: data.byteLength, data };
+  const totals = streamTotals.get(cap) ?? { in: 0, out: 0 };
+  streamTotals.set(cap, totals);
+  const offset = totals[direction];
+  totals[direction] += data.byteLength;
+  const chunk: Chunk = { connectionId: cap.connectionId, seq, direction, time: 1_700_000_000_000 + seq / 8, offset, size: data.byteLength, data };
   if (auto) chunk.auto = true;
   return store.add(cap, chunk);
 }
@@ -83,6 +89,13 @@ describe('capture store on disk', () => {
       expect(cap.firstKeptSeq).toBe(0);
       const page = store.read(cap, 0, 10_000);
       expect(page.map((c) => c.seq)).toEqual(datas.map((_, i) => i));
+      // Each chunk keeps its stream offset: the bytes its direction carried before it.
+      const before = { in: 0, out: 0 };
+      for (const c of page) {
+        expect(c.offset).toBe(before[c.direction]);
+        before[c.direction] += c.size;
+      }
+      expect(before.in + before.out).toBe(sum(datas.map((d) => d.byteLength)));
       for (const c of page) {
         const data = datas[c.seq]!;
         expect(c.connectionId).toBe(cap.connectionId);
@@ -104,6 +117,38 @@ describe('capture store on disk', () => {
     const second = store.read(a, 0, 1)[0]!;
     expect(second.direction).toBe('out');
     expect(second.auto).toBeUndefined();
+  });
+
+  it('reads back ranges of one direction\'s stream across chunks, segments and the write buffer, with chunk boundaries', () => {
+    const store = makeStore(64 * MiB, { segmentBytes: 16 * KiB, bufferBytes: 4 * KiB });
+    const cap = new ConnectionCapture('C1');
+    const streams = { in: [] as number[], out: [] as number[] };
+    const cuts = { in: [] as number[], out: [] as number[] };
+    for (let n = 0; n < 300; n++) {
+      const dir: Direction = n % 3 === 0 ? 'out' : 'in';
+      const data = bytesFor(n, 1 + ((n * 37) % 900));
+      if (streams[dir].length) cuts[dir].push(streams[dir].length);
+      streams[dir].push(...data);
+      add(store, cap, data, dir);
+    }
+    for (const dir of ['in', 'out'] as const) {
+      const all = Uint8Array.from(streams[dir]);
+      for (const [from, to] of [[0, all.length], [1, 2], [500, 20_000], [all.length - 3, all.length + 50], [all.length, all.length + 1]] as const) {
+        const r = store.readRange(cap, dir, 0, from, to);
+        expect(r.start).toBe(from);
+        expect(Buffer.from(r.data).equals(Buffer.from(all.subarray(from, Math.min(to, all.length))))).toBe(true);
+        expect(r.boundaries).toEqual(cuts[dir].filter((c) => c > from && c < Math.min(to, all.length)));
+      }
+      // maxBytes bounds what one read returns.
+      expect(store.readRange(cap, dir, 0, 10, all.length, 100).data.byteLength).toBe(100);
+    }
+    // Evicted bytes are not invented: the range starts where the kept stream does.
+    const small = makeStore(3000);
+    const c2 = new ConnectionCapture('C2');
+    for (let n = 0; n < 10; n++) add(small, c2, bytesFor(n, 1000));
+    const kept = small.readRange(c2, 'in', 0, 0, 10_000);
+    expect(kept.start).toBe(c2.droppedBytes);
+    expect(kept.start + kept.data.byteLength).toBe(10_000);
   });
 
   it('reads pages of many tiny chunks from disk, interleaved between connections', () => {

@@ -29,11 +29,20 @@ const BUFFER_BYTES = 1024 * 1024;
 const COALESCE_GAP = 4096;
 const COALESCE_SPAN = 256 * 1024;
 
-/** Bytes of index per chunk: time (8), size (4), segment (4), offset (4), flags (1). */
-const ENTRY_BYTES = 21;
+/** Bytes of index per chunk: time (8), stream offset (8), size (4), segment (4), offset (4), flags (1). */
+const ENTRY_BYTES = 29;
 const OUT = 1;
 const AUTO = 2;
 const NO_BYTES = new Uint8Array(0);
+
+/** Bytes of one direction's stream, read back from the capture. */
+export interface StreamRange {
+  /** Stream offset of data[0]. */
+  start: number;
+  data: Uint8Array;
+  /** Stream offsets inside the range where one chunk ends and the next begins. */
+  boundaries: number[];
+}
 
 /** Options of a capture store; the defaults suit the app, tests make them small. */
 export interface CaptureStoreOptions {
@@ -155,6 +164,8 @@ export class ConnectionCapture {
   /** Sequence number of the entry at head. */
   baseSeq = 0;
   times = new Float64Array(0);
+  /** Each chunk's stream offset: where its first byte sits in its direction's stream. */
+  starts = new Float64Array(0);
   sizes = new Uint32Array(0);
   segs = new Uint32Array(0);
   offs = new Uint32Array(0);
@@ -187,7 +198,7 @@ export class ConnectionCapture {
     return i < this.tail ? i : -1;
   }
 
-  append(seq: number, time: number, size: number, seg: number, off: number, flags: number): void {
+  append(seq: number, time: number, start: number, size: number, seg: number, off: number, flags: number): void {
     if (this.head === this.tail) {
       this.head = 0;
       this.tail = 0;
@@ -199,6 +210,7 @@ export class ConnectionCapture {
     }
     const i = this.tail;
     this.times[i] = time;
+    this.starts[i] = start;
     this.sizes[i] = size;
     this.segs[i] = seg;
     this.offs[i] = off;
@@ -227,22 +239,25 @@ export class ConnectionCapture {
     const { head, tail } = this;
     if (capacity === this.times.length) {
       this.times.copyWithin(0, head, tail);
+      this.starts.copyWithin(0, head, tail);
       this.sizes.copyWithin(0, head, tail);
       this.segs.copyWithin(0, head, tail);
       this.offs.copyWithin(0, head, tail);
       this.flags.copyWithin(0, head, tail);
     } else {
       const times = new Float64Array(capacity);
+      const starts = new Float64Array(capacity);
       const sizes = new Uint32Array(capacity);
       const segs = new Uint32Array(capacity);
       const offs = new Uint32Array(capacity);
       const flags = new Uint8Array(capacity);
       times.set(this.times.subarray(head, tail));
+      starts.set(this.starts.subarray(head, tail));
       sizes.set(this.sizes.subarray(head, tail));
       segs.set(this.segs.subarray(head, tail));
       offs.set(this.offs.subarray(head, tail));
       flags.set(this.flags.subarray(head, tail));
-      Object.assign(this, { times, sizes, segs, offs, flags });
+      Object.assign(this, { times, starts, sizes, segs, offs, flags });
     }
     this.head = 0;
     this.tail = tail - head;
@@ -357,7 +372,7 @@ export class CaptureStore {
     const size = data.byteLength;
     const seg = (this.storeMode === 'disk' && this.placeOnDisk(data)) || this.placeInMemory(data);
     seg.refs += 1;
-    capture.append(chunk.seq, chunk.time, size, seg.id, this.placedOffset, (chunk.direction === 'out' ? OUT : 0) | (chunk.auto ? AUTO : 0));
+    capture.append(chunk.seq, chunk.time, chunk.offset, size, seg.id, this.placedOffset, (chunk.direction === 'out' ? OUT : 0) | (chunk.auto ? AUTO : 0));
     this.queue.push(capture.slot);
     this.used += size + CHUNK_OVERHEAD;
     return this.used > this.budget ? this.enforce() : [];
@@ -408,6 +423,48 @@ export class CaptureStore {
     const i = capture.indexOf(seq);
     if (i < 0) return undefined;
     return this.bytesAt(this.segments.get(capture.segs[i]!), capture.offs[i]!, capture.sizes[i]!);
+  }
+
+  /**
+   * The kept bytes of one direction's stream in [from, to), reading chunks from seq fromSeq on
+   * (a hint: the first chunk that may hold `from`; earlier ones are skipped). Returns the bytes,
+   * where they start (later than `from` when the start was evicted), and the stream offsets at
+   * which one chunk ends and the next begins inside them. Stops at maxBytes.
+   */
+  readRange(capture: ConnectionCapture, direction: 'in' | 'out', fromSeq: number, from: number, to: number, maxBytes = 16 * 1024 * 1024): StreamRange {
+    const want = direction === 'out' ? OUT : 0;
+    const parts: Uint8Array[] = [];
+    const boundaries: number[] = [];
+    let start = -1;
+    let length = 0;
+    let i = capture.head + Math.max(0, Math.floor(fromSeq) - capture.baseSeq);
+    const limit = Math.min(to, from + maxBytes);
+    for (; i < capture.tail; i++) {
+      if ((capture.flags[i]! & OUT) !== want) continue;
+      const cStart = capture.starts[i]!;
+      const cEnd = cStart + capture.sizes[i]!;
+      if (cEnd <= from) continue;
+      if (cStart >= limit) break;
+      const lo = Math.max(from, cStart);
+      const hi = Math.min(limit, cEnd);
+      if (start >= 0 && start + length !== lo) break; // a gap: what follows was not kept
+      if (start < 0) start = lo;
+      else boundaries.push(lo);
+      const bytes = this.bytesAt(this.segments.get(capture.segs[i]!), capture.offs[i]! + (lo - cStart), hi - lo);
+      if (!bytes) break;
+      parts.push(bytes);
+      length += bytes.byteLength;
+      if (hi >= limit) break;
+    }
+    const data = parts.length === 1 ? parts[0]! : new Uint8Array(length);
+    if (parts.length !== 1) {
+      let at = 0;
+      for (const p of parts) {
+        data.set(p, at);
+        at += p.byteLength;
+      }
+    }
+    return { start: start < 0 ? from : start, data, boundaries };
   }
 
   /** Forgets a connection's chunks entirely (its bytes are released). */
@@ -646,6 +703,7 @@ export class CaptureStore {
       seq: capture.baseSeq + (i - capture.head),
       direction: flags & OUT ? 'out' : 'in',
       time: capture.times[i]!,
+      offset: capture.starts[i]!,
       size: capture.sizes[i]!,
       data,
     };

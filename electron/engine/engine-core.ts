@@ -96,6 +96,7 @@ export class EngineCore {
       seq: entry.capture.nextSeq++,
       direction,
       time,
+      offset: (direction === 'in' ? info.bytesIn : info.bytesOut) - bytes.byteLength,
       size: bytes.byteLength,
       data: bytes,
       ...(auto ? { auto: true } : {}),

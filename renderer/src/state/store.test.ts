@@ -7,7 +7,7 @@ const enc = new TextEncoder();
 
 function chunk(seq: number, connectionId = 'C1', text = `#${seq}`): Chunk {
   const data = enc.encode(text);
-  return { connectionId, seq, direction: seq % 2 ? 'out' : 'in', time: 1000 + seq, size: data.byteLength, data };
+  return { connectionId, seq, direction: seq % 2 ? 'out' : 'in', time: 1000 + seq, offset: seq * 100, size: data.byteLength, data };
 }
 
 function connection(id: string, origin: 'accepted' | 'outgoing' = 'accepted'): ConnectionInfo {
