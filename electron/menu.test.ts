@@ -104,6 +104,7 @@ describe('buildMenuTemplate', () => {
     expect(submenu(menu, 'View').filter((i) => i.id).map((i) => i.id)).toEqual([
       'toggle-view',
       'toggle-navigation',
+      'search',
       'find',
       'next-connection',
       'previous-connection',

@@ -23,6 +23,7 @@ const FILE_ACTIONS: readonly ShortcutAction[] = ['new-listener', 'new-connection
 const VIEW_ACTIONS: readonly ShortcutAction[] = [
   'toggle-view',
   'toggle-navigation',
+  'search',
   'find',
   'next-connection',
   'previous-connection',

@@ -31,6 +31,13 @@ export const COMMAND_NAMES = [
   'relayControl',
   'relayInject',
   'removeClosed',
+  'getRows',
+  'readStream',
+  'decodeRange',
+  'checksumRange',
+  'startSearch',
+  'cancelSearch',
+  'getSearchMatches',
 ] as const;
 
 /** A command's name. */

@@ -47,6 +47,13 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   relayControl: { connectionId: 'C1', direction: 'c2s', paused: true, latencyMs: 0, kbps: 0 },
   relayInject: { connectionId: 'C1', direction: 's2c', data: Uint8Array.of(1) },
   removeClosed: { listenerId: 'L1' },
+  getRows: { connectionId: 'C1', reading: { view: 'frames', framing: { kind: 'delimiter', delimiterHex: '0d0a', maxFrameBytes: 4096 } }, fromRow: 0, limit: 100, decoder: 'auto', searchId: 'S1', onlyMatching: true },
+  readStream: { connectionId: 'C1', direction: 'in', from: 0, to: 16, fromSeq: 0 },
+  decodeRange: { connectionId: 'C1', direction: 'out', from: 4, to: 20, fromSeq: 1, decoder: 'json' },
+  checksumRange: { connectionId: 'C1', direction: 'in', from: 0, to: 9, fromSeq: 0 },
+  startSearch: { query: { kind: 'hex', pattern: 'de ad', caseSensitive: true, direction: 'both' }, connectionIds: ['C1'] },
+  cancelSearch: { searchId: 'S1' },
+  getSearchMatches: { searchId: 'S1', connectionId: 'C1', fromIndex: 0, limit: 100 },
 };
 
 const badIds: [string, unknown][] = [

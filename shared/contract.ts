@@ -10,6 +10,10 @@ import { regexHazard } from './regex-safety';
 import { fieldKey, fieldLabel } from './field-labels';
 import type { ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
+import type { RowPage } from './reading';
+import type { SearchMatch, SearchProgress } from './search';
+import type { Decoded } from './decoded';
+import type { Checksums } from './inspect';
 import type { CommandName } from './channels';
 import { MAX_HISTORY_ENTRY_CHARS, MAX_SEND_BYTES } from './limits';
 
@@ -98,6 +102,62 @@ const bytesSchema = z
       `data is too large to send at once (${(issue.input as Uint8Array).byteLength.toLocaleString('en-US')} bytes; ` +
       `${MAX_SEND_BYTES.toLocaleString('en-US')} at most): send a file for more, it goes in pieces`,
   });
+
+const directionSchema = z.enum(['in', 'out'], { error: 'direction must be "in" or "out"' });
+const offsetSchema = z.number({ error: 'stream offset must be a number of bytes' }).int('stream offset must be a whole number').min(0, 'stream offset must be 0 or more');
+
+/** A hex string of 1 to 64 bytes (a frame delimiter). */
+const delimiterHexSchema = z
+  .string()
+  .trim()
+  .transform((t) => t.replace(/[\s:]/g, '').toLowerCase())
+  .refine((t) => t.length > 0, { error: 'Enter the delimiter bytes' })
+  .refine((t) => /^[0-9a-f]*$/.test(t), { error: 'Delimiter must be hex digits, such as 0d 0a' })
+  .refine((t) => t.length % 2 === 0, { error: 'Delimiter has an odd number of hex digits: each byte is two digits' })
+  .refine((t) => t.length <= 128, { error: 'Delimiter can be at most 64 bytes' });
+
+const frameLimitSchema = z
+  .number({ error: 'Frame size limit must be a number of bytes' })
+  .int('Frame size limit must be a whole number of bytes')
+  .min(1, 'Frame size limit must be at least 1 byte')
+  .max(64 * 1024 * 1024, 'Frame size limit must be at most 64 MiB');
+
+/** How a view cuts a stream into frames. */
+export const framingSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('delimiter'), delimiterHex: delimiterHexSchema, maxFrameBytes: frameLimitSchema }).strict(),
+  z
+    .object({
+      kind: z.literal('length'),
+      lengthBytes: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { error: 'Length field must be 1, 2, 4 or 8 bytes' }),
+      endian: z.enum(['big', 'little'], { error: 'Byte order must be big or little endian' }),
+      lengthOffset: z.number({ error: 'Length offset must be a number' }).int('Length offset must be a whole number').min(0, 'Length offset must be 0 or more').max(1024, 'Length offset must be at most 1024'),
+      includesHeader: z.boolean(),
+      adjustment: z.number({ error: 'Adjustment must be a number' }).int('Adjustment must be a whole number').min(-1_000_000, 'Adjustment is too small').max(1_000_000, 'Adjustment is too large'),
+      maxFrameBytes: frameLimitSchema,
+    })
+    .strict(),
+  z.object({ kind: z.literal('fixed'), size: z.number({ error: 'Frame size must be a number' }).int('Frame size must be a whole number of bytes').min(1, 'Frame size must be at least 1 byte').max(64 * 1024 * 1024, 'Frame size must be at most 64 MiB') }).strict(),
+], { error: 'Framing must be delimiter, length or fixed' });
+
+/** Which reading of a connection a view shows. */
+export const readingSchema = z.discriminatedUnion('view', [
+  z.object({ view: z.literal('chunks') }).strict(),
+  z.object({ view: z.literal('lines') }).strict(),
+  z.object({ view: z.literal('stream'), mergeMs: z.number({ error: 'Merge time must be a number of ms' }).int('Merge time must be a whole number of ms').min(0, 'Merge time must be 0 ms or more').max(3_600_000, 'Merge time must be at most an hour').nullable() }).strict(),
+  z.object({ view: z.literal('frames'), framing: framingSchema }).strict(),
+], { error: 'view must be chunks, lines, stream or frames' });
+
+const decoderChoiceSchema = z.enum(['auto', 'none', 'json', 'msgpack', 'cbor', 'protobuf', 'base64', 'gzip', 'zlib', 'deflate', 'utf16le', 'utf16be'], { error: 'Unknown decoder' });
+
+/** A range of one direction's stream; fromSeq is a hint (a chunk at or before the range's start). */
+const streamRangeShape = {
+  connectionId: z.string().min(1, 'An id is required').max(64, 'Id is too long'),
+  direction: directionSchema,
+  from: offsetSchema,
+  to: offsetSchema,
+  fromSeq: z.number().int().min(0).default(0),
+};
+const rangeOrder = { error: 'the range must end after it starts (to > from)' };
 
 const targetSchema = z.union([z.object({ connectionId: idSchema }).strict(), z.object({ listenerId: idSchema }).strict()], {
   error: 'target must be {connectionId} or {listenerId}',
@@ -355,6 +415,54 @@ export const commandSchemas = {
     .refine((a) => a.connectionId === undefined || a.listenerId === undefined, {
       error: 'give connectionId or listenerId, not both',
     }),
+  getRows: z
+    .object({
+      connectionId: idSchema,
+      reading: readingSchema,
+      fromRow: z.number().int().min(0).default(0),
+      limit: z.number().int().min(0).max(2000, 'at most 2000 rows at a time').default(200),
+      decoder: decoderChoiceSchema.default('none'),
+      /** With onlyMatching: keep only rows holding a match of this search. */
+      searchId: idSchema.optional(),
+      onlyMatching: z.boolean().default(false),
+    })
+    .strict(),
+  readStream: z
+    .object(streamRangeShape)
+    .strict()
+    .refine((a) => a.to > a.from, rangeOrder)
+    .refine((a) => a.to - a.from <= 16 * 1024 * 1024, { error: 'at most 16 MiB can be read at once' }),
+  decodeRange: z
+    .object({ ...streamRangeShape, decoder: decoderChoiceSchema })
+    .strict()
+    .refine((a) => a.to > a.from, rangeOrder)
+    .refine((a) => a.to - a.from <= 16 * 1024 * 1024, { error: 'at most 16 MiB can be decoded at once' }),
+  checksumRange: z.object(streamRangeShape).strict().refine((a) => a.to > a.from, rangeOrder),
+  startSearch: z
+    .object({
+      query: z
+        .object({
+          kind: z.enum(['text', 'hex', 'regex'], { error: 'search kind must be text, hex or regex' }),
+          pattern: z.string().min(1, 'Enter what to search for').max(4096, 'The search is too long (4096 characters at most)'),
+          caseSensitive: z.boolean().default(false),
+          direction: z.enum(['in', 'out', 'both'], { error: 'direction must be in, out or both' }).default('both'),
+          fromTime: z.number().optional(),
+          toTime: z.number().optional(),
+        })
+        .strict(),
+      /** Absent: every connection. */
+      connectionIds: z.array(idSchema).max(100_000).optional(),
+    })
+    .strict(),
+  cancelSearch: z.object({ searchId: idSchema }).strict(),
+  getSearchMatches: z
+    .object({
+      searchId: idSchema,
+      connectionId: idSchema.optional(),
+      fromIndex: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(100_000).default(1000),
+    })
+    .strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -390,6 +498,13 @@ export interface CommandResults {
   relayControl: ConnectionInfo;
   relayInject: { bytes: number };
   removeClosed: { removed: number; totals: RemovedTotals };
+  getRows: RowPage;
+  readStream: { start: number; data: Uint8Array; boundaries: number[] };
+  decodeRange: { decoded: Decoded | null; bytes: number };
+  checksumRange: { checksums: Checksums; bytes: number };
+  startSearch: { searchId: string };
+  cancelSearch: SearchProgress;
+  getSearchMatches: { matches: SearchMatch[]; total: number; progress: SearchProgress };
 }
 
 /**
@@ -472,6 +587,23 @@ export interface InspectorApi {
   relayInject(args: CommandInput<'relayInject'>): Promise<Result<{ bytes: number }>>;
   /** Forgets closed connections (one, a listener's, or all) and their captures; totals stay exact. */
   removeClosed(args: CommandInput<'removeClosed'>): Promise<Result<{ removed: number; totals: RemovedTotals }>>;
+  /**
+   * Rows of a connection's traffic read as chunks, lines, one stream per direction or frames,
+   * with a decoder's one-line summary when asked; brings the reading up to date first.
+   */
+  getRows(args: CommandInput<'getRows'>): Promise<Result<RowPage>>;
+  /** Bytes of one direction's stream (stream offsets), with the chunk boundaries inside them. */
+  readStream(args: CommandInput<'readStream'>): Promise<Result<{ start: number; data: Uint8Array; boundaries: number[] }>>;
+  /** Decodes a range of one direction's stream (JSON, MessagePack, CBOR, protobuf, …). */
+  decodeRange(args: CommandInput<'decodeRange'>): Promise<Result<{ decoded: Decoded | null; bytes: number }>>;
+  /** CRC-32, CRC-16/MODBUS, CRC-16/CCITT-FALSE, sum-8 and XOR-8 of a range of one direction's stream. */
+  checksumRange(args: CommandInput<'checksumRange'>): Promise<Result<{ checksums: Checksums; bytes: number }>>;
+  /** Starts searching the capture; progress comes as search-progress events. */
+  startSearch(args: CommandInput<'startSearch'>): Promise<Result<{ searchId: string }>>;
+  /** Stops a running search; the matches found so far are kept. */
+  cancelSearch(args: CommandInput<'cancelSearch'>): Promise<Result<SearchProgress>>;
+  /** A search's matches (all, or one connection's), in capture order. */
+  getSearchMatches(args: CommandInput<'getSearchMatches'>): Promise<Result<{ matches: SearchMatch[]; total: number; progress: SearchProgress }>>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

@@ -42,10 +42,33 @@ const LABELS: Record<string, string> = {
   group: 'Multicast group',
   iface: 'Interface',
   name: 'Name',
+  reading: 'View',
+  view: 'View',
+  framing: 'Framing',
+  delimiterHex: 'Delimiter',
+  maxFrameBytes: 'Frame size limit',
+  lengthBytes: 'Length field',
+  endian: 'Byte order',
+  lengthOffset: 'Length offset',
+  includesHeader: 'Length counts header',
+  adjustment: 'Length adjustment',
+  size: 'Frame size',
+  mergeMs: 'Merge within',
+  decoder: 'Decoder',
+  query: 'Find',
+  caseSensitive: 'Match case',
+  fromTime: 'From time',
+  toTime: 'To time',
+  from: 'From offset',
+  to: 'To offset',
+  fromRow: 'From row',
+  fromSeq: 'From chunk',
+  searchId: 'Search',
+  connectionIds: 'Connections',
 };
 
 /** Objects whose name goes when one of their fields is named. */
-const GROUPS = new Set(['responder', 'tls', 'target']);
+const GROUPS = new Set(['responder', 'tls', 'target', 'reading', 'framing', 'query']);
 
 /** Words for a camelCase key nobody gave a label: "someField" → "Some field". */
 function words(key: string): string {

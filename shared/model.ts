@@ -3,6 +3,7 @@
  * stream from the engine to the renderer.
  */
 import type { ErrorInfo } from './result';
+import type { SearchProgress } from './search';
 
 /** Which way bytes went, seen from the inspector: received (in) or sent (out). */
 export type Direction = 'in' | 'out';
@@ -306,7 +307,8 @@ export type SocketEvent =
   | { type: 'chunk'; chunk: Chunk; counters: Counters }
   | { type: 'chunks-evicted'; connectionId: string; droppedBytes: number; droppedChunks: number; firstKeptSeq: number }
   | { type: 'task-updated'; task: TaskInfo }
-  | { type: 'connections-removed'; ids: string[]; totals: RemovedTotals };
+  | { type: 'connections-removed'; ids: string[]; totals: RemovedTotals }
+  | { type: 'search-progress'; searchId: string; progress: SearchProgress };
 
 /**
  * Closed connections no longer listed (removed by the user, or the oldest past the cap on

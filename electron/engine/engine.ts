@@ -21,6 +21,7 @@ import { DEFAULT_CAPTURE_BUDGET } from './capture';
 import { Connections } from './connections';
 import { EngineCore, type Subscription } from './engine-core';
 import { Endings } from './endings';
+import { Inspection } from './inspection';
 import { Listeners } from './listeners';
 import { endProcess, listListeningPorts } from './ports';
 import { RelayPairs } from './relay-pairs';
@@ -61,6 +62,7 @@ export class Engine {
   private readonly udp: UdpSockets;
   private readonly tasks: RepeatTasks;
   private readonly saved: SavedStore;
+  private readonly inspection: Inspection;
 
   constructor(options: EngineOptions = {}) {
     this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
@@ -72,6 +74,7 @@ export class Engine {
     this.udp = new UdpSockets(this.core, this.endings);
     this.tasks = new RepeatTasks(this.core);
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
+    this.inspection = new Inspection(this.core);
   }
 
   /** The private folder the capture spills payloads to, while it has one. */
@@ -114,6 +117,13 @@ export class Engine {
     setResponder: (a) => this.setResponder(a),
     listPorts: () => this.listPorts(),
     endProcess: (a) => this.endProcess(a),
+    getRows: (a) => this.inspection.getRows(a),
+    readStream: (a) => this.inspection.readStream(a),
+    decodeRange: (a) => this.inspection.decodeRange(a),
+    checksumRange: (a) => this.inspection.checksumRange(a),
+    startSearch: (a) => this.inspection.startSearch(a),
+    cancelSearch: (a) => this.inspection.cancelSearch(a),
+    getSearchMatches: (a) => this.inspection.getSearchMatches(a),
   };
 
   /** Runs a command whose arguments were already parsed by the contract's schema. */
@@ -259,6 +269,7 @@ export class Engine {
     this.core.closed = true;
     const servers = this.listeners.closeAll();
     this.tasks.stopAll();
+    this.inspection.dispose();
     this.endings.destroyAll();
     this.core.dispose();
     // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.

@@ -12,7 +12,7 @@ import { UdpSendBox } from './send/UdpSendBox';
 import { UdpControls } from './UdpControls';
 import { RelayControls } from './RelayControls';
 import { RelayInjectBox } from './send/RelayInjectBox';
-import { TrafficView } from './TrafficView';
+import { Traffic } from './views/Traffic';
 import { describeTlsAuthorization } from '../../../shared/tls-verification';
 
 /** The selected connection: its endpoints, state and counters, its traffic, and the send box. */
@@ -130,7 +130,7 @@ export function ConnectionDetail() {
         {c.error && c.state === 'closed' && <ErrorAlert error={c.error} />}
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
       </header>
-      <TrafficView key={id} connectionId={id} />
+      <Traffic key={id} connectionId={id} />
       {c.transport === 'udp' ? (
         <UdpSendBox key={`udp-${id}`} connectionId={id} />
       ) : c.relay ? (

@@ -1,6 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { formatEscaped, hexBytesPerLine, hexDump } from '../../../shared/bytes';
 import { formatBytes, formatClock, formatEndpoint } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
@@ -8,8 +7,22 @@ import { chunkAt, EMPTY_LIST, loadedChunks, missingPages, PAGE_SIZE, type ChunkL
 import { scrollMemory, useInspector, type Display } from '../state/store';
 import { useViewField } from '../state/views';
 import { ChunkDetail } from './ChunkDetail';
+import { HexBytes, TextBytes, type Mark } from './views/Bytes';
+import { marksFor, type MatchIndex, type Selection } from './views/marks';
+import type { SearchMatch } from '../../../shared/search';
 
 export type { Display };
+
+export interface ChunksViewProps {
+  connectionId: string;
+  display: Display;
+  perLine: 4 | 8 | 16;
+  matches: MatchIndex | null;
+  current: SearchMatch | undefined;
+  selection: Selection | null;
+  revealN: number;
+  onRowsLabel: (label: string) => void;
+}
 
 /** Hex lines a collapsed row shows; expand a row to see all of it. */
 const COLLAPSED_HEX_LINES = 4;
@@ -22,7 +35,7 @@ const ROW_HEX_LINE = 18;
  * engine by page, so a million chunks cost no more than a screenful. It follows new rows while
  * the view is at the bottom and stops when the user scrolls up.
  */
-export function TrafficView({ connectionId }: { connectionId: string }) {
+export function ChunksView({ connectionId, display, perLine, matches, current, selection, revealN, onRowsLabel }: ChunksViewProps) {
   const api = useApi();
   const list = useInspector((s) => s.chunks[connectionId] ?? EMPTY_LIST);
   const total = useInspector((s) => {
@@ -32,10 +45,7 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   const droppedChunks = useInspector((s) => s.connections[connectionId]?.droppedChunks ?? 0);
   const droppedBytes = useInspector((s) => s.connections[connectionId]?.droppedBytes ?? 0);
   const addChunkPage = useInspector((s) => s.addChunkPage);
-  const [display, setDisplay] = useViewField(connectionId, 'display');
   const [follow, setFollow] = useViewField(connectionId, 'follow');
-  // Bytes per hex line: as many as the width holds (16, 8 or 4).
-  const [perLine, setPerLine] = useState<4 | 8 | 16>(16);
   const [active, setActive] = useState<number | null>(null);
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -54,6 +64,9 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   const firstKept = Math.max(droppedChunks, list.firstKeptSeq);
   const hasMarker = firstKept > 0 && !byPeer;
   const rows = byPeer ? byPeer.length : Math.max(0, total - firstKept);
+  useEffect(() => {
+    onRowsLabel(`${rows.toLocaleString('en-US')} ${rows === 1 ? 'chunk' : 'chunks'}${byPeer ? ` with ${peerFilter}, of those loaded` : ''}`);
+  }, [rows, byPeer, peerFilter, onRowsLabel]);
   const count = rows + (hasMarker ? 1 : 0);
   const seqOf = (index: number) => (byPeer ? (byPeer[index]?.seq ?? -1) : firstKept + index - (hasMarker ? 1 : 0));
   const chunkOf = (index: number) => (byPeer ? byPeer[index] : chunkAt(list, seqOf(index)));
@@ -79,21 +92,8 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
-    if (!el) return;
     // Back where the user left this connection, unless it was following the newest rows.
-    if (!follow) el.scrollTop = scrollMemory.get(connectionId) ?? 0;
-    const measure = () => {
-      // The data column is what is left of the row after its fixed columns.
-      const style = getComputedStyle(el);
-      const probe = el.querySelector<HTMLElement>('.char-probe');
-      const charWidth = probe ? probe.getBoundingClientRect().width / 20 || 8.5 : 8.5;
-      const fixed = parseFloat(style.getPropertyValue('--fixed-columns')) || 340;
-      setPerLine(hexBytesPerLine(Math.floor((el.clientWidth - fixed) / charWidth)));
-    };
-    measure();
-    const observer = new ResizeObserver(measure);
-    observer.observe(el);
-    return () => observer.disconnect();
+    if (el && !follow) el.scrollTop = scrollMemory.get(connectionId) ?? 0;
     // Only when the connection changes: later scrolls are the user's.
   }, [connectionId]);
 
@@ -120,6 +120,16 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
       });
     }
   }, [api, connectionId, list, firstKept, firstVisible, lastVisible, addChunkPage, byPeer]);
+
+  // Next/previous match: scroll to the chunk that holds its first byte.
+  useEffect(() => {
+    if (!current || revealN === 0 || byPeer) return;
+    const index = current.seq - firstKept + (hasMarker ? 1 : 0);
+    if (index < 0 || index >= count) return;
+    if (follow) setFollow(false);
+    virtualizer.scrollToIndex(index, { align: 'center' });
+    // Only when asked to reveal a match.
+  }, [revealN]); // eslint-disable-line
 
   const onScroll = useCallback(() => {
     const el = scrollRef.current;
@@ -175,42 +185,30 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
   );
 
   return (
-    <div className="traffic">
-      <div className="traffic-toolbar">
-        <div role="radiogroup" aria-label="Display" className="segmented">
-          <label>
-            <input type="radio" name={`display-${connectionId}`} checked={display === 'text'} onChange={() => setDisplay('text')} />
-            Text
-          </label>
-          <label>
-            <input type="radio" name={`display-${connectionId}`} checked={display === 'hex'} onChange={() => setDisplay('hex')} />
-            Hex dump
-          </label>
+    <>
+      {(peers.length > 0 || !follow) && (
+        <div className="traffic-subbar">
+          {peers.length > 0 && (
+            <label className="inline small">
+              Peer
+              <select aria-label="Peer" value={peerFilter} onChange={(e) => setPeerFilter(e.target.value)}>
+                <option value="">All peers</option>
+                {peers.map((p) => (
+                  <option key={p.key} value={p.key}>
+                    {p.key} ({p.count})
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <span className="spacer" />
+          {!follow && (
+            <button type="button" onClick={() => setFollow(true)}>
+              Jump to latest
+            </button>
+          )}
         </div>
-        {peers.length > 0 && (
-          <label className="inline small">
-            Peer
-            <select aria-label="Peer" value={peerFilter} onChange={(e) => setPeerFilter(e.target.value)}>
-              <option value="">All peers</option>
-              {peers.map((p) => (
-                <option key={p.key} value={p.key}>
-                  {p.key} ({p.count})
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
-        <span className="muted small">
-          {rows.toLocaleString('en-US')} {rows === 1 ? 'chunk' : 'chunks'}
-          {byPeer ? ` with ${peerFilter}, of those loaded` : ''}
-        </span>
-        <span className="spacer" />
-        {!follow && (
-          <button type="button" onClick={() => setFollow(true)}>
-            Jump to latest
-          </button>
-        )}
-      </div>
+      )}
       <div
         ref={scrollRef}
         className="traffic-scroll"
@@ -279,18 +277,29 @@ export function TrafficView({ connectionId }: { connectionId: string }) {
                 }}
                 aria-rowindex={item.index + 1}
                 className={`chunk-row dir-${chunk.direction}${isOpen ? ' expanded' : ''}`}
+                data-dir={chunk.direction}
                 data-time={chunk.time}
                 data-seq={chunk.seq}
                 style={measured ? style : { ...style, height: ROW_TEXT }}
               >
-                <ChunkCells relay={isRelay} chunk={chunk} prevTime={prev?.time} display={display} perLine={perLine} expanded={isOpen} index={item.index} onToggle={toggle} />
+                <ChunkCells
+                  relay={isRelay}
+                  chunk={chunk}
+                  prevTime={prev?.time}
+                  display={display}
+                  perLine={perLine}
+                  expanded={isOpen}
+                  index={item.index}
+                  onToggle={toggle}
+                  marks={marksFor(chunk.direction, chunk.offset, chunk.offset + chunk.size, matches, current, selection)}
+                />
                 {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} perLine={perLine} />}
               </div>
             );
           })}
         </div>
       </div>
-    </div>
+    </>
   );
 }
 
@@ -303,7 +312,9 @@ const ChunkCells = memo(function ChunkCells({
   perLine,
   expanded,
   onToggle,
+  marks,
 }: {
+  marks: readonly Mark[];
   relay: boolean;
   index: number;
   chunk: Chunk;
@@ -314,7 +325,6 @@ const ChunkCells = memo(function ChunkCells({
   onToggle: (seq: number, index: number) => void;
 }) {
   const delta = prevTime === undefined ? '' : `+${formatDelta(chunk.time - prevTime)}`;
-  const lines = display === 'hex' ? hexDump(chunk.data.subarray(0, COLLAPSED_HEX_LINES * perLine), 0, perLine) : [];
   const hidden = chunk.size - (display === 'hex' ? Math.min(chunk.size, COLLAPSED_HEX_LINES * perLine) : chunk.data.byteLength);
   return (
     <>
@@ -343,17 +353,9 @@ const ChunkCells = memo(function ChunkCells({
           </span>
         )}
         {display === 'text' ? (
-          <span className="oneline">{formatEscaped(chunk.data.subarray(0, 512))}</span>
+          <TextBytes bytes={chunk.data.subarray(0, 512)} start={chunk.offset} marks={marks} boundaries={NO_BOUNDARIES} className="oneline" />
         ) : (
-          <span className="hexdump">
-            {lines.map((line) => (
-              <span key={line.offset} className="hex-line">
-                <span className="hex-offset">{line.offset}</span>
-                <span className="hex-bytes">{line.hex}</span>
-                <span className="hex-ascii">{line.ascii}</span>
-              </span>
-            ))}
-          </span>
+          <HexBytes bytes={chunk.data.subarray(0, COLLAPSED_HEX_LINES * perLine)} start={chunk.offset} perLine={perLine} marks={marks} boundaries={NO_BOUNDARIES} />
         )}
         {hidden > 0 && !expanded && <span className="muted more"> … {formatBytes(hidden)} more</span>}
       </span>
@@ -365,6 +367,8 @@ const ChunkCells = memo(function ChunkCells({
     </>
   );
 });
+
+const NO_BOUNDARIES: readonly number[] = [];
 
 function formatDelta(ms: number): string {
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;

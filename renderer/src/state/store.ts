@@ -7,6 +7,9 @@ import type { LinkStatus } from '../../../shared/contract';
 import type { LineEnding } from '../../../shared/bytes';
 import type { ThemeSource } from '../../../shared/shortcuts';
 import { loadTheme, saveTheme } from './theme';
+import type { FramingSpec, ViewMode } from '../../../shared/reading';
+import type { DecoderChoice } from '../../../shared/decoded';
+import type { SearchMatch, SearchProgress, SearchQuery } from '../../../shared/search';
 
 /** How the traffic of a connection is shown. */
 export type Display = 'text' | 'hex';
@@ -14,6 +17,14 @@ export type Display = 'text' | 'hex';
 /** What the window keeps for each connection while the user looks at others. */
 export interface ConnectionView {
   display: Display;
+  /** Chunks, Lines, Stream or Frames. */
+  mode: ViewMode;
+  /** Its own framing for the Frames view; without one, its listener's, else LF. */
+  framing?: FramingSpec;
+  /** Stream view: chunks of one direction further apart than this start a new row; null merges all. */
+  mergeMs: number | null;
+  /** The decoder whose one-line summary each row shows. */
+  decoder: DecoderChoice;
   /** The message being typed, and how it becomes bytes. */
   draft: string;
   hex: boolean;
@@ -26,7 +37,44 @@ export interface ConnectionView {
 }
 
 /** A view for a connection never looked at. */
-export const DEFAULT_VIEW: ConnectionView = { display: 'text', draft: '', hex: false, ending: 'none', follow: true };
+export const DEFAULT_VIEW: ConnectionView = { display: 'text', mode: 'chunks', mergeMs: null, decoder: 'none', draft: '', hex: false, ending: 'none', follow: true };
+
+/** The find bar (Ctrl+F) and the search it ran. */
+export interface FindState {
+  open: boolean;
+  query: SearchQuery;
+  /** The selected connection, or every connection. */
+  scope: 'connection' | 'all';
+  searchId: string | null;
+  /** The connection searched when the scope was one connection. */
+  searchedId: string | null;
+  progress: SearchProgress | null;
+  error: string | null;
+  /** The matches, once the search is done (in capture order, per connection). */
+  matches: SearchMatch[];
+  /** Which match next/previous is on, or -1. */
+  current: number;
+  onlyMatching: boolean;
+  /** Bumped to ask the find bar to take focus. */
+  focusN: number;
+  /** Bumped to ask the view to scroll to the current match. */
+  revealN: number;
+}
+
+export const EMPTY_FIND: FindState = {
+  open: false,
+  query: { kind: 'text', pattern: '', caseSensitive: false, direction: 'both' },
+  scope: 'connection',
+  searchId: null,
+  searchedId: null,
+  progress: null,
+  error: null,
+  matches: [],
+  current: -1,
+  onlyMatching: false,
+  focusN: 0,
+  revealN: 0,
+};
 
 /**
  * Where each connection's traffic was scrolled to. Kept outside the store: scrolling must not
@@ -81,6 +129,11 @@ interface ViewsSlice {
   /** Names the user gave connections and listeners. */
   labels: Record<string, string>;
   setLabel(id: string, label: string): void;
+  /** Framing a listener's clients inherit (a client's own framing wins). */
+  listenerFraming: Record<string, FramingSpec>;
+  setListenerFraming(id: string, framing: FramingSpec | undefined): void;
+  find: FindState;
+  setFind(patch: Partial<FindState>): void;
 }
 
 interface SavedSlice {
@@ -175,6 +228,16 @@ const createUiSlice: Slice<UiSlice> = (set) => ({
 const createViewsSlice: Slice<ViewsSlice> = (set) => ({
   views: {},
   setView: (id, patch) => set((s) => ({ views: { ...s.views, [id]: { ...(s.views[id] ?? DEFAULT_VIEW), ...patch } } })),
+  listenerFraming: {},
+  setListenerFraming: (id, framing) =>
+    set((s) => {
+      const listenerFraming = { ...s.listenerFraming };
+      if (framing) listenerFraming[id] = framing;
+      else delete listenerFraming[id];
+      return { listenerFraming };
+    }),
+  find: EMPTY_FIND,
+  setFind: (patch) => set((s) => ({ find: { ...s.find, ...patch } })),
   labels: {},
   setLabel: (id, label) =>
     set((s) => {
@@ -242,6 +305,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
       let tasks = s.tasks;
       let taskOrder = s.taskOrder;
       let removed = s.removed;
+      let find = s.find;
       const gone = new Set<string>();
       const chunkGroups = new Map<string, Chunk[]>();
       const evictions = new Map<string, number>();
@@ -301,6 +365,9 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
             group.push(ev.chunk);
             break;
           }
+          case 'search-progress':
+            if (find.searchId === ev.searchId) find = { ...find, progress: ev.progress };
+            break;
           case 'task-updated':
             if (tasks === s.tasks) tasks = { ...s.tasks };
             if (!tasks[ev.task.id]) taskOrder = [...taskOrder, ev.task.id];
@@ -355,7 +422,7 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           scrollMemory.delete(id);
         }
       }
-      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed, views, labels };
+      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed, views, labels, find };
     }),
 });
 

@@ -70,6 +70,9 @@ export function runAction(action: ShortcutAction, api: InspectorApi, hooks: Shor
       if (c && c.state !== 'closed') void api.closeConnection({ connectionId: c.id, mode: 'end' });
       return;
     }
+    case 'search':
+      s.setFind({ open: true, focusN: s.find.focusN + 1 });
+      return;
     case 'find':
       hooks.showNavigation();
       requestAnimationFrame(() => document.getElementById(NAV_FILTER_ID)?.focus());

@@ -1,0 +1,158 @@
+import type { Locator, Page } from '@playwright/test';
+import { expect, runPython, startListenerFromUi, test } from './fixtures';
+
+/**
+ * A Python client that connects, writes each piece with a pause between (TCP_NODELAY, so each
+ * write is its own segment and most likely its own read), then waits for "bye" or a timeout.
+ * Pieces are hex so any bytes can be sent.
+ */
+function pythonWriter(port: number, pieces: Uint8Array[], pauseMs = 120) {
+  return runPython(
+    `
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for piece in sys.argv[3:]:
+    s.sendall(bytes.fromhex(piece))
+    time.sleep(float(sys.argv[2]) / 1000)
+print('sent', flush=True)
+s.settimeout(30)
+try:
+    s.recv(1)
+except Exception:
+    pass
+s.close()
+`,
+    [String(port), String(pauseMs), ...pieces.map((p) => Buffer.from(p).toString('hex'))],
+  );
+}
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+function rowsOf(page: Page, table: string): Locator {
+  return page.getByRole('table', { name: table }).getByRole('row');
+}
+
+async function chooseView(page: Page, view: 'Chunks' | 'Lines' | 'Stream' | 'Frames'): Promise<void> {
+  await page.getByRole('radiogroup', { name: 'View' }).getByRole('radio', { name: view }).check();
+}
+
+test.describe('Reading the conversation', () => {
+  test('Lines view: JSON lines merged and split across reads give exactly the lines sent, joined lines marked, CRLF shown as a mark', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const lines = Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: i, name: `sensor-${i}`, value: i * 1.5 }));
+    // Two lines in one write; a line split over three writes; a CRLF line end split between writes.
+    const pieces = [
+      text(`${lines[0]}\n${lines[1]}\n`),
+      text(lines[2]!.slice(0, 10)),
+      text(lines[2]!.slice(10, 20)),
+      text(`${lines[2]!.slice(20)}\n${lines[3]}\r`),
+      text(`\n${lines[4]}\n${lines[5]}\n`),
+    ];
+    const peer = pythonWriter(port, pieces);
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(5, { timeout: 15_000 });
+    await chooseView(app, 'Lines');
+    const rows = rowsOf(app, 'Lines');
+    await expect(rows).toHaveCount(6);
+    for (let i = 0; i < 6; i++) await expect(rows.nth(i).locator('.cell-data .oneline')).toHaveText(lines[i]!);
+    // The split line says it was joined; the one-write lines do not.
+    await expect(rows.nth(2).getByText('joined')).toBeVisible();
+    await expect(rows.nth(0).getByText('joined')).toHaveCount(0);
+    await expect(rows.nth(3).getByTitle('line ends with CR LF')).toBeVisible();
+    await expect(rows.nth(0).getByTitle('line ends with LF')).toBeVisible();
+    // Stream offsets: the third line starts after the first two and their line ends.
+    const start = lines[0]!.length + 1 + lines[1]!.length + 1;
+    await expect(rows.nth(2).locator('.cell-offsets')).toHaveText(`${start}–${start + lines[2]!.length}`);
+    // Auto-detected JSON summary, and the decoded tree when the row is expanded.
+    await app.getByLabel('Decode').selectOption('auto');
+    await expect(rows.nth(1).locator('.row-summary')).toContainText('json');
+    await rows.nth(1).getByRole('button', { name: 'Expand line 2' }).click();
+    const tree = app.getByRole('tree', { name: 'Decoded value' });
+    await expect(tree).toContainText('sensor-1');
+    // The view is kept for the connection.
+    await chooseView(app, 'Chunks');
+    await chooseView(app, 'Lines');
+    await expect(rowsOf(app, 'Lines')).toHaveCount(6);
+    peer.child.kill();
+  });
+
+  test('Frames view: 2-byte big-endian length-prefixed frames with headers split across reads give exactly the frames sent', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const payloads = ['alpha', 'bravo-charlie', '', 'x'.repeat(300), 'delta'].map(text);
+    const framed = payloads.map((p) => {
+      const f = new Uint8Array(2 + p.length);
+      f[0] = p.length >> 8;
+      f[1] = p.length & 0xff;
+      f.set(p, 2);
+      return f;
+    });
+    const all = new Uint8Array(framed.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const f of framed) {
+      all.set(f, at);
+      at += f.length;
+    }
+    // Cut so that a header is split between reads (after byte 1 of frame 2's header), and a frame spans three reads.
+    const cuts = [1, framed[0]!.length + 1, framed[0]!.length + framed[1]!.length + 2 + 1, all.length - 4];
+    const pieces: Uint8Array[] = [];
+    let prev = 0;
+    for (const c of [...cuts, all.length]) {
+      pieces.push(all.subarray(prev, c));
+      prev = c;
+    }
+    const peer = pythonWriter(port, pieces);
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(pieces.length, { timeout: 15_000 });
+    await chooseView(app, 'Frames');
+    await app.getByRole('button', { name: /^Framing:/ }).click();
+    const form = app.getByRole('form', { name: 'Framing' });
+    await form.getByLabel('Frame by').selectOption('length');
+    await form.getByLabel('Length field').selectOption('2');
+    await form.getByLabel('Byte order').selectOption('big');
+    await form.getByRole('button', { name: 'Apply framing' }).click();
+    await expect(app.getByRole('button', { name: /^Framing: 2-byte big-endian length/ })).toBeVisible();
+    const rows = rowsOf(app, 'Frames');
+    await expect(rows).toHaveCount(payloads.length);
+    let offset = 0;
+    for (let i = 0; i < framed.length; i++) {
+      const f = framed[i]!;
+      await expect(rows.nth(i).locator('.cell-size')).toHaveText(`${f.length} B`);
+      await expect(rows.nth(i).locator('.cell-offsets')).toHaveText(`${offset}–${offset + f.length - 1}`);
+      offset += f.length;
+    }
+    // A frame in hex: the header's two bytes, then the payload, at stream offsets.
+    await app.getByRole('radio', { name: 'Hex dump' }).check();
+    await expect(rows.nth(1).locator('.hex-offset').first()).toHaveText((framed[0]!.length).toString(16).padStart(8, '0'));
+    // A bad framing says why, on the field.
+    await app.getByRole('button', { name: /^Framing:/ }).click();
+    await form.getByLabel('Frame by').selectOption('delimiter');
+    await form.getByRole('combobox', { name: /^Delimiter/ }).selectOption('custom');
+    await form.getByLabel('Delimiter bytes (hex)').fill('0d 0');
+    await form.getByRole('button', { name: 'Apply framing' }).click();
+    await expect(form.getByRole('alert')).toContainText('Delimiter: Delimiter has an odd number of hex digits');
+    peer.child.kill();
+  });
+
+  test('Stream view merges each direction into runs with stream offsets and chunk boundaries; a delimiter frame split across chunks is one frame', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const pieces = [text('GET / HTTP/1.1\r'), text('\nHost: x\r\n\r'), text('\n')];
+    const peer = pythonWriter(port, pieces);
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(3, { timeout: 15_000 });
+    await chooseView(app, 'Stream');
+    const rows = rowsOf(app, 'Runs');
+    await expect(rows).toHaveCount(1);
+    await expect(rows.first().locator('.cell-offsets')).toHaveText('0–26');
+    await expect(rows.first().locator('.chunk-boundary')).toHaveCount(2);
+    // CRLF-delimited frames: the delimiter split across two reads still ends the frame.
+    await chooseView(app, 'Frames');
+    await app.getByRole('button', { name: /^Framing:/ }).click();
+    const form = app.getByRole('form', { name: 'Framing' });
+    await form.getByRole('combobox', { name: /^Delimiter/ }).selectOption('crlf');
+    await form.getByRole('button', { name: 'Apply framing' }).click();
+    const frames = rowsOf(app, 'Frames');
+    await expect(frames).toHaveCount(3);
+    await expect(frames.nth(0).locator('.cell-data .oneline')).toHaveText('GET / HTTP/1.1\\r\\n');
+    await expect(frames.nth(0).getByText('joined')).toBeVisible();
+    await expect(frames.nth(2).locator('.cell-data .oneline')).toHaveText('\\r\\n');
+    peer.child.kill();
+  });
+});
