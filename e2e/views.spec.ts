@@ -6,14 +6,14 @@ import { expect, runPython, startListenerFromUi, test } from './fixtures';
  * write is its own segment and most likely its own read), then waits for "bye" or a timeout.
  * Pieces are hex so any bytes can be sent.
  */
-function pythonWriter(port: number, pieces: Uint8Array[], pauseMs = 120) {
+function pythonWriter(port: number, pieces: Array<Uint8Array | { dots: number }>, pauseMs = 120) {
   return runPython(
     `
 import socket, sys, time
 s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 for piece in sys.argv[3:]:
-    s.sendall(bytes.fromhex(piece))
+    s.sendall(b'.' * int(piece[5:]) if piece.startswith('dots:') else bytes.fromhex(piece))
     time.sleep(float(sys.argv[2]) / 1000)
 print('sent', flush=True)
 s.settimeout(30)
@@ -23,7 +23,7 @@ except Exception:
     pass
 s.close()
 `,
-    [String(port), String(pauseMs), ...pieces.map((p) => Buffer.from(p).toString('hex'))],
+    [String(port), String(pauseMs), ...pieces.map((p) => ('dots' in p ? `dots:${p.dots}` : Buffer.from(p).toString('hex')))],
   );
 }
 
@@ -153,6 +153,101 @@ test.describe('Reading the conversation', () => {
     await expect(frames.nth(0).locator('.cell-data .oneline')).toHaveText('GET / HTTP/1.1\\r\\n');
     await expect(frames.nth(0).getByText('joined')).toBeVisible();
     await expect(frames.nth(2).locator('.cell-data .oneline')).toHaveText('\\r\\n');
+    peer.child.kill();
+  });
+});
+
+/** The value beside a label in the byte inspector. */
+function inspectorValue(page: Page, label: string): Locator {
+  return page
+    .getByRole('region', { name: 'Byte inspector' })
+    .locator('dl > div', { has: page.locator('dt', { hasText: new RegExp(`^${label.replace(/[/()]/g, '\\$&')}$`) }) })
+    .locator('dd');
+}
+
+test.describe('Search and the byte inspector', () => {
+  test('a needle split across two chunks is found on a capture spilled to disk, as text, hex and regex; next, previous and only matching rows', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    // 3 MiB of filler (more than the capture's write buffer, so it is on disk), a needle split
+    // across two writes, more filler, and the needle once more in one write.
+    const filler = { dots: 1024 * 1024 };
+    const peer = pythonWriter(port, [filler, filler, filler, text('..needle-SPL'), text('IT-here..'), filler, text('xx needle-split-here xx\n')], 150);
+    // Every byte is in once the last write's chunk is shown.
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row').last()).toContainText('xx needle-split-here xx', { timeout: 30_000 });
+
+    await app.keyboard.press('Control+f');
+    const bar = app.getByRole('search', { name: 'Search the traffic' });
+    await expect(bar.getByLabel('Find')).toBeFocused();
+    await bar.getByLabel('Find').fill('needle-split-here');
+    await bar.getByRole('button', { name: 'Search', exact: true }).click();
+    // Case-insensitive by default: both occurrences, one of them across the chunk boundary.
+    await expect(bar.getByRole('status')).toHaveText(/Match 1 of 2/, { timeout: 20_000 });
+    await expect(app.locator('mark.match-current')).toHaveCount(2); // the needle is painted in both chunks it spans
+    await bar.getByRole('button', { name: 'Next match' }).click();
+    await expect(bar.getByRole('status')).toHaveText(/Match 2 of 2/);
+    await bar.getByRole('button', { name: 'Previous match' }).click();
+    await expect(bar.getByRole('status')).toHaveText(/Match 1 of 2/);
+    // Case-sensitive: only the second (lower-case) one.
+    await bar.getByLabel('Match case').check();
+    await bar.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect(bar.getByRole('status')).toHaveText(/Match 1 of 1$/, { timeout: 20_000 });
+    // Hex, split across the boundary ("SPL" | "IT").
+    await bar.getByRole('combobox', { name: /^As/ }).selectOption('hex');
+    await bar.getByLabel('Find').fill(Buffer.from('SPLIT').toString('hex').replace(/(..)/g, '$1 ').trim());
+    await bar.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect(bar.getByRole('status')).toHaveText(/Match 1 of 1$/, { timeout: 20_000 });
+    // A hex string with an odd digit is refused with a clear error.
+    await bar.getByLabel('Find').fill('de a');
+    await bar.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect(bar.getByRole('alert')).toContainText(/odd number of digits/i);
+    // Regex across the boundary.
+    await bar.getByRole('combobox', { name: /^As/ }).selectOption('regex');
+    await bar.getByLabel('Match case').uncheck();
+    await bar.getByLabel('Find').fill('needle-s[a-z]+it-HERE');
+    await bar.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect(bar.getByRole('status')).toHaveText(/Match 1 of 2/, { timeout: 20_000 });
+    // Only matching rows: the three chunks that hold a match.
+    await bar.getByLabel('Show only matching rows').check();
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(3);
+    // In Lines view only the last line matches (the filler has no line ends: one long cut line holds the first).
+    await chooseView(app, 'Lines');
+    await expect(app.getByRole('table', { name: 'Lines' }).getByRole('row').last()).toContainText('needle-split-here');
+    await bar.getByLabel('Show only matching rows').uncheck();
+    await app.keyboard.press('Escape');
+    peer.child.kill();
+  });
+
+  test('byte inspector: select bytes with the mouse and shift+arrows; numbers, text and checksums from the CRC catalogue', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const peer = pythonWriter(port, [text('123456789'), Uint8Array.of(0xff, 0xfe, 0x00, 0x00, 0x80, 0x3f)]);
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(2, { timeout: 15_000 });
+    await app.getByRole('radio', { name: 'Hex dump' }).check();
+    const first = app.getByRole('table', { name: 'Chunks' }).getByRole('row').first();
+    await first.locator('[data-off="0"]').click();
+    await first.locator('[data-off="8"]').click({ modifiers: ['Shift'] });
+    const inspector = app.getByRole('region', { name: 'Byte inspector' });
+    await expect(inspector).toContainText('Length 9 bytes');
+    await expect(inspectorValue(app, 'CRC-32')).toHaveText('0xCBF43926');
+    await expect(inspectorValue(app, 'CRC-16/MODBUS')).toHaveText('0x4B37');
+    await expect(inspectorValue(app, 'CRC-16/CCITT-FALSE')).toHaveText('0x29B1');
+    await expect(inspectorValue(app, 'Sum-8')).toHaveText('0xDD');
+    await expect(inspectorValue(app, 'XOR-8')).toHaveText('0x31');
+    await expect(inspector).toContainText('123456789');
+    // Shift+Left takes the last byte off the selection.
+    await app.keyboard.press('Shift+ArrowLeft');
+    await expect(inspector).toContainText('Length 8 bytes');
+    // The second chunk: stream offsets continue (9 onwards); ff fe is int16 BE -2, 00 00 80 3f is float32 LE 1.
+    const second = app.getByRole('table', { name: 'Chunks' }).getByRole('row').nth(1);
+    await second.locator('[data-off="9"]').click();
+    await second.locator('[data-off="10"]').click({ modifiers: ['Shift'] });
+    await expect(inspectorValue(app, 'int16 BE')).toHaveText('-2');
+    await expect(inspectorValue(app, 'int16 LE')).toHaveText('-257');
+    await expect(inspectorValue(app, 'uint16 BE')).toHaveText('65534');
+    await second.locator('[data-off="11"]').click();
+    await second.locator('[data-off="14"]').click({ modifiers: ['Shift'] });
+    await expect(inspectorValue(app, 'float32 LE')).toHaveText('1');
+    await inspector.getByRole('button', { name: 'Close inspector' }).click();
+    await expect(inspector).toHaveCount(0);
     peer.child.kill();
   });
 });

@@ -424,7 +424,7 @@ export class Readings {
     const full: ViewRow = { ...row, data: range.data, boundaries: range.boundaries };
     if (decoder !== 'none' && row.to > row.from) {
       const bytes = row.to - row.from <= PREVIEW_BYTES ? range.data : this.store.readRange(source.capture, row.direction, row.seqFrom, row.from, Math.min(row.to, row.from + DECODE_BYTES)).data;
-      const decoded = decode(bytes, decoder);
+      const decoded = decode(bytes, decoder, { summaryOnly: true });
       if (decoded) {
         full.decoder = decoded.decoder;
         full.summary = decoded.summary;

@@ -145,7 +145,8 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
 
   /** Arrow keys move a focused row through the table (one tab stop for all of it); Enter expands it. */
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
-    if (count === 0 || e.ctrlKey || e.altKey || e.metaKey) return;
+    // Shift+arrows move a byte selection (handled by the traffic pane), not the rows.
+    if (count === 0 || e.ctrlKey || e.altKey || e.metaKey || e.shiftKey) return;
     let next: number | null = null;
     const current = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
     if (e.key === 'ArrowDown') next = Math.min(count - 1, current + 1);

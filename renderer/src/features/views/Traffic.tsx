@@ -76,7 +76,9 @@ export function Traffic({ connectionId }: { connectionId: string }) {
     const off = Number(byte.dataset.off);
     const direction = row?.dataset.dir === 'out' ? 'out' : 'in';
     const seq = Number(row?.dataset.seq ?? 0);
+    // No text selection; the keyboard goes to the traffic, for shift+arrows.
     e.preventDefault();
+    (e.currentTarget as HTMLElement).querySelector<HTMLElement>('.traffic-scroll')?.focus({ preventScroll: true });
     setSelection((s) => (e.shiftKey && s && s.direction === direction ? { ...s, focus: off, fromSeq: Math.min(s.fromSeq, seq) } : { direction, anchor: off, focus: off, fromSeq: seq }));
   };
   const onKeyDown = (e: React.KeyboardEvent) => {
