@@ -467,6 +467,95 @@ export class CaptureStore {
     return { start: start < 0 ? from : start, data, boundaries };
   }
 
+  /**
+   * Copies payload bytes of a capture's kept chunks back to back into `into`: chunk fromSeq from
+   * its byte `skip` on, then the chunks after it, stopping before seq toSeq, when `into` is full
+   * (the last chunk may be copied in part), or once maxReads file reads are planned. Bytes still
+   * in memory are copied at once; chunks that lie next to each other in one segment file are
+   * read with one call, and those calls run asynchronously in parallel, so a long stream costs a
+   * few large reads and the event loop stays free while they run. Resolves to the bytes copied
+   * and where the copy stopped (the next byte is byte `skip` of chunk `seq`); `unreadable` says
+   * chunk `seq` could not be read back. When fromSeq is not kept, or is evicted (or the store
+   * closed) before the reads finish, resolves to 0 bytes at fromSeq: bytes of chunks that were
+   * let go during the reads are never returned.
+   */
+  async readPayloads(
+    capture: ConnectionCapture,
+    fromSeq: number,
+    toSeq: number,
+    skip: number,
+    into: Uint8Array,
+    maxReads = 64,
+  ): Promise<{ bytes: number; seq: number; skip: number; unreadable: boolean }> {
+    const none = { bytes: 0, seq: fromSeq, skip, unreadable: false };
+    const first = capture.indexOf(fromSeq);
+    if (first < 0 || capture.released) return none;
+    const end = Math.min(capture.tail, first + Math.max(0, Math.floor(toSeq) - fromSeq));
+    const { segs, offs, sizes } = capture;
+    const reads: Array<{ fd: number; pos: number; at: number; len: number; seq: number }> = [];
+    let at = 0;
+    let i = first;
+    let from = Math.max(0, skip);
+    let stop = { seq: fromSeq, skip, unreadable: false };
+    while (i < end && at < into.byteLength) {
+      const seq = capture.baseSeq + (i - capture.head);
+      const seg = this.segments.get(segs[i]!);
+      const off = offs[i]! + from;
+      const len = Math.min(sizes[i]! - from, into.byteLength - at);
+      if (seg && seg.mem && offs[i]! >= seg.flushed) {
+        into.set(seg.mem.subarray(off - seg.flushed, off - seg.flushed + len), at);
+        at += len;
+        stop = len < sizes[i]! - from ? { seq, skip: from + len, unreadable: false } : { seq: seq + 1, skip: 0, unreadable: false };
+        i += 1;
+        from = 0;
+        continue;
+      }
+      if (!seg || seg.fd < 0) {
+        stop = { seq, skip: from, unreadable: true };
+        break;
+      }
+      if (reads.length >= maxReads) break;
+      // Neighbours in the same file are one read: a stream of many chunks costs a few calls.
+      let runLen = len;
+      let j = i + 1;
+      stop = len < sizes[i]! - from ? { seq, skip: from + len, unreadable: false } : { seq: seq + 1, skip: 0, unreadable: false };
+      while (j < end && at + runLen < into.byteLength && segs[j] === seg.id && offs[j] === off + runLen && !(seg.mem && offs[j]! >= seg.flushed)) {
+        const l = Math.min(sizes[j]!, into.byteLength - at - runLen);
+        runLen += l;
+        const s = capture.baseSeq + (j - capture.head);
+        stop = l < sizes[j]! ? { seq: s, skip: l, unreadable: false } : { seq: s + 1, skip: 0, unreadable: false };
+        j += 1;
+      }
+      reads.push({ fd: seg.fd, pos: off, at, len: runLen, seq });
+      at += runLen;
+      i = j;
+      from = 0;
+    }
+    if (reads.length === 0) return { bytes: at, ...stop };
+    const readFully = (r: (typeof reads)[number]): Promise<boolean> =>
+      new Promise((resolve) => {
+        let done = 0;
+        const step = (): void => {
+          if (done >= r.len) return resolve(true);
+          fs.read(r.fd, into, r.at + done, r.len - done, r.pos + done, (err, n) => {
+            if (err || n <= 0) return resolve(false);
+            done += n;
+            step();
+          });
+        };
+        step();
+      });
+    const results = await Promise.all(reads.map(readFully));
+    // Kept chunks keep their segment files open and unchanged; let-go ones may not have.
+    if (this.closed || capture.released || capture.firstKeptSeq > fromSeq) return none;
+    const failed = results.indexOf(false);
+    if (failed >= 0) {
+      const r = reads[failed]!;
+      return { bytes: r.at, seq: r.seq, skip: r.seq === fromSeq ? skip : 0, unreadable: true };
+    }
+    return { bytes: at, ...stop };
+  }
+
   /** Forgets a connection's chunks entirely (its bytes are released). */
   release(capture: ConnectionCapture): void {
     while (capture.keptCount > 0) this.evictOldest(capture);
