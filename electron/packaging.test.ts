@@ -154,7 +154,7 @@ const asar = requireFromLib('@electron/asar') as Asar;
  * node_modules collection and asar packing, exactly as `npm run dist` runs them. Only the step
  * before, unpacking Electron's binary next to the archive, is left out.
  */
-async function packagedFiles(platformName: PlatformName, configFile = path.join(ROOT, 'electron-builder.yml')): Promise<string[]> {
+async function packagedFiles(platformName: PlatformName, configFile = path.join(ROOT, 'electron-builder.yml'), probe = false): Promise<string[]> {
   const out = await mkdtemp(path.join(os.tmpdir(), 'si-packaged-'));
   cleanups.push(() => rm(out, { recursive: true, force: true }));
   const { Platform, Arch } = appBuilder;
@@ -176,7 +176,9 @@ async function packagedFiles(platformName: PlatformName, configFile = path.join(
       // electron-builder's own check that the entry file and package.json are in the archive.
       await this.sanityCheckPackage(appOutDir, true, this.info.framework, false);
       archive = path.join(resources, 'app.asar');
-      expect(readdirSync(resources), 'nothing is unpacked next to app.asar').toEqual(['app.asar']);
+      // A probe that lets node_modules in also lets in the decoders' optional native modules,
+      // which electron-builder unpacks: only the real configuration must unpack nothing.
+      if (!probe) expect(readdirSync(resources), 'nothing is unpacked next to app.asar').toEqual(['app.asar']);
     }
   }
   builderUtil.setPrinter(() => {});
@@ -332,7 +334,7 @@ describe('the packages', () => {
       const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'si-builder-yml-')), 'electron-builder.yml');
       cleanups.push(() => rm(path.dirname(file), { recursive: true, force: true }));
       await writeFile(file, yml.replace(from, to));
-      return packagingProblems(await packagedFiles('linux', file), built);
+      return packagingProblems(await packagedFiles('linux', file, true), built);
     };
     const withNodeModules = await changed('  - "!node_modules/**/*"\n', '');
     expect(Object.keys(bySource(withNodeModules.unwanted))).toContain('node_modules');

@@ -2,6 +2,19 @@
 // The preload is CommonJS because sandboxed preloads cannot load ES modules.
 import { build } from 'esbuild';
 
+/**
+ * msgpackr and cbor-x try optional native string extractors and fall back to JavaScript when
+ * they are missing. Bundled, those would probe the disk for prebuilt binaries the app never
+ * ships: every build uses the JavaScript path instead, the same in tests and in the product.
+ */
+const noNativeExtractors = {
+  name: 'no-native-extractors',
+  setup(b) {
+    b.onResolve({ filter: /^(cbor-extract|msgpackr-extract)$/ }, (args) => ({ path: args.path, namespace: 'no-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-native' }, (args) => ({ contents: `throw new Error(${JSON.stringify(`${args.path} is not bundled`)});`, loader: 'js' }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -9,6 +22,7 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   external: ['electron'],
+  plugins: [noNativeExtractors],
 };
 
 await Promise.all([

@@ -420,7 +420,7 @@ export const commandSchemas = {
       connectionId: idSchema,
       reading: readingSchema,
       fromRow: z.number().int().min(0).default(0),
-      limit: z.number().int().min(0).max(2000, 'at most 2000 rows at a time').default(200),
+      limit: z.number().int().min(1).max(2000, 'at most 2000 rows at a time').default(200),
       decoder: decoderChoiceSchema.default('none'),
       /** With onlyMatching: keep only rows holding a match of this search. */
       searchId: idSchema.optional(),

@@ -179,8 +179,19 @@ describe('what the window keeps per connection', () => {
     s.applyBatch(batch([{ type: 'connection-opened', connection: connection('C1') }, { type: 'connection-opened', connection: connection('C2') }]));
     s.setView('C1', { display: 'hex', draft: 'abc' });
     s.setView('C1', { ending: 'crlf' });
+    s.setView('C1', { mode: 'frames', framing: { kind: 'fixed', size: 4 }, decoder: 'auto' });
     s.setLabel('C2', '  billing  ');
-    expect(store.getState().views.C1).toEqual({ display: 'hex', draft: 'abc', hex: false, ending: 'crlf', follow: true });
+    expect(store.getState().views.C1).toEqual({
+      display: 'hex',
+      mode: 'frames',
+      framing: { kind: 'fixed', size: 4 },
+      mergeMs: null,
+      decoder: 'auto',
+      draft: 'abc',
+      hex: false,
+      ending: 'crlf',
+      follow: true,
+    });
     expect(store.getState().views.C2).toBeUndefined();
     expect(store.getState().labels).toEqual({ C2: 'billing' });
     s.setLabel('C2', ' ');
@@ -215,5 +226,22 @@ describe('what the window keeps per connection', () => {
     expect(store.getState()).toMatchObject({ newForm: 'listen', settingsOpen: false });
     s.openNew(null);
     expect(store.getState().newForm).toBeNull();
+  });
+});
+
+describe('reading and searching', () => {
+  it('keeps a listener\'s framing for its clients, and applies search progress only to the search it belongs to', () => {
+    const store = createInspectorStore();
+    const s = store.getState();
+    s.setListenerFraming('L1', { kind: 'delimiter', delimiterHex: '00', maxFrameBytes: 100 });
+    expect(store.getState().listenerFraming.L1).toEqual({ kind: 'delimiter', delimiterHex: '00', maxFrameBytes: 100 });
+    s.setFind({ searchId: 'S2' });
+    const progress = { searchedBytes: 10, totalBytes: 20, matches: 1, done: false };
+    s.applyBatch({ id: 1, bytes: 0, events: [{ type: 'search-progress', searchId: 'S1', progress }] });
+    expect(store.getState().find.progress).toBeNull();
+    s.applyBatch({ id: 2, bytes: 0, events: [{ type: 'search-progress', searchId: 'S2', progress }] });
+    expect(store.getState().find.progress).toEqual(progress);
+    s.setListenerFraming('L1', undefined);
+    expect(store.getState().listenerFraming).toEqual({});
   });
 });
