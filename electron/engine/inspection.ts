@@ -127,7 +127,11 @@ export class Inspection {
       record.progress = progress;
       this.core.emit({ type: 'search-progress', searchId: id, progress });
     };
-    void runSearch(this.core.capture, captures, compiled.matcher, { signal: record.abort.signal, onProgress: report })
+    // The last report ("done") goes out once the matches can be asked for.
+    const onProgress = (progress: SearchProgress) => {
+      if (!progress.done) report(progress);
+    };
+    void runSearch(this.core.capture, captures, compiled.matcher, { signal: record.abort.signal, onProgress })
       .then(({ matches, progress }) => {
         record.matches = matches;
         record.ranges = rangesOf(matches);

@@ -20,49 +20,14 @@
 import { regexHazard } from '../../shared/regex-safety';
 import type { CaptureStore, ConnectionCapture } from './capture';
 
-/** A search as typed in the find bar. */
-export interface SearchQuery {
-  /**
-   * text: the pattern's UTF-8 bytes (case-insensitive: ASCII letters in any case, other letters
-   * in their upper and lower case forms); hex: bytes as hex digits ("de ad be ef", "deadbeef",
-   * "0xde 0xad"); regex: a JavaScript regular expression over the bytes read as Latin-1 (one
-   * character per byte, so \xNN matches byte NN), in which a non-ASCII character outside a
-   * character class stands for its UTF-8 bytes.
-   */
-  kind: 'text' | 'hex' | 'regex';
-  pattern: string;
-  caseSensitive: boolean;
-  direction: 'in' | 'out' | 'both';
-  /** Only matches whose first byte is in a chunk captured at or after this time (ms since the epoch). */
-  fromTime?: number;
-  /** Only matches whose first byte is in a chunk captured at or before this time. */
-  toTime?: number;
-}
-
-/** One match: a range of one direction's stream. */
-export interface SearchMatch {
-  connectionId: string;
-  direction: 'in' | 'out';
-  /** Stream offset of the first matched byte. */
-  offset: number;
-  length: number;
-  /** Seq of the chunk holding the first matched byte, and its time. */
-  seq: number;
-  time: number;
-}
-
-/** How far a search has come. */
-export interface SearchProgress {
-  searchedBytes: number;
-  totalBytes: number;
-  matches: number;
-  done: boolean;
-  cancelled?: boolean;
-  /** Matches beyond the kept limit are counted but not listed. */
-  truncated?: boolean;
-  /** Why the search stopped early, in words. */
-  error?: string;
-}
+// The query and its results are the contract's (shared/search.ts), read the way the comment there says:
+// text is the pattern's UTF-8 bytes (case-insensitive: ASCII letters in any case, other letters in
+// their upper and lower case forms); hex is bytes as hex digits ("de ad be ef", "deadbeef",
+// "0xde 0xad"); regex is a JavaScript regular expression over the bytes read as Latin-1 (one
+// character per byte, so \xNN matches byte NN), in which a non-ASCII character outside a
+// character class stands for its UTF-8 bytes.
+import type { SearchMatch, SearchProgress, SearchQuery } from '../../shared/search';
+export type { SearchMatch, SearchProgress, SearchQuery };
 
 /**
  * The longest regular expression match that is guaranteed to be found whole wherever it lies:
