@@ -150,9 +150,12 @@ test.describe('Reading the conversation', () => {
     await form.getByRole('button', { name: 'Apply framing' }).click();
     const frames = rowsOf(app, 'Frames');
     await expect(frames).toHaveCount(3);
-    await expect(frames.nth(0).locator('.cell-data .oneline')).toHaveText('GET / HTTP/1.1\\r\\n');
+    // As text, the delimiter is a mark after the payload.
+    await expect(frames.nth(0).locator('.cell-data .oneline')).toHaveText('GET / HTTP/1.1');
+    await expect(frames.nth(0).getByTitle("the frame's delimiter")).toHaveText('0d 0a');
     await expect(frames.nth(0).getByText('joined')).toBeVisible();
-    await expect(frames.nth(2).locator('.cell-data .oneline')).toHaveText('\\r\\n');
+    await expect(frames.nth(1).locator('.cell-data .oneline')).toHaveText('Host: x');
+    await expect(frames.nth(2).locator('.cell-data .oneline')).toHaveText('');
     peer.child.kill();
   });
 });
@@ -164,6 +167,52 @@ function inspectorValue(page: Page, label: string): Locator {
     .locator('dl > div', { has: page.locator('dt', { hasText: new RegExp(`^${label.replace(/[/()]/g, '\\$&')}$`) }) })
     .locator('dd');
 }
+
+test.describe('Decoders', () => {
+  test('MessagePack, CBOR and protobuf frames (vectors from the formats\' specifications) are recognised and decoded; a wrong decoder says why on the row', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s/g, ''), 'hex'));
+    const payloads = [
+      // MessagePack's own example: {"compact": true, "schema": 0}.
+      hex('82 a7 63 6f 6d 70 61 63 74 c3 a6 73 63 68 65 6d 61 00'),
+      // RFC 8949 Appendix A: {"a": 1, "b": [2, 3]}.
+      hex('a2 61 61 01 61 62 82 02 03'),
+      // Protocol Buffers encoding guide: field 1 = 150, field 2 = "testing", field 3 = {1: 150}.
+      hex('08 96 01 12 07 74 65 73 74 69 6e 67 1a 03 08 96 01'),
+    ];
+    const framed = payloads.map((p) => Uint8Array.from([p.length >> 8, p.length & 0xff, ...p]));
+    const peer = pythonWriter(port, framed);
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(3, { timeout: 15_000 });
+    await chooseView(app, 'Frames');
+    await app.getByRole('button', { name: /^Framing:/ }).click();
+    const form = app.getByRole('form', { name: 'Framing' });
+    await form.getByLabel('Frame by').selectOption('length');
+    await form.getByRole('button', { name: 'Apply framing' }).click();
+    await app.getByLabel('Decode').selectOption('auto');
+    const rows = rowsOf(app, 'Frames');
+    await expect(rows).toHaveCount(3);
+    // As text, each frame's length header is shown apart from its payload.
+    await expect(rows.nth(0).locator('.frame-head')).toHaveText('00 12');
+    await expect(rows.nth(0).locator('.row-summary')).toContainText(/^msgpack: /);
+    await expect(rows.nth(0).locator('.row-summary')).toContainText('compact');
+    await expect(rows.nth(1).locator('.row-summary')).toContainText(/^cbor: /);
+    await expect(rows.nth(2).locator('.row-summary')).toContainText(/^protobuf: /);
+    await expect(rows.nth(2).locator('.row-summary')).toContainText('testing');
+    await rows.nth(2).getByRole('button', { name: 'Expand frame 3' }).click();
+    const tree = app.getByRole('tree', { name: 'Decoded value' });
+    await expect(tree).toContainText('150');
+    await expect(tree).toContainText('"testing"');
+    await rows.nth(2).getByRole('button', { name: 'Collapse frame 3' }).click();
+    await rows.nth(1).getByRole('button', { name: 'Expand frame 2' }).click();
+    await expect(app.getByRole('tree', { name: 'Decoded value' })).toContainText('b');
+    await rows.nth(1).getByRole('button', { name: 'Collapse frame 2' }).click();
+    // JSON forced on binary: the row says why, and nothing breaks.
+    await app.getByLabel('Decode').selectOption('json');
+    await expect(rows.nth(0).locator('.row-summary.warn')).toBeVisible();
+    await expect(rows).toHaveCount(3);
+    peer.child.kill();
+  });
+});
 
 test.describe('Search and the byte inspector', () => {
   test('a needle split across two chunks is found on a capture spilled to disk, as text, hex and regex; next, previous and only matching rows', async ({ app }) => {

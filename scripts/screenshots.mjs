@@ -1,12 +1,16 @@
 // Takes the README's screenshots: the browser host with two listeners, their clients and
 // traffic, at each window size the layout is designed for (1400×900, 1280×720, 1024×640).
-// docs/screenshot.png is the 1280×720 one. Usage: npm run build && node scripts/screenshots.mjs [outDir]
+// docs/screenshot.png is the 1280×720 one; then one of each reading (Lines, Stream, Frames with
+// decoders), search and the byte inspector, at 1280×720.
+// Usage: npm run build && node scripts/screenshots.mjs [outDir]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
+import { pack } from 'msgpackr';
+import { encode as cbor } from 'cbor-x';
 
 const out = process.argv[2] ?? 'docs';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -70,6 +74,69 @@ try {
     await page.screenshot({ path: path.join(out, `window-${w}x${h}-hex.png`) });
   }
   await page.getByRole('radio', { name: 'Text' }).check();
+
+  // Readings of the HTTP conversation: lines (CRLF as a mark), then each direction as a stream.
+  await page.setViewportSize({ width: 1280, height: 720 });
+  const view = (name) => page.getByRole('radiogroup', { name: 'View' }).getByRole('radio', { name }).check();
+  await view('Lines');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(out, 'view-lines.png') });
+  await view('Stream');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(out, 'view-stream.png') });
+
+  // A binary protocol: 2-byte big-endian length-prefixed MessagePack, CBOR and protobuf messages,
+  // with headers split across reads.
+  const bin = net.connect(p1, '127.0.0.1');
+  sockets.push(bin);
+  bin.setNoDelay(true);
+  await new Promise((r) => bin.once('connect', r));
+  const payloads = [
+    pack({ type: 'reading', sensor: 7, values: [20.5, 21, 19.75], ok: true }),
+    cbor({ id: 42, name: 'valve-3', open: false }),
+    Buffer.from('089601120774657374696e671a03089601', 'hex'),
+    pack({ type: 'alarm', sensor: 7, level: 'high' }),
+  ];
+  const frames = Buffer.concat(payloads.map((p) => Buffer.concat([Buffer.from([p.length >> 8, p.length & 0xff]), p])));
+  for (const [a, b] of [[0, 1], [1, 30], [30, frames.length - 5], [frames.length - 5, frames.length]]) {
+    bin.write(frames.subarray(a, b));
+    await new Promise((r) => setTimeout(r, 80));
+  }
+  const binRow = () => page.getByRole('treeitem', { level: 2 }).filter({ hasText: `:${bin.localPort}` });
+  await binRow().click();
+  await view('Frames');
+  await page.getByRole('button', { name: /^Framing:/ }).click();
+  const form = page.getByRole('form', { name: 'Framing' });
+  await form.getByLabel('Frame by').selectOption('length');
+  await form.getByRole('button', { name: 'Apply framing' }).click();
+  await page.getByLabel('Decode').selectOption('auto');
+  await page.getByRole('button', { name: 'Expand frame 1' }).click();
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: path.join(out, 'view-frames-decoded.png') });
+  await page.getByRole('button', { name: 'Collapse frame 1' }).click();
+
+  // Search every connection for a word, in the JSON clients' lines.
+  await page.getByRole('treeitem').filter({ hasText: 'sensor' }).first().click();
+  await view('Lines');
+  await page.keyboard.press('Control+f');
+  const bar = page.getByRole('search', { name: 'Search the traffic' });
+  await bar.getByLabel('Find').fill('temp');
+  await bar.getByRole('combobox', { name: /^In/ }).selectOption('all');
+  await bar.getByRole('button', { name: 'Search', exact: true }).click();
+  await bar.getByRole('status').filter({ hasText: /Match 1 of/ }).waitFor();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(out, 'search.png') });
+  await page.keyboard.press('Escape');
+
+  // The byte inspector over a frame's bytes in the hex dump.
+  await binRow().click();
+  await view('Frames');
+  await page.getByRole('radio', { name: 'Hex dump' }).check();
+  await page.locator('[data-off="2"]').first().click();
+  await page.locator('[data-off="9"]').first().click({ modifiers: ['Shift'] });
+  await page.getByRole('region', { name: 'Byte inspector' }).getByText('CRC-32').waitFor();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(out, 'inspector.png') });
   console.log(`screenshots in ${out}`);
 } finally {
   for (const s of sockets) s.destroy();

@@ -24,7 +24,7 @@ export const DECODER_LABELS: Record<DecoderChoice, string> = {
   json: 'JSON',
   msgpack: 'MessagePack',
   cbor: 'CBOR',
-  protobuf: 'Protocol Buffers (no schema)',
+  protobuf: 'Protobuf (no schema)',
   base64: 'Base64',
   gzip: 'gzip',
   zlib: 'zlib',

@@ -115,6 +115,10 @@ export interface ViewRow {
   data: Uint8Array;
   /** Stream offsets inside `data` where one chunk ends and the next begins. */
   boundaries: number[];
+  /** Bytes at its start that are a frame's header (length-prefixed frames): the payload follows. */
+  head?: number;
+  /** Bytes at its end that are its delimiter or line end: the payload comes before. */
+  tail?: number;
   /** Lines: how the line ended. Absent for a line cut at the size limit or still pending. */
   end?: 'lf' | 'crlf';
   /** Ended by the size limit, not by its delimiter. */

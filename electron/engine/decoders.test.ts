@@ -50,7 +50,7 @@ function randomBytes(seed: number, n: number): Uint8Array {
 describe('shared decoder names', () => {
   it('labels every choice', () => {
     for (const name of [...DECODER_NAMES, 'auto', 'none'] as DecoderChoice[]) expect(DECODER_LABELS[name]).toBeTruthy();
-    expect(DECODER_LABELS.protobuf).toBe('Protocol Buffers (no schema)');
+    expect(DECODER_LABELS.protobuf).toBe('Protobuf (no schema)');
     expect(DECODER_LABELS.utf16le).toBe('UTF-16 LE');
   });
 });

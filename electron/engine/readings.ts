@@ -332,7 +332,23 @@ export class Reading {
     if (flags & F_AUTO) row.auto = true;
     const peer = this.source.peers?.get(row.seqFrom);
     if (peer && this.source.datagrams) row.peer = peer;
+    this.markParts(row);
     return row;
+  }
+
+  /** Sets how many of a row's bytes are its length header or its delimiter (the rest is the payload). */
+  markParts(row: Omit<ViewRow, 'data' | 'boundaries'>): void {
+    const size = row.to - row.from;
+    let head = 0;
+    let tail = 0;
+    if (this.spec.view === 'lines') tail = row.end === 'crlf' ? 2 : row.end === 'lf' ? 1 : 0;
+    else if (this.spec.view === 'frames' && !this.source.datagrams) {
+      const f = this.spec.framing;
+      if (f.kind === 'length') head = Math.min(size, f.lengthOffset + f.lengthBytes);
+      else if (f.kind === 'delimiter' && !row.cut && !row.pending) tail = Math.min(size, f.delimiterHex.length / 2);
+    }
+    if (head) row.head = head;
+    if (tail) row.tail = tail;
   }
 }
 
@@ -401,7 +417,13 @@ export class Readings {
       const end = Math.min(total, req.fromRow + req.limit);
       for (let n = start; n < end; n++) rows.push(this.withBytes(source, reading.rowAt(n - firstRow), req.decoder));
     }
-    const pending = req.filter ? [] : reading.pendingRows().map((r) => this.withBytes(source, { ...r, n: total }, req.decoder));
+    const pending = req.filter
+      ? []
+      : reading.pendingRows().map((r) => {
+          const row = { ...r, n: total };
+          reading.markParts(row);
+          return this.withBytes(source, row, req.decoder);
+        });
     return { rows, total, firstRow, pending, errors: reading.errors(), caughtUp, droppedBytes: reading.droppedBytes };
   }
 
@@ -422,8 +444,11 @@ export class Readings {
     const want = Math.min(row.to, row.from + PREVIEW_BYTES);
     const range = this.store.readRange(source.capture, row.direction, row.seqFrom, row.from, want);
     const full: ViewRow = { ...row, data: range.data, boundaries: range.boundaries };
-    if (decoder !== 'none' && row.to > row.from) {
-      const bytes = row.to - row.from <= PREVIEW_BYTES ? range.data : this.store.readRange(source.capture, row.direction, row.seqFrom, row.from, Math.min(row.to, row.from + DECODE_BYTES)).data;
+    // A decoder reads the payload: not a frame's length header, not its delimiter or line end.
+    const from = row.from + (row.head ?? 0);
+    const to = row.to - (row.tail ?? 0);
+    if (decoder !== 'none' && to > from) {
+      const bytes = to <= want ? range.data.subarray(from - row.from, to - row.from) : this.store.readRange(source.capture, row.direction, row.seqFrom, from, Math.min(to, from + DECODE_BYTES)).data;
       const decoded = decode(bytes, decoder, { summaryOnly: true });
       if (decoded) {
         full.decoder = decoded.decoder;

@@ -28,7 +28,10 @@ export function RowDetail({ connectionId, row, display, perLine, decoder, marks 
       });
     }
     if (decoder !== 'none' && size > 0) {
-      void api.decodeRange({ connectionId, direction: row.direction, from: row.from, to: Math.min(row.to, row.from + 16 * 1024 * 1024), fromSeq: row.seqFrom, decoder }).then((r) => {
+      // The payload only: not the frame's header, delimiter or line end.
+      const from = row.from + (row.head ?? 0);
+      const to = Math.max(from + 1, row.to - (row.tail ?? 0));
+      void api.decodeRange({ connectionId, direction: row.direction, from, to: Math.min(to, from + 16 * 1024 * 1024), fromSeq: row.seqFrom, decoder }).then((r) => {
         if (!live) return;
         setDecoded(r.ok ? r.value.decoded : { decoder: 'json', summary: '', error: r.message });
       });
@@ -36,7 +39,7 @@ export function RowDetail({ connectionId, row, display, perLine, decoder, marks 
     return () => {
       live = false;
     };
-  }, [api, connectionId, row.direction, row.from, row.to, row.seqFrom, row.data.byteLength, size, decoder]);
+  }, [api, connectionId, row.direction, row.from, row.to, row.head, row.tail, row.seqFrom, row.data.byteLength, size, decoder]);
 
   async function copy() {
     if (!data) return;

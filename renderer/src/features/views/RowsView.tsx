@@ -191,7 +191,7 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
           capture keeps them (see Chunks or Stream).
         </p>
       ))}
-      {!follow && (
+      {!follow && virtualizer.getTotalSize() > (scrollRef.current?.clientHeight ?? 0) && (
         <button type="button" className="jump-latest" onClick={() => setFollow(true)}>
           Jump to latest
         </button>
@@ -248,10 +248,7 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
   );
 }
 
-/** The line end of a complete line, shown as a mark rather than as \r\n. */
-function lineEndBytes(row: ViewRow): number {
-  return row.end === 'crlf' ? 2 : row.end === 'lf' ? 1 : 0;
-}
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export const RowCells = memo(function RowCells({
   row,
@@ -275,9 +272,12 @@ export const RowCells = memo(function RowCells({
   onToggle: (key: number, index: number) => void;
 }) {
   const size = row.to - row.from;
-  const endBytes = view === 'lines' && display === 'text' ? lineEndBytes(row) : 0;
-  const shownBytes = row.data.subarray(0, Math.max(0, Math.min(row.data.byteLength, size - endBytes)));
-  const hidden = size - endBytes - shownBytes.byteLength;
+  // As text, a frame's header and delimiter (a line's end) are marks beside the payload.
+  const head = display === 'text' ? (row.head ?? 0) : 0;
+  const tail = display === 'text' ? (row.tail ?? 0) : 0;
+  const shownBytes = row.data.subarray(Math.min(head, row.data.byteLength), Math.max(head, Math.min(row.data.byteLength, size - tail)));
+  const hidden = size - head - tail - shownBytes.byteLength;
+  const tailBytes = tail && row.data.byteLength >= size ? row.data.subarray(size - tail, size) : null;
   const joined = row.seqTo > row.seqFrom;
   const hexLines = view === 'stream' ? undefined : COLLAPSED_HEX_LINES;
   return (
@@ -302,14 +302,24 @@ export const RowCells = memo(function RowCells({
           </span>
         )}
         {row.continued && <span className="badge-mini" title="The run of this direction goes on from the row before">…</span>}
+        {head > 0 && (
+          <span className="frame-head" title={`${head}-byte header (the length field)`}>
+            {Array.from(row.data.subarray(0, head), (b) => HEX2[b]).join(' ')}
+          </span>
+        )}
         {display === 'text' ? (
-          <TextBytes bytes={shownBytes} start={row.from} marks={marks} boundaries={view === 'chunks' ? [] : row.boundaries} className={view === 'stream' ? 'wrapped' : 'oneline'} />
+          <TextBytes bytes={shownBytes} start={row.from + head} marks={marks} boundaries={view === 'chunks' ? [] : row.boundaries} className={view === 'stream' ? 'wrapped' : 'oneline'} />
         ) : (
           <HexBytes bytes={row.data} start={row.from} perLine={perLine} marks={marks} boundaries={view === 'chunks' ? [] : row.boundaries} {...(hexLines !== undefined ? { maxLines: hexLines } : {})} />
         )}
-        {endBytes > 0 && (
+        {tail > 0 && view === 'lines' && (
           <span className="line-end" title={row.end === 'crlf' ? 'line ends with CR LF' : 'line ends with LF'}>
-            {row.end === 'crlf' ? '␍␊' : '␊'}
+            {row.end === 'crlf' ? 'CRLF' : 'LF'}
+          </span>
+        )}
+        {tailBytes && view === 'frames' && (
+          <span className="line-end" title="the frame's delimiter">
+            {Array.from(tailBytes, (b) => HEX2[b]).join(' ')}
           </span>
         )}
         {hidden > 0 && !expanded && display === 'text' && <span className="muted more"> … {formatBytes(hidden)} more</span>}

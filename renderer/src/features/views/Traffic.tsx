@@ -82,7 +82,17 @@ export function Traffic({ connectionId }: { connectionId: string }) {
     setSelection((s) => (e.shiftKey && s && s.direction === direction ? { ...s, focus: off, fromSeq: Math.min(s.fromSeq, seq) } : { direction, anchor: off, focus: off, fromSeq: seq }));
   };
   const onKeyDown = (e: React.KeyboardEvent) => {
-    if (!selection) return;
+    if (!selection) {
+      // Shift+Right on a row (hex dump) starts a selection at its first byte.
+      if (!(e.shiftKey && e.key === 'ArrowRight' && display === 'hex')) return;
+      const row = (e.target as HTMLElement).closest<HTMLElement>('[data-dir]');
+      const first = row?.querySelector<HTMLElement>('[data-off]');
+      if (!row || !first) return;
+      e.preventDefault();
+      const off = Number(first.dataset.off);
+      setSelection({ direction: row.dataset.dir === 'out' ? 'out' : 'in', anchor: off, focus: off, fromSeq: Number(row.dataset.seq ?? 0) });
+      return;
+    }
     if (e.key === 'Escape') {
       e.stopPropagation();
       setSelection(null);
@@ -118,18 +128,16 @@ export function Traffic({ connectionId }: { connectionId: string }) {
             Hex dump
           </label>
         </div>
-        {mode !== 'chunks' && (
-          <label className="inline small">
-            Decode
-            <select value={decoder} onChange={(e) => setDecoder(e.target.value as DecoderChoice)}>
-              {DECODER_CHOICES.map((d) => (
-                <option key={d} value={d}>
-                  {DECODER_LABELS[d]}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <label className="inline small">
+          Decode
+          <select value={decoder} onChange={(e) => setDecoder(e.target.value as DecoderChoice)}>
+            {DECODER_CHOICES.map((d) => (
+              <option key={d} value={d}>
+                {DECODER_LABELS[d]}
+              </option>
+            ))}
+          </select>
+        </label>
         {mode === 'frames' && (
           <button type="button" aria-expanded={framingOpen} onClick={() => setFramingOpen((v) => !v)} title="How this connection's streams are cut into frames">
             Framing: {describeFraming(framing)}
@@ -164,10 +172,10 @@ export function Traffic({ connectionId }: { connectionId: string }) {
         <span className="char-probe" aria-hidden="true">
           00000000000000000000
         </span>
-        {mode === 'chunks' && !filterOn ? (
+        {mode === 'chunks' && !filterOn && decoder === 'none' ? (
           <ChunksView key={connectionId} {...common} />
         ) : (
-          <RowsView key={`${connectionId}-${spec.view}`} {...common} spec={spec} decoder={mode === 'chunks' ? 'none' : decoder} filter={filterOn ? { searchId: find.searchId! } : null} />
+          <RowsView key={`${connectionId}-${spec.view}`} {...common} spec={spec} decoder={decoder} filter={filterOn ? { searchId: find.searchId! } : null} />
         )}
       </div>
       {selection && <SelectionInspector connectionId={connectionId} selection={selection} onClose={() => setSelection(null)} />}
