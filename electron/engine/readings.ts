@@ -51,6 +51,8 @@ interface DirState {
   startAuto: boolean;
   /** The last byte seen in this direction (a CR before an LF makes a CRLF line end). */
   lastByte: number;
+  /** The last chunk of this direction read so far. */
+  lastSeq: number;
   error: ReadingError | null;
 }
 
@@ -143,7 +145,7 @@ export class Reading {
   }
 
   private freshDir(): DirState {
-    return { framer: this.config ? new Framer(this.config) : null, base: -1, startSeq: -1, startTime: 0, startAuto: false, lastByte: -1, error: null };
+    return { framer: this.config ? new Framer(this.config) : null, base: -1, startSeq: -1, startTime: 0, startAuto: false, lastByte: -1, lastSeq: -1, error: null };
   }
 
   /** Reads captured chunks not read yet, for at most sliceMs; true once up to date. */
@@ -158,9 +160,9 @@ export class Reading {
       this.nextSeq = cap.firstKeptSeq;
       this.droppedBytes = cap.droppedBytes;
     }
-    // Rows whose bytes are gone are forgotten too.
+    // Rows whose bytes are gone, even in part, are forgotten too.
     const firstKept = cap.firstKeptSeq;
-    while (this.rows.count > 0 && this.rows.seqTo[this.rows.head]! < firstKept) this.rows.dropOldest();
+    while (this.rows.count > 0 && this.rows.seqFrom[this.rows.head]! < firstKept) this.rows.dropOldest();
     let work = 0;
     let chunks = 0;
     while (this.nextSeq < cap.nextSeq) {
@@ -269,6 +271,7 @@ export class Reading {
       } else d.startSeq = -1;
     }
     if (data.byteLength) d.lastByte = data[data.byteLength - 1]!;
+    d.lastSeq = seq;
     const err = d.framer.error;
     if (err && !d.error) d.error = { direction: dir, at: d.base + err.at, message: err.message };
     if (this.source.datagrams) {
@@ -296,7 +299,7 @@ export class Reading {
           from: d.base + p.start,
           to: d.base + p.start + p.have,
           seqFrom: d.startSeq,
-          seqTo: this.nextSeq - 1,
+          seqTo: d.lastSeq,
           time: d.startTime,
           pending: true,
           ...(p.need !== undefined ? { need: p.need } : {}),
@@ -424,7 +427,8 @@ export class Readings {
           reading.markParts(row);
           return this.withBytes(source, row, req.decoder);
         });
-    return { rows, total, firstRow, pending, errors: reading.errors(), caughtUp, droppedBytes: reading.droppedBytes };
+    // What the capture dropped, whenever the reading read it before or not.
+    return { rows, total, firstRow, pending, errors: reading.errors(), caughtUp, droppedBytes: source.capture.droppedBytes };
   }
 
   private matchingRows(reading: Reading, filter: NonNullable<RowRequest['filter']>): number[] {
