@@ -26,9 +26,10 @@ import {
   waitTrafficLog,
 } from './browser.mjs';
 import { engineCommand } from './engine-ws.mjs';
+import { runSearchBench } from './search.mjs';
 import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
-const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo'];
+const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo', 'search'];
 const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
 
   --quick     smaller volumes (128/256 MiB), 2 s floods and holds, 1,000 connections: a fast check
@@ -69,6 +70,9 @@ const CONFIG = args.quick
   ? { volumes: [128 * MiB, 256 * MiB], latencySeconds: 2, floodSeconds: 2, idleSeconds: 2, connections: 1000, echoHoldSeconds: 2 }
   : { volumes: [1 * GiB, 2 * GiB], latencySeconds: 10, floodSeconds: 10, idleSeconds: 10, connections: 10_000, echoHoldSeconds: 5 };
 Object.assign(CONFIG, { latencyRate: 2000, floodRate: 50_000, messageSize: 32, connectBatch: 500 });
+// Under the default 256 MiB capture budget, so every occurrence is still kept when it is searched.
+CONFIG.searchBytes = args.quick ? 64 * MiB : 240 * MiB;
+CONFIG.searchNeedles = args.quick ? 250 : 1000;
 
 // Bounded in time whatever happens: past this the bench stops everything and says so.
 const WATCHDOG_MS = 15 * 60 * 1000;
@@ -542,8 +546,18 @@ function latencySummary(samples, rows, extra = {}) {
   };
 }
 
-/** Paced small writes into the inspector; latency from the engine's receive time to the row in the DOM. */
-async function latencyInspector(browser) {
+/** Shows the selected connection's traffic as Chunks, Lines or Frames (LF framing by default). */
+async function chooseView(page, view) {
+  if (view === 'Chunks') return;
+  await page.getByRole('radiogroup', { name: 'View' }).getByRole('radio', { name: view }).check();
+  await waitTrafficLog(page);
+}
+
+/**
+ * Paced small writes into the inspector; latency from the engine's receive time to the row in
+ * the DOM, with the connection shown in a view (Chunks, Lines or Frames).
+ */
+async function latencyInspector(browser, view = 'Chunks') {
   const host = await startHost({ nodeArgs: hostNodeArgs });
   let page;
   let sender;
@@ -553,6 +567,7 @@ async function latencyInspector(browser) {
     sender = peer('paced', { port, rate: CONFIG.latencyRate, seconds: CONFIG.latencySeconds, size: CONFIG.messageSize });
     await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
     await waitTrafficLog(page);
+    await chooseView(page, view);
     const clock = await pageClockOffset(page);
     await armLatencyObserver(page);
     sender.child.stdin.write('go\n');
@@ -602,8 +617,8 @@ async function latencyMinimal(browser) {
   }
 }
 
-/** Idle, then a flood of small writes, with the connection selected: frames and long tasks. */
-async function flood(browser) {
+/** Idle, then a flood of small writes, with the connection selected in a view: frames and long tasks. */
+async function flood(browser, view = 'Chunks') {
   const host = await startHost({ nodeArgs: hostNodeArgs });
   let page;
   let sender;
@@ -613,6 +628,7 @@ async function flood(browser) {
     sender = peer('paced', { port, rate: CONFIG.floodRate, seconds: CONFIG.floodSeconds, size: CONFIG.messageSize });
     await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
     await waitTrafficLog(page);
+    await chooseView(page, view);
     const clock = await pageClockOffset(page);
     await armFrameMeter(page);
     const idleFrom = now();
@@ -648,6 +664,66 @@ async function flood(browser) {
     };
   } finally {
     await stop(sender);
+    await page?.close().catch(() => {});
+    await host.close();
+  }
+}
+
+/**
+ * A capture of `bytes` with a 16-byte needle `CONFIG.searchNeedles` times (some across write
+ * boundaries), searched from the find bar: how long until it says how many it found, and the
+ * page's longest task meanwhile (against the same page idle).
+ */
+async function searchFromPage(browser, bytes) {
+  const host = await startHost({ nodeArgs: hostNodeArgs });
+  let page;
+  let client;
+  try {
+    page = await openApp(browser, host.url);
+    const port = await startListenerFromUi(page);
+    const needle = Buffer.from('NEEDLE-0123456789'.slice(0, 16));
+    const all = Buffer.alloc(bytes, 0x2e);
+    const step = Math.floor(bytes / CONFIG.searchNeedles);
+    for (let i = 0; i < CONFIG.searchNeedles; i++) {
+      // Every fourth one straddles a 64 KiB write boundary.
+      const at = i % 4 === 0 ? Math.min(bytes - 16, Math.max(0, Math.floor((i * step) / 65536) * 65536 + 65536 - 7)) : i * step + 100;
+      needle.copy(all, at);
+    }
+    client = net.connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    await new Promise((r) => client.once('connect', r));
+    await waitTrafficLog(page);
+    for (let off = 0; off < bytes; off += 65536) {
+      if (!client.write(all.subarray(off, off + 65536))) await new Promise((r) => client.once('drain', r));
+    }
+    client.end();
+    await armDoneWatch(page, uiBytes(bytes));
+    if (!(await waitDone(page, 120_000))) throw new Error('the page did not show the whole capture in 120 s');
+    await armFrameMeter(page);
+    const idleFrom = now();
+    await sleep(1000);
+    const idle = await frameStats(page, idleFrom, now());
+    await page.keyboard.press('Control+f');
+    const bar = page.getByRole('search', { name: 'Search the traffic' });
+    await bar.getByLabel('Find').fill(needle.toString('latin1'));
+    await bar.getByLabel('Match case').check();
+    const t0 = now();
+    await bar.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.waitForFunction(() => /Match \d|No matches/.test(document.querySelector('.find-status')?.textContent ?? ''), null, { timeout: 120_000, polling: 10 });
+    const t1 = now();
+    const status = (await bar.getByRole('status').textContent()) ?? '';
+    const during = await frameStats(page, t0, t1);
+    await stopFrameMeter(page);
+    return {
+      searchMs: t1 - t0,
+      status,
+      found: status.includes(`of ${CONFIG.searchNeedles.toLocaleString('en-US')}`),
+      longTasks: during.longTasks,
+      longestTaskMs: during.longestTaskMs,
+      idleLongestTaskMs: idle.longestTaskMs,
+    };
+  } finally {
+    client?.destroy();
     await page?.close().catch(() => {});
     await host.close();
   }
@@ -879,10 +955,30 @@ try {
     await section(`latency, minimal page, ${CONFIG.latencyRate}/s for ${CONFIG.latencySeconds} s`, async () => {
       raw.latencyMinimal = await latencyMinimal(browser);
     });
+    await section(`latency, inspector in the Lines view, ${CONFIG.latencyRate}/s for ${CONFIG.latencySeconds} s`, async () => {
+      raw.latencyLines = await latencyInspector(browser, 'Lines');
+    });
+    await section(`latency, inspector in the Frames view, ${CONFIG.latencyRate}/s for ${CONFIG.latencySeconds} s`, async () => {
+      raw.latencyFrames = await latencyInspector(browser, 'Frames');
+    });
   }
   if (has('flood')) {
     await section(`flood, ${CONFIG.floodRate}/s for ${CONFIG.floodSeconds} s`, async () => {
       raw.flood = await flood(browser);
+    });
+    await section(`flood in the Lines view, ${CONFIG.floodRate}/s for ${CONFIG.floodSeconds} s`, async () => {
+      raw.floodLines = await flood(browser, 'Lines');
+    });
+    await section(`flood in the Frames view, ${CONFIG.floodRate}/s for ${CONFIG.floodSeconds} s`, async () => {
+      raw.floodFrames = await flood(browser, 'Frames');
+    });
+  }
+  if (has('search')) {
+    await section(`search, engine, ${args.quick ? '64' : '256'} MiB capture against Buffer.indexOf`, async () => {
+      raw.searchEngine = await runSearchBench({ quick: args.quick });
+    });
+    await section(`search from the page, ${volumeLabel(CONFIG.searchBytes)} capture`, async () => {
+      raw.searchPage = await searchFromPage(browser, CONFIG.searchBytes);
     });
   }
   if (has('scale')) {
@@ -974,6 +1070,14 @@ try {
       row({ id: 'latency-p50', figure: `3a. UI latency chunk → row, p50, ${CONFIG.latencyRate}/s (${rows})`, value: `${fmt(l.p50)} ms`, baseline: base('p50'), ratio: ratio('p50'), target: '(reference)', result: 'info' });
       row({ id: 'latency-p99', figure: `3b. UI latency chunk → row, p99, ${CONFIG.latencyRate}/s`, value: `${fmt(l.p99)} ms`, baseline: base('p99'), ratio: ratio('p99'), target: 'p99 < 50 ms', result: verdict(l.rows > 0 && l.p99 < 50) });
     } else missing('latency-p99', '3. UI latency chunk → row', 'p99 < 50 ms', err(['latency']));
+    for (const [id, key, name] of [
+      ['latency-lines-p99', 'latencyLines', '3c. UI latency chunk → row in the Lines view, p99'],
+      ['latency-frames-p99', 'latencyFrames', '3d. UI latency chunk → row in the Frames view (LF), p99'],
+    ]) {
+      const v = raw[key];
+      if (v) row({ id, figure: `${name}, ${CONFIG.latencyRate}/s (${v.rows} rows)`, value: `${fmt(v.p99)} ms`, baseline: base('p99'), ratio: b ? (v.p99 / b.p99).toFixed(2) : '', target: 'p99 < 50 ms', result: verdict(v.rows > 0 && v.p99 < 50) });
+      else missing(id, name, 'p99 < 50 ms', err([`latency, inspector in the ${key === 'latencyLines' ? 'Lines' : 'Frames'}`]));
+    }
   }
   if (has('flood')) {
     const f = raw.flood;
@@ -993,6 +1097,47 @@ try {
       row({ id: 'flood-gap', figure: `4c. Longest gap between frames during flood and catch-up`, value: `${fmt(worst.maxFrameGapMs, 0)} ms`, baseline: `idle ${fmt(f.idle.maxFrameGapMs, 0)} ms`, ratio: (worst.maxFrameGapMs / f.idle.maxFrameGapMs).toFixed(2), target: '(reference)', result: 'info' });
       row({ id: 'flood-catchup', figure: `4d. UI behind the engine when the flood stops (until it shows the last byte)`, value: f.uiCaughtUp ? `${fmt(f.catchUpMs / 1000, 2)} s` : 'did not catch up in 60 s', baseline: '—', ratio: '', target: '(reference)', result: 'info' });
     } else missing('flood-longtask', '4. UI under a flood', 'no task > 100 ms', err(['flood']));
+    for (const [id, key, name] of [
+      ['flood-lines-longtask', 'floodLines', '4e. Longest main-thread task, flood and catch-up, Lines view'],
+      ['flood-frames-longtask', 'floodFrames', '4f. Longest main-thread task, flood and catch-up, Frames view (LF)'],
+    ]) {
+      const v = raw[key];
+      if (v) {
+        const worst = v.floodAndCatchUp;
+        row({
+          id,
+          figure: `${name} (${Math.round(v.chunksPerSecond).toLocaleString('en-US')} chunks/s)`,
+          value: worst.longTasks ? `${fmt(worst.longestTaskMs, 0)} ms (${worst.longTasks} over 50 ms)` : 'none over 50 ms',
+          baseline: v.idle.longTasks ? `idle ${fmt(v.idle.longestTaskMs, 0)} ms` : 'idle: none over 50 ms',
+          ratio: v.idle.longestTaskMs > 0 && worst.longestTaskMs > 0 ? (worst.longestTaskMs / v.idle.longestTaskMs).toFixed(2) : 'n/a',
+          target: 'no task > 100 ms',
+          result: verdict(v.uiCaughtUp && worst.longestTaskMs <= 100),
+        });
+      } else missing(id, name, 'no task > 100 ms', err([`flood in the ${key === 'floodLines' ? 'Lines' : 'Frames'}`]));
+    }
+  }
+  if (has('search')) {
+    const e = raw.searchEngine?.find((r) => r.row === 'search');
+    const figure = `5a. Search a ${args.quick ? '64' : '256'} MiB spilled capture for a 16-byte needle (${args.quick ? 250 : 1000} occurrences)`;
+    if (e) {
+      row({ id: 'search', figure, value: `${fmt(e.inspectorMs, 0)} ms (${e.matches} found)`, baseline: `Buffer.indexOf ${fmt(e.indexOfMs, 0)} ms`, ratio: e.ratio.toFixed(2), target: '≥ 0.5 of Buffer.indexOf', result: verdict(e.ratio >= 0.5 && e.matches === e.expected) });
+      for (const r of raw.searchEngine.filter((x) => x.row !== 'search')) {
+        row({ id: r.row, figure: `5b. ${r.row === 'search-regex' ? 'Regex' : 'Case-insensitive text'} search, same capture`, value: `${fmt(r.inspectorMs, 0)} ms`, baseline: `Buffer.indexOf ${fmt(e.indexOfMs, 0)} ms`, ratio: r.ratio.toFixed(2), target: '(reference)', result: 'info' });
+      }
+    } else missing('search', figure, '≥ 0.5 of Buffer.indexOf', err(['search, engine']));
+    const p = raw.searchPage;
+    const pf = `5c. Longest page task while a ${volumeLabel(CONFIG.searchBytes)} capture is searched from the find bar`;
+    if (p) {
+      row({
+        id: 'search-page-longtask',
+        figure: `${pf} (${fmt(p.searchMs, 0)} ms, ${p.status})`,
+        value: p.longTasks ? `${fmt(p.longestTaskMs, 0)} ms (${p.longTasks} over 50 ms)` : 'none over 50 ms',
+        baseline: p.idleLongestTaskMs ? `idle ${fmt(p.idleLongestTaskMs, 0)} ms` : 'idle: none over 50 ms',
+        ratio: '',
+        target: 'no task > 100 ms',
+        result: verdict(p.found && p.longestTaskMs <= 100),
+      });
+    } else missing('search-page-longtask', pf, 'no task > 100 ms', err(['search from the page']));
   }
   if (has('scale')) {
     const s = raw.scale;

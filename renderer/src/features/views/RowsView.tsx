@@ -228,6 +228,7 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
                 data-index={item.index}
                 data-dir={row.direction}
                 data-seq={row.seqFrom}
+                data-time={row.time}
                 role="row"
                 tabIndex={-1}
                 onFocus={(e) => {

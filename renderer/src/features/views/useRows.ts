@@ -50,9 +50,15 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
     setState(EMPTY);
   }, [key]);
 
-  const apply = useCallback((page: RowPage, pageNo: number | null, forKey: string) => {
+  const apply = useCallback((page: RowPage, pageNo: number | null, forKey: string, append: boolean) => {
     if (keyRef.current !== forKey) return;
-    if (pageNo !== null) pages.current.set(pageNo, page.rows);
+    if (pageNo !== null) {
+      const have = pages.current.get(pageNo);
+      // Rows never change once made: new rows of the last page are added to what it holds.
+      const first = page.rows[0];
+      if (append && have && have.length && first && first.n === have[have.length - 1]!.n + 1) pages.current.set(pageNo, have.concat(page.rows));
+      else if (!append || page.rows.length || !have) pages.current.set(pageNo, page.rows);
+    }
     // Pages past the end (rows forgotten) and beyond what is kept are dropped.
     if (pages.current.size > PAGES_KEPT) {
       const keys = [...pages.current.keys()];
@@ -71,13 +77,23 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
   }, []);
 
   const request = useCallback(
-    async (pageNo: number) => {
+    async (pageNo: number, tailOnly = false) => {
       const forKey = keyRef.current;
+      // The tail of the last page: only the rows after those it already holds.
+      const have = pages.current.get(pageNo);
+      let lastHeld = tailOnly && !filter && have && have.length ? have[have.length - 1]!.n : -1;
+      // A full last page: what comes next starts the next page.
+      if (lastHeld >= (pageNo + 1) * ROW_PAGE - 1) {
+        pageNo += 1;
+        lastHeld = -1;
+      }
+      const fromRow = lastHeld >= 0 ? lastHeld + 1 : pageNo * ROW_PAGE;
+      const limit = Math.max(1, (pageNo + 1) * ROW_PAGE - fromRow);
       const r = await api.getRows({
         connectionId,
         reading: spec,
-        fromRow: pageNo * ROW_PAGE,
-        limit: ROW_PAGE,
+        fromRow,
+        limit,
         decoder,
         ...(filter ? { searchId: filter.searchId, onlyMatching: true } : {}),
       });
@@ -86,7 +102,7 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         setState((s) => ({ ...s, error: r.message, version: s.version + 1 }));
         return null;
       }
-      apply(r.value, pageNo, forKey);
+      apply(r.value, pageNo, forKey, lastHeld >= 0);
       return r.value;
     },
     // key stands for spec, decoder and filter.
@@ -105,7 +121,7 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         dirty.current = false;
         const s = stateRef.current;
         const lastPage = Math.floor(Math.max(s.firstRow, s.total - 1, 0) / ROW_PAGE);
-        const page = await request(lastPage);
+        const page = await request(lastPage, true);
         if (!page) break;
         // The reading grew past this page: its next pages are asked for when shown.
         if (page.caughtUp && !dirty.current) break;
@@ -127,15 +143,18 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
       const s = stateRef.current;
       const lastPage = Math.floor(Math.max(0, s.total - 1) / ROW_PAGE);
       for (let p = Math.floor(Math.max(0, from) / ROW_PAGE); p <= Math.floor(Math.max(0, to) / ROW_PAGE); p++) {
-        // The last page changes as rows come: it is refreshed, not cached.
+        if (inFlight.current.has(p)) continue;
         const have = pages.current.get(p);
-        if ((have && (p < lastPage || have.length === ROW_PAGE)) || inFlight.current.has(p)) continue;
-        if (have && p === lastPage && busy.current) continue;
+        // The last page grows as rows come: refresh() keeps it up to date once it is loaded.
+        if (have && p === lastPage && !filter) continue;
+        const start = filter ? p * ROW_PAGE : Math.max(s.firstRow, p * ROW_PAGE);
+        const expected = Math.max(0, Math.min(s.total, (p + 1) * ROW_PAGE) - start);
+        if (have && have.length >= expected) continue;
         inFlight.current.add(p);
         void request(p).finally(() => inFlight.current.delete(p));
       }
     },
-    [request],
+    [request, filter],
   );
 
   const filtered = filter !== null;
