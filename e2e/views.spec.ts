@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { expect, runPython, startListenerFromUi, test } from './fixtures';
 
@@ -297,6 +298,47 @@ test.describe('Search and the byte inspector', () => {
     await expect(inspectorValue(app, 'float32 LE')).toHaveText('1');
     await inspector.getByRole('button', { name: 'Close inspector' }).click();
     await expect(inspector).toHaveCount(0);
+    peer.child.kill();
+  });
+});
+
+test.describe('Accessibility of the readings', () => {
+  test('find bar, framing form, decoded tree and byte inspector: no serious or critical axe violations (WCAG 2.1 AA), light and dark', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const msg = Uint8Array.from(Buffer.from('82a7636f6d70616374c3a6736368656d6100', 'hex'));
+    const peer = pythonWriter(port, [Uint8Array.from([0, msg.length, ...msg]), text('{"a":1}\n')]);
+    await expect(app.getByRole('table', { name: 'Chunks' }).getByRole('row')).toHaveCount(2, { timeout: 15_000 });
+    const check = async (what: string) => {
+      const results = await new AxeBuilder({ page: app }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+      const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(bad.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), what).toEqual([]);
+    };
+    for (const scheme of ['dark', 'light'] as const) {
+      await app.emulateMedia({ colorScheme: scheme });
+      await chooseView(app, 'Frames');
+      await app.getByRole('button', { name: /^Framing:/ }).click();
+      await app.getByRole('form', { name: 'Framing' }).getByLabel('Frame by').selectOption('length');
+      await check(`framing form (${scheme})`);
+      await app.getByRole('form', { name: 'Framing' }).getByRole('button', { name: 'Apply framing' }).click();
+      await app.getByLabel('Decode').selectOption('auto');
+      await rowsOf(app, 'Frames').first().getByRole('button', { name: 'Expand frame 1' }).click();
+      await expect(app.getByRole('tree', { name: 'Decoded value' })).toBeVisible();
+      await app.keyboard.press('Control+f');
+      await app.getByRole('search', { name: 'Search the traffic' }).getByLabel('Find').fill('compact');
+      await app.getByRole('search', { name: 'Search the traffic' }).getByRole('button', { name: 'Search', exact: true }).click();
+      await expect(app.getByRole('search', { name: 'Search the traffic' }).getByRole('status')).toHaveText(/Match 1 of 1/);
+      await check(`frames, decoded tree and find bar (${scheme})`);
+      await rowsOf(app, 'Frames').first().getByRole('button', { name: 'Collapse frame 1' }).click();
+      await app.getByRole('radio', { name: 'Hex dump' }).check();
+      await rowsOf(app, 'Frames').first().locator('[data-off="2"]').click();
+      await rowsOf(app, 'Frames').first().locator('[data-off="5"]').click({ modifiers: ['Shift'] });
+      await expect(app.getByRole('region', { name: 'Byte inspector' })).toContainText('Length 4 bytes');
+      await chooseView(app, 'Lines');
+      await check(`lines with matches and the byte inspector (${scheme})`);
+      await app.getByRole('region', { name: 'Byte inspector' }).getByRole('button', { name: 'Close inspector' }).click();
+      await app.getByRole('button', { name: 'Close search' }).click();
+      await app.getByRole('radio', { name: 'Text' }).check();
+    }
     peer.child.kill();
   });
 });

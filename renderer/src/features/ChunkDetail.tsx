@@ -1,5 +1,9 @@
 import { useEffect, useState } from 'react';
-import { formatEscaped, hexDump, toHex } from '../../../shared/bytes';
+import { formatEscaped, toHex } from '../../../shared/bytes';
+import { HexBytes, TextBytes, type Mark } from './views/Bytes';
+import { NO_MARKS } from './views/marks';
+
+const NO_BOUNDARIES: readonly number[] = [];
 import { formatBytes } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
 import { useApi } from '../api/context';
@@ -10,7 +14,7 @@ import { focusMessage } from '../state/views';
 const SHOW_MAX = 64 * 1024;
 
 /** An expanded chunk: all of its bytes (fetched from the engine when the row had a preview), with Copy and Save. */
-export function ChunkDetail({ connectionId, chunk, display, perLine = 16 }: { connectionId: string; chunk: Chunk; display: Display; perLine?: 4 | 8 | 16 }) {
+export function ChunkDetail({ connectionId, chunk, display, perLine = 16, marks = NO_MARKS }: { connectionId: string; chunk: Chunk; display: Display; perLine?: 4 | 8 | 16; marks?: readonly Mark[] }) {
   const api = useApi();
   const setView = useInspector((s) => s.setView);
   const complete = chunk.data.byteLength >= chunk.size;
@@ -87,12 +91,13 @@ export function ChunkDetail({ connectionId, chunk, display, perLine = 16 }: { co
         </span>
       </div>
       {display === 'text' ? (
-        <pre className="full-text">{formatEscaped(shown)}</pre>
+        <pre className="full-text">
+          <TextBytes bytes={shown} start={chunk.offset} marks={marks} boundaries={NO_BOUNDARIES} />
+        </pre>
       ) : (
         <pre className="full-hex">
-          {hexDump(shown, 0, perLine)
-            .map((l) => `${l.offset}  ${l.hex}  ${l.ascii}`)
-            .join('\n')}
+          {/* Stream offsets, as in every view; bytes can be selected here too. */}
+          <HexBytes bytes={shown} start={chunk.offset} perLine={perLine} marks={marks} boundaries={NO_BOUNDARIES} />
         </pre>
       )}
       {data.byteLength > SHOW_MAX && (

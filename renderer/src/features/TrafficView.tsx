@@ -294,7 +294,7 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
                   onToggle={toggle}
                   marks={marksFor(chunk.direction, chunk.offset, chunk.offset + chunk.size, matches, current, selection)}
                 />
-                {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} perLine={perLine} />}
+                {isOpen && <ChunkDetail connectionId={connectionId} chunk={chunk} display={display} perLine={perLine} marks={marksFor(chunk.direction, chunk.offset, chunk.offset + chunk.size, matches, current, selection)} />}
               </div>
             );
           })}
