@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { DecoderChoice } from '../../../../shared/decoded';
 import type { ReadingError, ReadingSpec, RowPage, ViewRow } from '../../../../shared/reading';
 import { readingKey } from '../../../../shared/reading';
@@ -6,8 +6,10 @@ import { useApi } from '../../api/context';
 
 /** Rows per page asked of the engine. */
 export const ROW_PAGE = 200;
-/** Pages kept per view; the ones furthest from the screen are forgotten first. */
+/** Pages kept per view; the oldest are forgotten first. */
 const PAGES_KEPT = 40;
+/** New rows asked for at once when bringing the tail up to date. */
+const TAIL_LIMIT = 500;
 
 export interface RowsState {
   total: number;
@@ -50,20 +52,35 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
     setState(EMPTY);
   }, [key]);
 
-  const apply = useCallback((page: RowPage, pageNo: number | null, forKey: string, append: boolean) => {
-    if (keyRef.current !== forKey) return;
-    if (pageNo !== null) {
-      const have = pages.current.get(pageNo);
-      // Rows never change once made: new rows of the last page are added to what it holds.
-      const first = page.rows[0];
-      if (append && have && have.length && first && first.n === have[have.length - 1]!.n + 1) pages.current.set(pageNo, have.concat(page.rows));
-      else if (!append || page.rows.length || !have) pages.current.set(pageNo, page.rows);
+  /** Puts rows where they belong: by row number (or, filtered, by position from `fromIndex`). */
+  const place = (rows: ViewRow[], fromIndex: number) => {
+    const byPage = new Map<number, Array<{ i: number; row: ViewRow }>>();
+    rows.forEach((row, k) => {
+      const i = filter ? fromIndex + k : row.n;
+      const p = Math.floor(i / ROW_PAGE);
+      let list = byPage.get(p);
+      if (!list) byPage.set(p, (list = []));
+      list.push({ i, row });
+    });
+    for (const [p, list] of byPage) {
+      const have = pages.current.get(p) ?? [];
+      const firstI = list[0]!.i;
+      // Rows never change once made: new rows are added after those a page holds.
+      const haveEnd = have.length ? (filter ? p * ROW_PAGE + have.length : have[have.length - 1]!.n + 1) : -1;
+      const next = firstI === haveEnd ? have.concat(list.map((x) => x.row)) : list.map((x) => x.row);
+      // A page that would start mid-way (rows before it not loaded) is kept only when it is all there is.
+      if (firstI === haveEnd || !have.length || have.length <= next.length) pages.current.set(p, next);
     }
-    // Pages past the end (rows forgotten) and beyond what is kept are dropped.
     if (pages.current.size > PAGES_KEPT) {
-      const keys = [...pages.current.keys()];
-      for (const k of keys.slice(0, keys.length - PAGES_KEPT)) pages.current.delete(k);
+      const keys = [...pages.current.keys()].sort((a, b) => a - b);
+      const keep = new Set(keys.slice(-PAGES_KEPT));
+      for (const k of keys) if (!keep.has(k)) pages.current.delete(k);
     }
+  };
+
+  const apply = useCallback((page: RowPage, fromIndex: number, forKey: string) => {
+    if (keyRef.current !== forKey) return;
+    place(page.rows, fromIndex);
     setState((s) => ({
       total: page.total,
       firstRow: page.firstRow,
@@ -74,21 +91,12 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
       error: null,
       version: s.version + 1,
     }));
-  }, []);
+    // place() reads filter, which key stands for.
+  }, [key]);
 
   const request = useCallback(
-    async (pageNo: number, tailOnly = false) => {
+    async (fromRow: number, limit: number) => {
       const forKey = keyRef.current;
-      // The tail of the last page: only the rows after those it already holds.
-      const have = pages.current.get(pageNo);
-      let lastHeld = tailOnly && !filter && have && have.length ? have[have.length - 1]!.n : -1;
-      // A full last page: what comes next starts the next page.
-      if (lastHeld >= (pageNo + 1) * ROW_PAGE - 1) {
-        pageNo += 1;
-        lastHeld = -1;
-      }
-      const fromRow = lastHeld >= 0 ? lastHeld + 1 : pageNo * ROW_PAGE;
-      const limit = Math.max(1, (pageNo + 1) * ROW_PAGE - fromRow);
       const r = await api.getRows({
         connectionId,
         reading: spec,
@@ -102,14 +110,29 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         setState((s) => ({ ...s, error: r.message, version: s.version + 1 }));
         return null;
       }
-      apply(r.value, pageNo, forKey, lastHeld >= 0);
+      apply(r.value, fromRow, forKey);
       return r.value;
     },
     // key stands for spec, decoder and filter.
     [api, connectionId, key, apply],
   );
 
-  /** Brings the tail up to date: the page holding the last rows, again until caught up. */
+  /** The first row (list index) after the newest loaded one, or -1 when none is loaded. */
+  const loadedEnd = (): number => {
+    let best = -1;
+    for (const [p, rows] of pages.current) {
+      if (!rows.length) continue;
+      const end = filter ? p * ROW_PAGE + rows.length : rows[rows.length - 1]!.n + 1;
+      if (end > best) best = end;
+    }
+    return best;
+  };
+
+  /**
+   * Brings the tail up to date: the rows after the newest loaded one, again until the engine has
+   * read every chunk. Far behind (a flood), it skips to the last page: rows in between are
+   * fetched when scrolled to.
+   */
   const refresh = useCallback(async () => {
     if (busy.current) {
       dirty.current = true;
@@ -120,20 +143,24 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
       for (let guard = 0; guard < 1000; guard++) {
         dirty.current = false;
         const s = stateRef.current;
-        const lastPage = Math.floor(Math.max(s.firstRow, s.total - 1, 0) / ROW_PAGE);
-        const page = await request(lastPage, true);
+        const end = loadedEnd();
+        const lastPageStart = Math.floor(Math.max(s.firstRow, s.total - 1, 0) / ROW_PAGE) * ROW_PAGE;
+        const from = end < 0 || end < lastPageStart - ROW_PAGE ? Math.max(filter ? 0 : s.firstRow, lastPageStart) : end;
+        const page = await request(from, TAIL_LIMIT);
         if (!page) break;
-        // The reading grew past this page: its next pages are asked for when shown.
-        if (page.caughtUp && !dirty.current) break;
+        const more = page.rows.length === TAIL_LIMIT;
+        if (page.caughtUp && !dirty.current && !more) break;
         // Let the page paint between catch-up steps.
         await new Promise((r) => setTimeout(r, 0));
       }
     } finally {
       busy.current = false;
     }
-  }, [request]);
+    // key stands for filter.
+  }, [request, key]);
 
-  useEffect(() => {
+  // Before paint: new chunks ask for their rows in the same frame the counters change.
+  useLayoutEffect(() => {
     void refresh();
   }, [refresh, tick]);
 
@@ -151,7 +178,7 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         const expected = Math.max(0, Math.min(s.total, (p + 1) * ROW_PAGE) - start);
         if (have && have.length >= expected) continue;
         inFlight.current.add(p);
-        void request(p).finally(() => inFlight.current.delete(p));
+        void request(start, ROW_PAGE - (start - p * ROW_PAGE)).finally(() => inFlight.current.delete(p));
       }
     },
     [request, filter],
