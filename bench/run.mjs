@@ -1118,15 +1118,15 @@ try {
   }
   if (has('search')) {
     const e = raw.searchEngine?.find((r) => r.row === 'search');
-    const figure = `5a. Search a ${args.quick ? '64' : '256'} MiB spilled capture for a 16-byte needle (${args.quick ? 250 : 1000} occurrences)`;
+    const figure = `9a. Search a ${args.quick ? '64' : '256'} MiB spilled capture for a 16-byte needle (${args.quick ? 250 : 1000} occurrences)`;
     if (e) {
       row({ id: 'search', figure, value: `${fmt(e.inspectorMs, 0)} ms (${e.matches} found)`, baseline: `Buffer.indexOf ${fmt(e.indexOfMs, 0)} ms`, ratio: e.ratio.toFixed(2), target: '≥ 0.5 of Buffer.indexOf', result: verdict(e.ratio >= 0.5 && e.matches === e.expected) });
       for (const r of raw.searchEngine.filter((x) => x.row !== 'search')) {
-        row({ id: r.row, figure: `5b. ${r.row === 'search-regex' ? 'Regex' : 'Case-insensitive text'} search, same capture`, value: `${fmt(r.inspectorMs, 0)} ms`, baseline: `Buffer.indexOf ${fmt(e.indexOfMs, 0)} ms`, ratio: r.ratio.toFixed(2), target: '(reference)', result: 'info' });
+        row({ id: r.row, figure: `9b. ${r.row === 'search-regex' ? 'Regex' : 'Case-insensitive text'} search, same capture`, value: `${fmt(r.inspectorMs, 0)} ms`, baseline: `Buffer.indexOf ${fmt(e.indexOfMs, 0)} ms`, ratio: r.ratio.toFixed(2), target: '(reference)', result: 'info' });
       }
     } else missing('search', figure, '≥ 0.5 of Buffer.indexOf', err(['search, engine']));
     const p = raw.searchPage;
-    const pf = `5c. Longest page task while a ${volumeLabel(CONFIG.searchBytes)} capture is searched from the find bar`;
+    const pf = `9c. Longest page task while a ${volumeLabel(CONFIG.searchBytes)} capture is searched from the find bar`;
     if (p) {
       row({
         id: 'search-page-longtask',
