@@ -62,16 +62,17 @@ export const HexBytes = memo(function HexBytes({ bytes, start, perLine, marks, b
     let ascii = '';
     for (let k = 0; k < perLine; k++) {
       const i = l * perLine + k;
-      const gap = k === half && perLine > 4 ? ' gap' : '';
+      // Spaces are text, so a copied dump reads "48 69 0d 0a" (two between the halves).
+      if (k > 0) cells.push(k === half && perLine > 4 ? '  ' : ' ');
       if (i >= bytes.byteLength) {
-        cells.push(<span key={k} className={`hb pad${gap}`}>{'  '}</span>);
+        cells.push(<span key={k} className="hb pad">{'  '}</span>);
         continue;
       }
       const off = start + i;
       const b = bytes[i]!;
       ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.';
       cells.push(
-        <span key={k} data-off={off} className={`hb${gap}${bounds.has(off) ? ' bnd' : ''}${classesAt(marks, off)}`}>
+        <span key={k} data-off={off} className={`hb${bounds.has(off) ? ' bnd' : ''}${classesAt(marks, off)}`}>
           {HEX[b]}
         </span>,
       );
