@@ -24,14 +24,24 @@ const F_LF = 8;
 const F_CONTINUED = 16;
 const F_AUTO = 32;
 
-/** Rows a reading keeps; past this the oldest are forgotten (the capture still has their bytes). */
-const MAX_ROWS = 2_000_000;
+/**
+ * Rows a reading keeps (41 bytes each); past this the oldest are forgotten (the capture still
+ * has their bytes).
+ */
+const MAX_ROWS = 1_000_000;
 /** Readings kept across all connections; the least recently used goes first. */
 const MAX_READINGS = 24;
 /** Work per request before answering with what is ready (caughtUp: false). */
 const SLICE_MS = 12;
 /** A row's bytes given to a decoder at most (for its one-line summary). */
-const DECODE_BYTES = 64 * 1024;
+const DECODE_BYTES = 16 * 1024;
+/**
+ * Decompressed output a row's summary may take: a page of rows that are each a zip bomb must
+ * not hold the engine (expanding a row decodes it fully, up to the decoders' own cap).
+ */
+const SUMMARY_OUTPUT_BYTES = 256 * 1024;
+/** Rows kept by all readings together; past this the least recently used readings are dropped. */
+const ROWS_BUDGET = 3_000_000;
 
 /** What a connection offers a reading. */
 export interface ReadingSource {
@@ -165,6 +175,7 @@ export class Reading {
     while (this.rows.count > 0 && this.rows.seqFrom[this.rows.head]! < firstKept) this.rows.dropOldest();
     let work = 0;
     let chunks = 0;
+    let rowsAtCheck = this.rows.tail;
     while (this.nextSeq < cap.nextSeq) {
       const i = cap.indexOf(this.nextSeq);
       if (i < 0) break;
@@ -185,9 +196,10 @@ export class Reading {
         this.frame(dir, start, data, seq, time, auto);
         work += size;
       }
-      // Look at the clock every 256 chunks or 1 MiB read, not on every chunk.
-      if (++chunks % 256 === 0 || work > 1 << 20) {
+      // Look at the clock every 256 chunks, 256 KiB read or 1,000 rows made, not on every chunk.
+      if (++chunks % 256 === 0 || work > 1 << 18 || this.rows.tail - rowsAtCheck > 1000) {
         work = 0;
+        rowsAtCheck = this.rows.tail;
         if (performance.now() - started > sliceMs) break;
       }
     }
@@ -403,6 +415,7 @@ export class Readings {
   rows(source: ReadingSource, req: RowRequest): RowPage {
     const reading = this.reading(source, req.spec);
     const caughtUp = reading.advance(this.store);
+    this.keepWithinBudget(reading);
     const kept = reading.rows.count;
     const rows: ViewRow[] = [];
     let total: number;
@@ -453,7 +466,7 @@ export class Readings {
     const to = row.to - (row.tail ?? 0);
     if (decoder !== 'none' && to > from) {
       const bytes = to <= want ? range.data.subarray(from - row.from, to - row.from) : this.store.readRange(source.capture, row.direction, row.seqFrom, from, Math.min(to, from + DECODE_BYTES)).data;
-      const decoded = decode(bytes, decoder, { summaryOnly: true });
+      const decoded = decode(bytes, decoder, { summaryOnly: true, maxOutputBytes: SUMMARY_OUTPUT_BYTES });
       if (decoded) {
         full.decoder = decoded.decoder;
         full.summary = decoded.summary;
@@ -461,6 +474,23 @@ export class Readings {
       }
     }
     return full;
+  }
+
+  /** Drops the least recently used readings (never `current`) while all of them hold too many rows. */
+  private keepWithinBudget(current: Reading): void {
+    for (;;) {
+      let rows = 0;
+      let oldest: { cap: ConnectionCapture; key: string; reading: Reading } | null = null;
+      for (const [cap, m] of this.byCapture)
+        for (const [key, r] of m) {
+          rows += r.rows.count;
+          if (r !== current && (!oldest || r.lastUsed < oldest.reading.lastUsed)) oldest = { cap, key, reading: r };
+        }
+      if (rows <= ROWS_BUDGET || !oldest) return;
+      const m = this.byCapture.get(oldest.cap)!;
+      m.delete(oldest.key);
+      if (m.size === 0) this.byCapture.delete(oldest.cap);
+    }
   }
 
   private prune(): void {

@@ -146,9 +146,11 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         const end = loadedEnd();
         const lastPageStart = Math.floor(Math.max(s.firstRow, s.total - 1, 0) / ROW_PAGE) * ROW_PAGE;
         const from = end < 0 || end < lastPageStart - ROW_PAGE ? Math.max(filter ? 0 : s.firstRow, lastPageStart) : end;
-        const page = await request(from, TAIL_LIMIT);
+        // Each row's summary is decoded in the engine: fewer rows at once keep each answer short.
+        const limit = decoder === 'none' ? TAIL_LIMIT : ROW_PAGE / 2;
+        const page = await request(from, limit);
         if (!page) break;
-        const more = page.rows.length === TAIL_LIMIT;
+        const more = page.rows.length === limit;
         if (page.caughtUp && !dirty.current && !more) break;
         // Let the page paint between catch-up steps.
         await new Promise((r) => setTimeout(r, 0));
