@@ -343,11 +343,18 @@ function view(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function decodeMsgpack(bytes: Uint8Array, ctx: Ctx): Decoded {
+/** Every value of a MessagePack or CBOR sequence, up to the limit, through the library's reader. */
+function decodeSequence(
+  name: 'msgpack' | 'cbor',
+  label: string,
+  readAll: (bytes: Uint8Array, each: (value: unknown) => false | undefined) => unknown,
+  bytes: Uint8Array,
+  ctx: Ctx,
+): Decoded {
   const values: unknown[] = [];
   let more = false;
   try {
-    msgpackUnpackr().unpackMultiple(view(bytes), (value: unknown) => {
+    readAll(view(bytes), (value: unknown) => {
       if (values.length >= DECODE_LIMITS.sequenceValues) {
         more = true;
         return false;
@@ -356,27 +363,17 @@ function decodeMsgpack(bytes: Uint8Array, ctx: Ctx): Decoded {
       return undefined;
     });
   } catch (err) {
-    return failed('msgpack', `Not MessagePack: ${structuredErrorWords(err)}`);
+    return failed(name, `Not ${label}: ${structuredErrorWords(err)}`);
   }
-  return structuredResult('msgpack', values, more, ctx);
+  return structuredResult(name, values, more, ctx);
+}
+
+function decodeMsgpack(bytes: Uint8Array, ctx: Ctx): Decoded {
+  return decodeSequence('msgpack', 'MessagePack', (b, each) => msgpackUnpackr().unpackMultiple(b, each), bytes, ctx);
 }
 
 function decodeCbor(bytes: Uint8Array, ctx: Ctx): Decoded {
-  const values: unknown[] = [];
-  let more = false;
-  try {
-    cborDecoder().decodeMultiple(view(bytes), (value: unknown) => {
-      if (values.length >= DECODE_LIMITS.sequenceValues) {
-        more = true;
-        return false;
-      }
-      values.push(value);
-      return undefined;
-    });
-  } catch (err) {
-    return failed('cbor', `Not CBOR: ${structuredErrorWords(err)}`);
-  }
-  return structuredResult('cbor', values, more, ctx);
+  return decodeSequence('cbor', 'CBOR', (b, each) => cborDecoder().decodeMultiple(b, each), bytes, ctx);
 }
 
 function structuredErrorWords(err: unknown): string {

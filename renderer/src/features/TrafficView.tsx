@@ -9,6 +9,7 @@ import { useViewField } from '../state/views';
 import { ChunkDetail } from './ChunkDetail';
 import { HexBytes, TextBytes, type Mark } from './views/Bytes';
 import { marksFor, type MatchIndex, type Selection } from './views/marks';
+import { ROW_TEXT, useRowList } from './views/useRowList';
 import type { SearchMatch } from '../../../shared/search';
 
 export type { Display };
@@ -26,7 +27,6 @@ export interface ChunksViewProps {
 
 /** Hex lines a collapsed row shows; expand a row to see all of it. */
 const COLLAPSED_HEX_LINES = 4;
-const ROW_TEXT = 26;
 const ROW_HEX_LINE = 18;
 
 /**
@@ -46,10 +46,7 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
   const droppedBytes = useInspector((s) => s.connections[connectionId]?.droppedBytes ?? 0);
   const addChunkPage = useInspector((s) => s.addChunkPage);
   const [follow, setFollow] = useViewField(connectionId, 'follow');
-  const [active, setActive] = useState<number | null>(null);
-  const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
   const scrollRef = useRef<HTMLDivElement>(null);
-  const lastTop = useRef(0);
   const pending = useRef(new Set<number>());
 
   const [peerFilter, setPeerFilter] = useState('');
@@ -129,61 +126,20 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
     if (follow) setFollow(false);
     virtualizer.scrollToIndex(index, { align: 'center' });
     // Only when asked to reveal a match.
-  }, [revealN]); // eslint-disable-line
+  }, [revealN]);
 
-  const onScroll = useCallback(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 8;
-    // Only a scroll upward is the user's: following's own scrolls only ever go down.
-    if (atBottom) {
-      if (!follow) setFollow(true);
-    } else if (el.scrollTop < lastTop.current - 2 && follow) setFollow(false);
-    lastTop.current = el.scrollTop;
-    scrollMemory.set(connectionId, el.scrollTop);
-  }, [connectionId, follow, setFollow]);
-
-  /** Arrow keys move a focused row through the table (one tab stop for all of it); Enter expands it. */
-  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
-    // Shift+arrows move a byte selection (handled by the traffic pane), not the rows.
-    if (count === 0 || e.ctrlKey || e.altKey || e.metaKey || e.shiftKey) return;
-    let next: number | null = null;
-    const current = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
-    if (e.key === 'ArrowDown') next = Math.min(count - 1, current + 1);
-    else if (e.key === 'ArrowUp') next = Math.max(0, current - 1);
-    else if (e.key === 'Home') next = 0;
-    else if (e.key === 'End') next = count - 1;
-    else if (e.key === 'PageDown' || e.key === 'PageUp') {
-      const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 260) / ROW_TEXT) - 1);
-      next = e.key === 'PageDown' ? Math.min(count - 1, Math.max(0, current) + page) : Math.max(0, current - page);
-    } else if ((e.key === 'Enter' || e.key === ' ') && active !== null && e.target === e.currentTarget.querySelector(`[data-index="${active}"]`)) {
-      e.preventDefault();
-      const seq = seqOf(active);
-      if (seq >= 0 && !(hasMarker && active === 0)) toggle(seq, active);
-      return;
-    }
-    if (next === null) return;
-    e.preventDefault();
-    setActive(next);
-    if (follow && next < count - 1) setFollow(false);
-    virtualizer.scrollToIndex(next, { align: 'auto' });
-    requestAnimationFrame(() => {
-      (scrollRef.current?.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
-    });
-  };
-
-  const toggle = useCallback(
-    (seq: number, index: number) => {
-      setExpanded((prev) => {
-        const next = new Set(prev);
-        // A collapsed row goes back to its fixed height; the expanded size must not linger.
-        if (next.delete(seq)) virtualizer.resizeItem(index, ROW_TEXT);
-        else next.add(seq);
-        return next;
-      });
+  const { onScroll, onKeyDown, setActive, expanded, toggle } = useRowList({
+    scrollRef,
+    virtualizer,
+    count,
+    follow,
+    setFollow,
+    onScrolled: useCallback((top: number) => scrollMemory.set(connectionId, top), [connectionId]),
+    onActivate: (index) => {
+      const seq = seqOf(index);
+      if (seq >= 0 && !(hasMarker && index === 0)) toggle(seq, index);
     },
-    [virtualizer],
-  );
+  });
 
   return (
     <>

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useRef } from 'react';
 import type { DecoderChoice } from '../../../../shared/decoded';
 import { formatBytes, formatClock, formatEndpoint } from '../../../../shared/format';
 import type { ReadingSpec, ViewRow } from '../../../../shared/reading';
@@ -9,9 +9,9 @@ import { useViewField } from '../../state/views';
 import { HexBytes, TextBytes, type Mark } from './Bytes';
 import { marksFor, type MatchIndex, type Selection } from './marks';
 import { RowDetail } from './RowDetail';
+import { ROW_TEXT, useRowList } from './useRowList';
 import { useRows } from './useRows';
 
-const ROW_TEXT = 26;
 const ROW_HEX_LINE = 18;
 const COLLAPSED_HEX_LINES = 4;
 
@@ -51,10 +51,7 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
   const isRelay = useInspector((s) => s.connections[connectionId]?.origin === 'relay');
   const { state, rowAt, ensure } = useRows(connectionId, spec, decoder, tick, filter);
   const [follow, setFollow] = useViewField(connectionId, 'follow');
-  const [expanded, setExpanded] = useState<ReadonlySet<number>>(() => new Set());
-  const [active, setActive] = useState<number | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
-  const lastTop = useRef(0);
   const [singular, plural] = NOUN[spec.view];
 
   const base = filter ? 0 : state.firstRow;
@@ -109,7 +106,7 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
     if (lastItem < firstItem) return;
     ensure(Math.max(base, listIndex(firstItem)), Math.min(base + rows - 1, listIndex(lastItem)));
     // listIndex depends on base and the marker only.
-  }, [ensure, firstItem, lastItem, base, rows, state.version]); // eslint-disable-line
+  }, [ensure, firstItem, lastItem, base, rows, state.version]);
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -130,53 +127,19 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
     if (follow) setFollow(false);
     virtualizer.scrollToIndex(found + markerOffset, { align: 'center' });
     // Only when asked to reveal, or when the rows it needs arrive.
-  }, [revealN, state.version]); // eslint-disable-line
+  }, [revealN, state.version]);
 
-  const onScroll = useCallback(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 8;
-    if (atBottom) {
-      if (!follow) setFollow(true);
-    } else if (el.scrollTop < lastTop.current - 2 && follow) setFollow(false);
-    lastTop.current = el.scrollTop;
-  }, [follow, setFollow]);
-
-  const toggle = useCallback(
-    (key: number, index: number) => {
-      setExpanded((prev) => {
-        const next = new Set(prev);
-        if (next.delete(key)) virtualizer.resizeItem(index, ROW_TEXT);
-        else next.add(key);
-        return next;
-      });
+  const { onScroll, onKeyDown, setActive, expanded, toggle } = useRowList({
+    scrollRef,
+    virtualizer,
+    count,
+    follow,
+    setFollow,
+    onActivate: (index) => {
+      const row = rowOf(index);
+      if (row && !row.pending) toggle(row.n, index);
     },
-    [virtualizer],
-  );
-
-  const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>) => {
-    if (count === 0 || e.ctrlKey || e.altKey || e.metaKey || e.shiftKey) return;
-    let next: number | null = null;
-    const cur = active ?? (e.key === 'ArrowUp' || e.key === 'End' ? count : -1);
-    if (e.key === 'ArrowDown') next = Math.min(count - 1, cur + 1);
-    else if (e.key === 'ArrowUp') next = Math.max(0, cur - 1);
-    else if (e.key === 'Home') next = 0;
-    else if (e.key === 'End') next = count - 1;
-    else if ((e.key === 'Enter' || e.key === ' ') && active !== null) {
-      const row = rowOf(active);
-      if (row && !row.pending) {
-        e.preventDefault();
-        toggle(row.n, active);
-      }
-      return;
-    }
-    if (next === null) return;
-    e.preventDefault();
-    setActive(next);
-    if (follow && next < count - 1) setFollow(false);
-    virtualizer.scrollToIndex(next, { align: 'auto' });
-    requestAnimationFrame(() => (scrollRef.current?.querySelector(`[data-index="${next}"]`) as HTMLElement | null)?.focus({ preventScroll: true }));
-  };
+  });
 
   return (
     <>
