@@ -9,8 +9,12 @@
  * last bytes of a delimiter that may straddle two chunks), never a frame's payload, so a stream
  * of any length costs it a few bytes.
  */
+import type { FramingSpec } from '../../shared/reading';
 
-/** How to cut a stream into frames. */
+/**
+ * How to cut a stream into frames: the contract's FramingSpec (shared/reading.ts, where each
+ * field is explained), with a delimiter as bytes rather than hex.
+ */
 export type FramingConfig =
   | {
       kind: 'delimiter';
@@ -19,21 +23,7 @@ export type FramingConfig =
       /** A frame longer than this without a delimiter is reported and cut here. */
       maxFrameBytes: number;
     }
-  | {
-      kind: 'length';
-      /** Bytes of the length field. */
-      lengthBytes: 1 | 2 | 4 | 8;
-      endian: 'big' | 'little';
-      /** Where the length field starts in the header (bytes before it are part of the header). */
-      lengthOffset: number;
-      /** Whether the length counts the header (offset bytes and the length field) too. */
-      includesHeader: boolean;
-      /** Added to the length read (may be negative), as some protocols count oddly. */
-      adjustment: number;
-      /** A frame announced as longer than this can never be accepted: framing stops there. */
-      maxFrameBytes: number;
-    }
-  | { kind: 'fixed'; size: number };
+  | Extract<FramingSpec, { kind: 'length' | 'fixed' }>;
 
 /** One frame: stream offsets [start, end). `cut` marks a frame ended by the size limit, not by its delimiter. */
 export interface Frame {

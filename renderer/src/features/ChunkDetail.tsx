@@ -6,6 +6,7 @@ import { NO_MARKS } from './views/marks';
 const NO_BOUNDARIES: readonly number[] = [];
 import { formatBytes } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
+import { saveBytes } from './saveBytes';
 import { useApi } from '../api/context';
 import { useInspector, type Display } from '../state/store';
 import { focusMessage } from '../state/views';
@@ -54,15 +55,9 @@ export function ChunkDetail({ connectionId, chunk, display, perLine = 16, marks 
   }
 
   function save() {
-    const url = URL.createObjectURL(new Blob([data as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `${connectionId}-chunk-${chunk.seq + 1}-${chunk.direction}.bin`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    setStatus(`Saved ${formatBytes(data!.byteLength)} as ${a.download}.`);
+    const fileName = `${connectionId}-chunk-${chunk.seq + 1}-${chunk.direction}.bin`;
+    saveBytes(data!, fileName);
+    setStatus(`Saved ${formatBytes(data!.byteLength)} as ${fileName}.`);
   }
 
   return (

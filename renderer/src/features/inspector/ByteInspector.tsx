@@ -12,6 +12,7 @@ import {
   type Checksums,
   type CopyFormat,
 } from '../../../../shared/inspect';
+import { saveBytes } from '../saveBytes';
 import './inspector.css';
 
 export interface ByteInspectorProps {
@@ -74,15 +75,7 @@ export function ByteInspector({ bytes, offset, length, checksums, checksumsError
 
   function save() {
     try {
-      const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = fileName;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      // The download reads the blob after click() returns; revoking at once could cut it off.
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBytes(bytes, fileName);
       say(`Saved ${what} as ${fileName}.`);
     } catch (err) {
       say(`Could not save: ${err instanceof Error ? err.message : String(err)}`, true);

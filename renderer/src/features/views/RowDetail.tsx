@@ -3,6 +3,7 @@ import { formatEscaped, toHex } from '../../../../shared/bytes';
 import type { Decoded, DecodedNode, DecoderChoice } from '../../../../shared/decoded';
 import { formatBytes } from '../../../../shared/format';
 import type { ViewRow } from '../../../../shared/reading';
+import { saveBytes } from '../saveBytes';
 import { useApi } from '../../api/context';
 import type { Display } from '../../state/store';
 import { HexBytes, TextBytes, type Mark } from './Bytes';
@@ -54,15 +55,9 @@ export function RowDetail({ connectionId, row, display, perLine, decoder, marks 
 
   function save() {
     if (!data) return;
-    const url = URL.createObjectURL(new Blob([data.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `${connectionId}-${row.direction}-${row.from}-${row.to - 1}.bin`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    setStatus(`Saved ${formatBytes(data.bytes.byteLength)} as ${a.download}.`);
+    const fileName = `${connectionId}-${row.direction}-${row.from}-${row.to - 1}.bin`;
+    saveBytes(data.bytes, fileName);
+    setStatus(`Saved ${formatBytes(data.bytes.byteLength)} as ${fileName}.`);
   }
 
   return (
