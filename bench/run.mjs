@@ -741,12 +741,11 @@ async function scaleInspector(browser, n) {
     const clock = await pageClockOffset(page);
     await page.evaluate((count) => {
       const w = (window.__benchListed = { at: 0, heading: '', listener: '' });
+      // The connections pane's summary ("10000 connections") and the listener's row in the tree ("10000 clients").
       const timer = setInterval(() => {
-        const heading = [...document.querySelectorAll('h2')].find((h) => h.textContent.startsWith('Connections'));
-        const listener = document.querySelector('[aria-label="Listeners"] li');
-        const h = heading?.textContent ?? '';
-        const l = listener?.textContent ?? '';
-        if (h.replace(/\s+/g, ' ').trim() === `Connections ${count}` && l.includes(`${count} clients`)) {
+        const h = document.querySelector('.nav-summary')?.textContent ?? '';
+        const l = document.querySelector('[role="treeitem"][aria-level="1"]')?.textContent ?? '';
+        if (h.replace(/\s+/g, ' ').trim().startsWith(`${count} connections`) && l.includes(`${count} clients`)) {
           w.at = performance.timeOrigin + performance.now();
           w.heading = h;
           w.listener = l;
@@ -765,8 +764,8 @@ async function scaleInspector(browser, n) {
     }
     const status = procStatus(host.pid);
     const shown = await page.evaluate(() => ({
-      heading: [...document.querySelectorAll('h2')].find((h) => h.textContent.startsWith('Connections'))?.textContent ?? '',
-      listener: document.querySelector('[aria-label="Listeners"] li')?.textContent ?? '',
+      heading: document.querySelector('.nav-summary')?.textContent ?? '',
+      listener: document.querySelector('[role="treeitem"][aria-level="1"]')?.textContent ?? '',
     }));
     const drops1 = listenDrops();
     return {

@@ -108,6 +108,8 @@ try {
   await page.getByRole('button', { name: /^Framing:/ }).click();
   const form = page.getByRole('form', { name: 'Framing' });
   await form.getByLabel('Frame by').selectOption('length');
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(out, 'framing.png') });
   await form.getByRole('button', { name: 'Apply framing' }).click();
   await page.getByLabel('Decode').selectOption('auto');
   await page.getByRole('button', { name: 'Expand frame 1' }).click();
@@ -123,7 +125,7 @@ try {
   await bar.getByLabel('Find').fill('temp');
   await bar.getByRole('combobox', { name: /^In/ }).selectOption('all');
   await bar.getByRole('button', { name: 'Search', exact: true }).click();
-  await bar.getByRole('status').filter({ hasText: /Match 1 of/ }).waitFor();
+  await bar.getByRole('status').filter({ hasText: /Match \d+ of/ }).waitFor();
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(out, 'search.png') });
   await page.keyboard.press('Escape');

@@ -66,6 +66,10 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
   }, [rows, byPeer, peerFilter, onRowsLabel]);
   const count = rows + (hasMarker ? 1 : 0);
   const seqOf = (index: number) => (byPeer ? (byPeer[index]?.seq ?? -1) : firstKept + index - (hasMarker ? 1 : 0));
+  const getItemKey = useCallback(
+    (index: number) => (hasMarker && index === 0 ? 'dropped' : byPeer ? (byPeer[index]?.seq ?? -1) : firstKept + index - (hasMarker ? 1 : 0)),
+    [hasMarker, byPeer, firstKept],
+  );
   const chunkOf = (index: number) => (byPeer ? byPeer[index] : chunkAt(list, seqOf(index)));
 
   const virtualizer = useVirtualizer({
@@ -80,7 +84,9 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
       return lines * ROW_HEX_LINE + 8;
     },
     overscan: 10,
-    getItemKey: (index) => (hasMarker && index === 0 ? 'dropped' : seqOf(index)),
+    // A function that changes only when the first kept chunk does: a new one makes the list
+    // measure every row again, which under a flood would be every row on every batch.
+    getItemKey,
   });
 
   useEffect(() => {

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useLayoutEffect, useRef } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef } from 'react';
 import type { DecoderChoice } from '../../../../shared/decoded';
 import { formatBytes, formatClock, formatEndpoint } from '../../../../shared/format';
 import type { ReadingSpec, ViewRow } from '../../../../shared/reading';
@@ -69,11 +69,14 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
   };
   const measuredMode = display === 'hex' || spec.view === 'stream';
 
+  // Numbers, not strings: the list asks for every row's key on each change of the row count.
+  const getItemKey = useCallback((index: number) => (markerOffset && index === 0 ? -1 : base + index - markerOffset), [base, markerOffset]);
   const virtualizer = useVirtualizer({
     count,
     getScrollElement: () => scrollRef.current,
+    // Called for every row whenever the row count changes: one-line rows answer at once.
     estimateSize: (index) => {
-      if (hasMarker && index === 0) return ROW_TEXT;
+      if ((hasMarker && index === 0) || (display === 'text' && spec.view !== 'stream')) return ROW_TEXT;
       const row = rowOf(index);
       if (display === 'hex') {
         const size = row ? row.to - row.from : perLine;
@@ -84,11 +87,9 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
       return ROW_TEXT;
     },
     overscan: 8,
-    getItemKey: (index) => {
-      if (hasMarker && index === 0) return 'dropped';
-      const i = index - markerOffset;
-      return i < rows ? `r${base + i}` : `p${i - rows}`;
-    },
+    // Keys by position alone (a pending row keeps its key when it completes), and a function
+    // that changes only when rows are dropped: a new one makes the list measure every row again.
+    getItemKey,
   });
 
   useEffect(() => {
