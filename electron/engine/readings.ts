@@ -143,7 +143,6 @@ export class Reading {
   private readonly dirs: Record<Direction, DirState>;
   private run: Run | null = null;
   private readonly config: FramingConfig | null;
-  droppedBytes = 0;
   lastUsed = 0;
 
   constructor(
@@ -168,7 +167,6 @@ export class Reading {
       this.dirs.in = this.freshDir();
       this.dirs.out = this.freshDir();
       this.nextSeq = cap.firstKeptSeq;
-      this.droppedBytes = cap.droppedBytes;
     }
     // Rows whose bytes are gone, even in part, are forgotten too.
     const firstKept = cap.firstKeptSeq;
@@ -527,4 +525,3 @@ function overlaps(starts: Float64Array, ends: Float64Array, from: number, to: nu
   return false;
 }
 
-export type { ReadingSpec };
