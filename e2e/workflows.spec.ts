@@ -178,7 +178,10 @@ test('a damaged saved-messages file is kept aside and reported above the saved m
     await app.getByLabel('Name', { exact: true }).fill('ping');
     await app.getByRole('button', { name: 'Save', exact: true }).click();
     await expect(app.getByRole('button', { name: 'Send saved message ping' })).toBeVisible();
-    const saved = JSON.parse(await readFile(path.join(host.dataDir, 'saved.json'), 'utf8')) as { snippets: { name: string }[]; warning?: string };
+    // The page shows the saved message at once; the host writes the file when its command runs.
+    const file = path.join(host.dataDir, 'saved.json');
+    await expect.poll(() => readFile(file, 'utf8').then(() => true, () => false), { timeout: 10_000 }).toBe(true);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { snippets: { name: string }[]; warning?: string };
     expect(saved.snippets.map((s) => s.name)).toEqual(['ping']);
     expect(saved.warning).toBeUndefined();
     expect(await readFile(path.join(host.dataDir, kept[0]!), 'utf8')).toBe('{"snippets": [{"name": "cut off');
