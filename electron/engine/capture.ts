@@ -42,6 +42,8 @@ export interface StreamRange {
   data: Uint8Array;
   /** Stream offsets inside the range where one chunk ends and the next begins. */
   boundaries: number[];
+  /** The chunk holding the last byte read (where reading the rest of the stream may start), or -1. */
+  lastSeq: number;
 }
 
 /** Options of a capture store; the defaults suit the app, tests make them small. */
@@ -437,6 +439,7 @@ export class CaptureStore {
     const boundaries: number[] = [];
     let start = -1;
     let length = 0;
+    let lastSeq = -1;
     let i = capture.head + Math.max(0, Math.floor(fromSeq) - capture.baseSeq);
     const limit = Math.min(to, from + maxBytes);
     for (; i < capture.tail; i++) {
@@ -454,6 +457,7 @@ export class CaptureStore {
       if (!bytes) break;
       parts.push(bytes);
       length += bytes.byteLength;
+      lastSeq = capture.baseSeq + (i - capture.head);
       if (hi >= limit) break;
     }
     const data = parts.length === 1 ? parts[0]! : new Uint8Array(length);
@@ -464,7 +468,7 @@ export class CaptureStore {
         at += p.byteLength;
       }
     }
-    return { start: start < 0 ? from : start, data, boundaries };
+    return { start: start < 0 ? from : start, data, boundaries, lastSeq };
   }
 
   /**

@@ -87,10 +87,10 @@ export class Inspection {
       acc.update(range.data);
       bytes += range.data.byteLength;
       at += range.data.byteLength;
+      // The next piece starts in the chunk this one ended in.
+      seq = range.lastSeq;
       // Large selections: let the sockets run between pieces.
       if (at < a.to) await new Promise<void>((r) => setImmediate(r));
-      const i = e.value.capture.indexOf(seq);
-      if (i < 0) seq = e.value.capture.firstKeptSeq;
     }
     return ok({ checksums: acc.result(), bytes });
   }
