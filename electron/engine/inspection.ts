@@ -61,7 +61,7 @@ export class Inspection {
     if (!e.ok) return e;
     const range = this.core.capture.readRange(e.value.capture, a.direction, a.fromSeq, a.from, a.to);
     if (range.data.byteLength === 0 && a.to > a.from) return fail(this.notKept(e.value, a.direction, a.from));
-    return ok(range);
+    return ok({ start: range.start, data: range.data, boundaries: range.boundaries });
   }
 
   decodeRange(a: CommandArgs<'decodeRange'>): Result<CommandResults['decodeRange']> {
