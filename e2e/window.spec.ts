@@ -273,9 +273,10 @@ test('the hex dump fits each width without overlap, and nothing scrolls sideways
       await app.setViewportSize(size);
       const row = log.getByRole('row').first();
       await expect(row.locator('.hex-line').first()).toBeVisible();
-      // Bytes per line: what the width holds.
-      const first = (await row.locator('.hex-bytes').first().innerText()).trim().split(/\s+/).length;
-      expect(expectedPerLine[size.width], `${size.width}px: ${first} bytes per line`).toContain(first);
+      // Bytes per line: what the width holds (once the resize has been measured and drawn).
+      const perLine = async () => (await row.locator('.hex-bytes').first().innerText()).trim().split(/\s+/).length;
+      await expect.poll(async () => expectedPerLine[size.width]!.includes(await perLine()), { message: `${size.width}px: bytes per line` }).toBe(true);
+      const first = await perLine();
       // Offsets count on by the bytes of a line, so the dump reads as one.
       const offsets = await row.locator('.hex-offset').allInnerTexts();
       expect(parseInt(offsets[1]!, 16)).toBe(first);
