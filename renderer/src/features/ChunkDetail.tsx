@@ -1,12 +1,11 @@
 import { useEffect, useState } from 'react';
-import { formatEscaped, toHex } from '../../../shared/bytes';
 import { HexBytes, TextBytes, type Mark } from './views/Bytes';
 import { NO_MARKS } from './views/marks';
 
 const NO_BOUNDARIES: readonly number[] = [];
 import { formatBytes } from '../../../shared/format';
 import type { Chunk } from '../../../shared/model';
-import { saveBytes } from './saveBytes';
+import { copyAsShown, saveBytes } from './saveBytes';
 import { useApi } from '../api/context';
 import { useInspector, type Display } from '../state/store';
 import { focusMessage } from '../state/views';
@@ -45,13 +44,7 @@ export function ChunkDetail({ connectionId, chunk, display, perLine = 16, marks 
   const shown = data.subarray(0, SHOW_MAX);
 
   async function copy() {
-    const text = display === 'hex' ? toHex(data!) : formatEscaped(data!);
-    try {
-      await navigator.clipboard.writeText(text);
-      setStatus(`Copied ${formatBytes(data!.byteLength)} as ${display === 'hex' ? 'hex' : 'escaped text'}.`);
-    } catch (err) {
-      setStatus(`Could not copy: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    setStatus(await copyAsShown(data!, display));
   }
 
   function save() {

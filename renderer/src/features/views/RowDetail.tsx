@@ -1,9 +1,8 @@
 import { useEffect, useState } from 'react';
-import { formatEscaped, toHex } from '../../../../shared/bytes';
 import type { Decoded, DecodedNode, DecoderChoice } from '../../../../shared/decoded';
 import { formatBytes } from '../../../../shared/format';
 import type { ViewRow } from '../../../../shared/reading';
-import { saveBytes } from '../saveBytes';
+import { copyAsShown, saveBytes } from '../saveBytes';
 import { useApi } from '../../api/context';
 import type { Display } from '../../state/store';
 import { HexBytes, TextBytes, type Mark } from './Bytes';
@@ -44,13 +43,7 @@ export function RowDetail({ connectionId, row, display, perLine, decoder, marks 
 
   async function copy() {
     if (!data) return;
-    const text = display === 'hex' ? toHex(data.bytes) : formatEscaped(data.bytes);
-    try {
-      await navigator.clipboard.writeText(text);
-      setStatus(`Copied ${formatBytes(data.bytes.byteLength)} as ${display === 'hex' ? 'hex' : 'escaped text'}.`);
-    } catch (err) {
-      setStatus(`Could not copy: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    setStatus(await copyAsShown(data.bytes, display));
   }
 
   function save() {
