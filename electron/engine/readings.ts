@@ -380,6 +380,8 @@ export interface RowRequest {
 export class Readings {
   private readonly byCapture = new Map<ConnectionCapture, Map<string, Reading>>();
   private clock = 0;
+  /** The last filtered list, kept while its reading has the same rows: a page asks for it again and again. */
+  private matched: { reading: Reading; filter: object; first: number; count: number; rows: number[] } | null = null;
 
   constructor(private readonly store: CaptureStore) {}
 
@@ -443,8 +445,10 @@ export class Readings {
   }
 
   private matchingRows(reading: Reading, filter: NonNullable<RowRequest['filter']>): number[] {
-    const out: number[] = [];
     const r = reading.rows;
+    const m = this.matched;
+    if (m && m.reading === reading && m.filter === filter && m.first === r.first && m.count === r.count) return m.rows;
+    const out: number[] = [];
     for (let i = 0; i < r.count; i++) {
       const k = r.head + i;
       const out_ = (r.flags[k]! & F_OUT) !== 0;
@@ -452,6 +456,7 @@ export class Readings {
       const ends = out_ ? filter.outEnd : filter.inEnd;
       if (overlaps(starts, ends, r.from[k]!, r.to[k]!)) out.push(i);
     }
+    this.matched = { reading, filter, first: r.first, count: r.count, rows: out };
     return out;
   }
 

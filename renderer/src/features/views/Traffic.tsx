@@ -2,6 +2,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import { hexBytesPerLine } from '../../../../shared/bytes';
 import { DECODER_CHOICES, DECODER_LABELS, type DecoderChoice } from '../../../../shared/decoded';
 import { DEFAULT_FRAMING, describeFraming, VIEW_MODES, type ReadingSpec } from '../../../../shared/reading';
+import { useShallow } from 'zustand/react/shallow';
 import { useInspector } from '../../state/store';
 import { useViewField } from '../../state/views';
 import { FindBar } from '../find/FindBar';
@@ -30,14 +31,26 @@ export function Traffic({ connectionId }: { connectionId: string }) {
     return lid ? s.listenerFraming[lid] : undefined;
   });
   const framing = ownFraming ?? inherited ?? DEFAULT_FRAMING;
-  const find = useInspector((s) => s.find);
+  // What the views need of the search; its progress reports (many a second) do not re-render them.
+  const find = useInspector(
+    useShallow((s) => ({
+      open: s.find.open,
+      focusN: s.find.focusN,
+      revealN: s.find.revealN,
+      searchId: s.find.searchId,
+      done: s.find.progress?.done === true,
+      onlyMatching: s.find.onlyMatching,
+      matches: s.find.matches,
+      current: s.find.current,
+    })),
+  );
   const [framingOpen, setFramingOpen] = useState(false);
   const [rowsLabel, setRowsLabel] = useState('');
   const [selection, setSelection] = useState<Selection | null>(null);
   const [perLine, setPerLine] = useState<4 | 8 | 16>(16);
   const bodyRef = useRef<HTMLDivElement>(null);
 
-  const filterOn = find.onlyMatching && find.searchId !== null && find.progress?.done === true;
+  const filterOn = find.onlyMatching && find.searchId !== null && find.done;
   const spec: ReadingSpec = useMemo(() => {
     if (mode === 'lines') return { view: 'lines' };
     if (mode === 'stream') return { view: 'stream', mergeMs };
