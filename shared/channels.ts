@@ -38,6 +38,11 @@ export const COMMAND_NAMES = [
   'startSearch',
   'cancelSearch',
   'getSearchMatches',
+  'exportCapture',
+  'openCapture',
+  'cancelFileJob',
+  'clearCapture',
+  'startReplay',
 ] as const;
 
 /** A command's name. */

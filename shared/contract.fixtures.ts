@@ -54,6 +54,11 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   startSearch: { query: { kind: 'hex', pattern: 'de ad', caseSensitive: true, direction: 'both' }, connectionIds: ['C1'] },
   cancelSearch: { searchId: 'S1' },
   getSearchMatches: { searchId: 'S1', connectionId: 'C1', fromIndex: 0, limit: 100 },
+  exportCapture: { scope: { connectionId: 'C1' }, format: 'pcapng', display: 'text', direction: 'both' },
+  openCapture: { fileId: 'F1', name: 'trace.pcapng' },
+  cancelFileJob: { jobId: 'J1' },
+  clearCapture: { scope: { all: true } },
+  startReplay: { side: 'client', sourceId: 'C1', host: '127.0.0.1', port: 7, timing: 'fast', speed: 1, waitForReplies: true, replyTimeoutMs: 1000, timeoutMs: 1000 },
 };
 
 const badIds: [string, unknown][] = [

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseEscapes, parseHex } from './bytes';
 import { regexHazard } from './regex-safety';
 import { fieldKey, fieldLabel } from './field-labels';
-import type { ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
+import type { FileJob, ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { RowPage } from './reading';
 import type { SearchMatch, SearchProgress } from './search';
@@ -164,6 +164,25 @@ const targetSchema = z.union([z.object({ connectionId: idSchema }).strict(), z.o
 });
 
 const MAX_TEXT = 1024 * 1024;
+/** Which connections a command covers: one, a listener's (or relay's) clients, or all of them. */
+const scopeSchema = z.union(
+  [
+    z.object({ connectionId: idSchema }).strict(),
+    z.object({ listenerId: idSchema }).strict(),
+    z.object({ jobId: idSchema }).strict(),
+    z.object({ all: z.literal(true) }).strict(),
+  ],
+  { error: 'scope must be {connectionId}, {listenerId}, {jobId} or {all: true}' },
+);
+
+/** An absolute path of a file on the machine the engine runs on. */
+const filePathSchema = z
+  .string({ error: 'File path must be text' })
+  .min(1, 'Enter a file path')
+  .max(4096, 'File path is too long')
+  .refine((p) => !p.includes('\0'), { error: 'File path cannot contain a NUL byte' })
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), { error: 'File path must be absolute' });
+
 const textSchema = (what: string) => z.string({ error: `${what} must be text` }).max(MAX_TEXT, `${what} is too long (1 MiB at most)`);
 
 function checkEscapes(text: string, ctx: z.RefinementCtx, path: (string | number)[]): void {
@@ -463,6 +482,55 @@ export const commandSchemas = {
       limit: z.number().int().min(1).max(100_000).default(1000),
     })
     .strict(),
+  exportCapture: z
+    .object({
+      scope: scopeSchema,
+      format: z.enum(['pcapng', 'ndjson', 'transcript', 'raw'], { error: 'format must be pcapng, ndjson, transcript or raw' }),
+      /** transcript: escaped text or a hex dump, as the views show them. */
+      display: z.enum(['text', 'hex'], { error: 'display must be text or hex' }).default('text'),
+      /** raw: one direction's bytes, or both as one file each (in a tar archive). */
+      direction: z.enum(['in', 'out', 'both'], { error: 'direction must be in, out or both' }).default('both'),
+      /** Desktop: where the user chose to save it. Absent: the host keeps it for download. */
+      filePath: filePathSchema.optional(),
+    })
+    .strict(),
+  openCapture: z
+    .object({
+      /** Desktop: the file the user chose or dropped. */
+      filePath: filePathSchema.optional(),
+      /** Browser host: a file the page uploaded. */
+      fileId: idSchema.optional(),
+      /** The name to show (the file's own name when absent). */
+      name: z.string().trim().min(1).max(255, 'File name is too long').optional(),
+    })
+    .strict()
+    .refine((a) => (a.filePath === undefined) !== (a.fileId === undefined), { error: 'choose one capture file to open (a path or an uploaded file, not both)', path: ['fileId'] }),
+  cancelFileJob: z.object({ jobId: idSchema }).strict(),
+  clearCapture: z.object({ scope: scopeSchema }).strict(),
+  startReplay: z
+    .object({
+      /** client: connect to host:port and send what the client sent; server: listen on host:port and answer as the server did. */
+      side: z.enum(['client', 'server'], { error: 'Replay as must be client or server' }),
+      sourceId: idSchema,
+      host: hostSchema,
+      port: listenPortSchema,
+      /** original: the captured gaps between chunks; scaled: those gaps divided by speed; fast: no waiting. */
+      timing: z.enum(['original', 'scaled', 'fast'], { error: 'timing must be original, scaled or fast' }).default('original'),
+      /** With timing scaled: 2 replays twice as fast, 0.5 half as fast. */
+      speed: z.number({ error: 'Speed must be a number' }).min(0.01, 'Speed must be at least 0.01').max(1000, 'Speed must be at most 1000').default(1),
+      /**
+       * Before each chunk, wait until the other side has sent as many bytes as it had by then in
+       * the capture (at most replyTimeoutMs). Always on as server.
+       */
+      waitForReplies: z.boolean().default(false),
+      replyTimeoutMs: timeoutSchema,
+      timeoutMs: timeoutSchema,
+    })
+    .strict()
+    .refine((a) => a.side === 'server' || a.port > 0, {
+      error: 'Port must be a whole number from 1 to 65535 (0 is not a port you can connect to)',
+      path: ['port'],
+    }),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -505,6 +573,11 @@ export interface CommandResults {
   startSearch: { searchId: string };
   cancelSearch: SearchProgress;
   getSearchMatches: { matches: SearchMatch[]; total: number; progress: SearchProgress };
+  exportCapture: FileJob;
+  openCapture: FileJob;
+  cancelFileJob: FileJob;
+  clearCapture: { connections: number; bytes: number };
+  startReplay: TaskInfo;
 }
 
 /**
@@ -604,6 +677,27 @@ export interface InspectorApi {
   cancelSearch(args: CommandInput<'cancelSearch'>): Promise<Result<SearchProgress>>;
   /** A search's matches (all, or one connection's), in capture order. */
   getSearchMatches(args: CommandInput<'getSearchMatches'>): Promise<Result<{ matches: SearchMatch[]; total: number; progress: SearchProgress }>>;
+  /**
+   * Exports connections (one, a listener's or relay's, an opened file's, or all) as pcapng,
+   * NDJSON, a transcript or raw bytes; progress comes as file-job events.
+   */
+  exportCapture(args: CommandInput<'exportCapture'>): Promise<Result<FileJob>>;
+  /** Opens a pcap or pcapng file: each stream becomes a read-only connection; progress comes as file-job events. */
+  openCapture(args: CommandInput<'openCapture'>): Promise<Result<FileJob>>;
+  /** Stops a running export (its file is not kept) or open (what was read so far is kept). */
+  cancelFileJob(args: CommandInput<'cancelFileJob'>): Promise<Result<FileJob>>;
+  /** Forgets the captured bytes of connections, keeping the connections and their counters. */
+  clearCapture(args: CommandInput<'clearCapture'>): Promise<Result<{ connections: number; bytes: number }>>;
+  /** Replays a connection's client side against a server, or serves its server side to new clients; stopTask stops it. */
+  startReplay(args: CommandInput<'startReplay'>): Promise<Result<TaskInfo>>;
+  /** Browser host: sends a file to the host for openCapture, reporting bytes sent. */
+  uploadFile?(file: Blob, onProgress?: (sent: number) => void): Promise<Result<{ fileId: string }>>;
+  /** Browser host: where the page downloads an export the host kept (FileJob.fileId). */
+  downloadUrl?(fileId: string, name: string): string;
+  /** Desktop: the path of a file the user chose or dropped. */
+  pathForFile?(file: File): string;
+  /** Desktop: asks where to save, with the system's dialog; null when the user cancelled. */
+  chooseSavePath?(suggestedName: string): Promise<string | null>;
   /**
    * Receives event batches. The listener must call ack(batch.id) once the batch is applied:
    * the engine pauses sockets while too much is unacknowledged. Returns an unsubscribe.

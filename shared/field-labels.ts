@@ -65,6 +65,19 @@ const LABELS: Record<string, string> = {
   fromSeq: 'From chunk',
   searchId: 'Search',
   connectionIds: 'Connections',
+  scope: 'Export',
+  format: 'Format',
+  display: 'Show as',
+  direction: 'Direction',
+  filePath: 'File',
+  fileId: 'File',
+  jobId: 'Job',
+  side: 'Replay as',
+  sourceId: 'Connection',
+  timing: 'Timing',
+  speed: 'Speed',
+  waitForReplies: 'Wait for replies',
+  replyTimeoutMs: 'Reply timeout',
 };
 
 /** Objects whose name goes when one of their fields is named. */

@@ -111,9 +111,11 @@ export interface ConnectionInfo extends Counters {
   id: string;
   /**
    * accepted: a client of one of our listeners; outgoing: a connection the user opened; bound: a
-   * UDP socket; relay: a client of a relay and its connection to the target, as one pair.
+   * UDP socket; relay: a client of a relay and its connection to the target, as one pair;
+   * opened: a stream read from a capture file (read-only: out is what its client sent, in what
+   * its server sent).
    */
-  origin: 'accepted' | 'outgoing' | 'bound' | 'relay';
+  origin: 'accepted' | 'outgoing' | 'bound' | 'relay' | 'opened';
   transport: Transport;
   /** For TLS connections: how the handshake went, and the peer's certificates. */
   tls?: TlsDetails;
@@ -145,6 +147,60 @@ export interface ConnectionInfo extends Counters {
   udp?: UdpInfo;
   /** For a relay pair: the target, and each direction's settings (in = client to server). */
   relay?: RelayPairInfo;
+  /** For a connection read from a capture file: which file, and what was missing from it. */
+  source?: OpenedSource;
+}
+
+/** Where an opened connection came from. */
+export interface OpenedSource {
+  /** The open job that read it (one per file opened). */
+  jobId: string;
+  /** The file's name as the user chose it. */
+  fileName: string;
+  /** Its stream's number in the file, from 0, as Wireshark's tcp.stream or udp.stream counts. */
+  stream: number;
+  /** Bytes the file did not hold (segments never captured), each marked where it was. */
+  missingBytes: number;
+}
+
+/** The side of a conversation: the one that opened it (client) or the one that accepted it (server). */
+export type Side = 'client' | 'server';
+
+/**
+ * Which direction holds the client's bytes: for a connection we accepted (or relayed) the
+ * client is the peer (in); for one we opened, or one read from a file, it is us (out).
+ */
+export function clientDirection(info: Pick<ConnectionInfo, 'origin'>): Direction {
+  return info.origin === 'accepted' || info.origin === 'relay' ? 'in' : 'out';
+}
+
+/** Formats a capture can be exported to. */
+export type ExportFormat = 'pcapng' | 'ndjson' | 'transcript' | 'raw';
+
+/** An export or an open of a capture file, while it runs and once it ended. */
+export interface FileJob {
+  id: string;
+  kind: 'export' | 'open';
+  /** The file's name (what was opened, or what the export is called). */
+  name: string;
+  format?: ExportFormat | 'pcap';
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  /** Bytes read (open) or written (export) so far, and in all when known. */
+  done: number;
+  total: number;
+  /** Connections read or written so far. */
+  connections: number;
+  chunks: number;
+  /** What was wrong with the file, or left out of the export, in words. */
+  problems: string[];
+  /** Browser host: an export's file, fetched by its id; gone once downloaded or after an hour. */
+  fileId?: string;
+  /** Desktop: where the export was written. */
+  path?: string;
+  /** Why it failed, in words. */
+  message?: string;
+  startedAt: number;
+  endedAt?: number;
 }
 
 /** One direction of a relay pair. */
@@ -222,6 +278,10 @@ export type ResponderConfig =
 /** A repeat-send task: N times or every X ms until stopped. */
 export interface TaskInfo {
   id: string;
+  /** repeat (absent on older records): one message again and again; replay: a captured side sent again. */
+  kind?: 'repeat' | 'replay';
+  /** For a replay: what it replays and how far it got. */
+  replay?: ReplayProgress;
   target: { connectionId: string } | { listenerId: string };
   bytes: number;
   intervalMs: number;
@@ -230,6 +290,28 @@ export interface TaskInfo {
   sent: number;
   state: 'running' | 'done' | 'stopped' | 'failed';
   error?: string;
+}
+
+/** How far a replay got. */
+export interface ReplayProgress {
+  /** The connection whose captured side is replayed. */
+  sourceId: string;
+  /** client: we connect and send what the client sent; server: we listen and answer as the server did. */
+  side: Side;
+  /** Where: the target (client mode) or the port listened on (server mode). */
+  where: string;
+  /** Chunks and bytes of the replayed side sent so far (server mode: to the current client), and in all. */
+  chunksSent: number;
+  chunksTotal: number;
+  bytesSent: number;
+  bytesTotal: number;
+  /** Server mode: clients served so far. */
+  clients?: number;
+  /** The connection the replay talks on (client mode) or the listener it serves on (server mode). */
+  connectionId?: string;
+  listenerId?: string;
+  /** What it is doing now, in words ("waiting 120 ms", "waiting for the server's reply"). */
+  status?: string;
 }
 
 /** A listening socket on this machine, as the ports view lists it. */
@@ -308,7 +390,8 @@ export type SocketEvent =
   | { type: 'chunks-evicted'; connectionId: string; droppedBytes: number; droppedChunks: number; firstKeptSeq: number }
   | { type: 'task-updated'; task: TaskInfo }
   | { type: 'connections-removed'; ids: string[]; totals: RemovedTotals }
-  | { type: 'search-progress'; searchId: string; progress: SearchProgress };
+  | { type: 'search-progress'; searchId: string; progress: SearchProgress }
+  | { type: 'file-job'; job: FileJob };
 
 /**
  * Closed connections no longer listed (removed by the user, or the oldest past the cap on
@@ -338,6 +421,8 @@ export interface Snapshot {
   interfaces: Array<{ name: string; addresses: string[]; internal: boolean }>;
   /** Closed connections removed from the list so far. */
   removed: RemovedTotals;
+  /** Exports and opened files, running and recent. */
+  jobs: FileJob[];
 }
 
 /** Engine settings the user can change. */

@@ -29,6 +29,8 @@ import { SavedStore } from './saved';
 import { RepeatTasks } from './tasks';
 import { multicastInterfaces } from './udp';
 import { UdpSockets } from './udp-sockets';
+import { CaptureFiles } from './capture-files';
+import { Replays } from './replay';
 
 export type { Subscription } from './engine-core';
 export { MAX_CLOSED_RECORDS } from './endings';
@@ -44,6 +46,8 @@ export interface EngineOptions {
   maxClosedRecords?: number;
   /** How long our last bytes may sit unread after both FINs (default 30 s). */
   endLingerMs?: number;
+  /** Folder in which uploads and exports kept for download get a private folder (default: the OS temp folder). */
+  filesDir?: string;
 }
 
 /**
@@ -63,6 +67,8 @@ export class Engine {
   private readonly tasks: RepeatTasks;
   private readonly saved: SavedStore;
   private readonly inspection: Inspection;
+  private readonly files: CaptureFiles;
+  private readonly replays: Replays;
 
   constructor(options: EngineOptions = {}) {
     this.core = new EngineCore(options.captureBudgetBytes ?? DEFAULT_CAPTURE_BUDGET, { ...defaultBatcherOptions, ...options.batcher });
@@ -75,6 +81,13 @@ export class Engine {
     this.tasks = new RepeatTasks(this.core);
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
     this.inspection = new Inspection(this.core);
+    this.files = new CaptureFiles(this.core, this.endings, options.filesDir);
+    this.replays = new Replays(this.core, this.connections, this.listeners, this.tasks);
+  }
+
+  /** Exports and uploads kept for the browser host (files the page uploads, exports it downloads). */
+  get fileStore(): CaptureFiles['store'] {
+    return this.files.store;
   }
 
   /** The private folder the capture spills payloads to, while it has one. */
@@ -124,6 +137,11 @@ export class Engine {
     startSearch: (a) => this.inspection.startSearch(a),
     cancelSearch: (a) => this.inspection.cancelSearch(a),
     getSearchMatches: (a) => this.inspection.getSearchMatches(a),
+    exportCapture: (a) => this.files.exportCapture(a),
+    openCapture: (a) => this.files.openCapture(a),
+    cancelFileJob: (a) => this.files.cancel(a),
+    clearCapture: (a) => this.files.clearCapture(a),
+    startReplay: (a) => this.replays.start(a),
   };
 
   /** Runs a command whose arguments were already parsed by the contract's schema. */
@@ -141,6 +159,7 @@ export class Engine {
       tasks: this.tasks.list(),
       interfaces: multicastInterfaces(),
       removed: { ...this.endings.removed },
+      jobs: this.files.list(),
     };
   }
 
@@ -270,6 +289,8 @@ export class Engine {
     const servers = this.listeners.closeAll();
     this.tasks.stopAll();
     this.inspection.dispose();
+    this.replays.stopAll();
+    this.files.dispose();
     this.endings.destroyAll();
     this.core.dispose();
     // Programs get their SIGTERM, and SIGKILL after the grace period: none outlives the engine.
