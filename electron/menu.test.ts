@@ -100,7 +100,7 @@ describe('buildMenuTemplate', () => {
 
   it('puts the app actions in File, the view actions in View and the shortcut list in Help', () => {
     const menu = template();
-    expect(submenu(menu, 'File').filter((i) => i.id).map((i) => i.id)).toEqual(['new-listener', 'new-connection', 'new-udp', 'new-relay']);
+    expect(submenu(menu, 'File').filter((i) => i.id).map((i) => i.id)).toEqual(['new-listener', 'new-connection', 'new-udp', 'new-relay', 'open-capture', 'export', 'open-workspace', 'save-workspace']);
     expect(submenu(menu, 'View').filter((i) => i.id).map((i) => i.id)).toEqual([
       'toggle-view',
       'toggle-navigation',

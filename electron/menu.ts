@@ -19,7 +19,7 @@ export interface MenuTemplateOptions {
   onAction(action: ShortcutAction): void;
 }
 
-const FILE_ACTIONS: readonly ShortcutAction[] = ['new-listener', 'new-connection', 'new-udp', 'new-relay'];
+const FILE_ACTIONS: readonly ShortcutAction[] = ['new-listener', 'new-connection', 'new-udp', 'new-relay', 'open-capture', 'export', 'open-workspace', 'save-workspace'];
 const VIEW_ACTIONS: readonly ShortcutAction[] = [
   'toggle-view',
   'toggle-navigation',

@@ -591,6 +591,13 @@ export type WireServerMessage =
   | { kind: 'result'; id: number; result: Result<unknown> }
   | { kind: 'batch'; batch: EventBatch };
 
+/** A file the desktop app asks the page to open (Open Recent, a file opened with the app). */
+export interface OpenFileRequest {
+  kind: 'capture' | 'workspace';
+  /** Absolute path on this machine. */
+  path: string;
+}
+
 /** How the page's link to the engine stands, for the UI to show. */
 export type LinkState = 'connecting' | 'open' | 'closed';
 

@@ -161,7 +161,13 @@ interface UiSlice {
   /** A listener row's menu asked for its Auto-reply editor or its Send to all clients box. */
   listenerAction: { id: string; what: 'auto-reply' | 'broadcast'; n: number } | null;
   openListenerAction(id: string, what: 'auto-reply' | 'broadcast'): void;
+  /** A file dialog the menu, a shortcut or a button asked for; n changes on every ask. */
+  fileDialog: { kind: FileDialogKind; n: number } | null;
+  openFileDialog(kind: FileDialogKind | null): void;
 }
+
+/** What the file actions open: choose a capture file, export, choose a workspace file, save the workspace. */
+export type FileDialogKind = 'open-capture' | 'export' | 'open-workspace' | 'save-workspace';
 
 interface TasksSlice {
   tasks: Record<string, TaskInfo>;
@@ -211,6 +217,8 @@ const createUiSlice: Slice<UiSlice> = (set) => ({
   closePorts: () => set({ portsOpen: false }),
   newForm: null,
   openNew: (newForm) => set(newForm ? { newForm, portsOpen: false, helpOpen: false, settingsOpen: false } : { newForm }),
+  fileDialog: null,
+  openFileDialog: (kind) => set((s) => ({ fileDialog: kind ? { kind, n: (s.fileDialog?.n ?? 0) + 1 } : null })),
   helpOpen: false,
   setHelpOpen: (helpOpen) => set(helpOpen ? { helpOpen, portsOpen: false, settingsOpen: false } : { helpOpen }),
   theme: loadTheme(),

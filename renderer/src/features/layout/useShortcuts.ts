@@ -44,6 +44,11 @@ export function runAction(action: ShortcutAction, api: InspectorApi, hooks: Shor
       return s.openNew('udp');
     case 'new-relay':
       return s.openNew('relay');
+    case 'open-capture':
+    case 'export':
+    case 'open-workspace':
+    case 'save-workspace':
+      return s.openFileDialog(action);
     case 'focus-message':
       focusMessage();
       return;
