@@ -48,6 +48,12 @@ export const COMMAND_NAMES = [
 /** A command's name. */
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
+/** The browser host's path for uploads (files to open) and downloads (exports). */
+export const FILES_PATH = '/files';
+
+/** The largest piece of an upload one request may carry. */
+export const MAX_UPLOAD_PIECE_BYTES = 16 * 1024 * 1024;
+
 /** Checks that an untrusted value names a command. */
 export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && (COMMAND_NAMES as readonly string[]).includes(name);

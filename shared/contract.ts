@@ -429,10 +429,10 @@ export const commandSchemas = {
     .strict(),
   /** One closed connection, a listener's closed connections, or (with neither) every closed one. */
   removeClosed: z
-    .object({ connectionId: idSchema.optional(), listenerId: idSchema.optional() })
+    .object({ connectionId: idSchema.optional(), listenerId: idSchema.optional(), jobId: idSchema.optional() })
     .strict()
-    .refine((a) => a.connectionId === undefined || a.listenerId === undefined, {
-      error: 'give connectionId or listenerId, not both',
+    .refine((a) => [a.connectionId, a.listenerId, a.jobId].filter((v) => v !== undefined).length <= 1, {
+      error: 'give connectionId, listenerId or jobId (one of them), or none for all',
     }),
   getRows: z
     .object({
@@ -718,6 +718,11 @@ export interface InspectorApi {
   restartEngine?(): Promise<Result<{ restarted: true }>>;
   /** Desktop only: the application menu asks the page for an action. Returns an unsubscribe. */
   onMenuCommand?(listener: (action: ShortcutAction) => void): () => void;
+  /**
+   * Desktop only: the menu (Open Recent) or a file opened with the app asks the page to open a
+   * file by its path. Returns an unsubscribe.
+   */
+  onOpenFile?(listener: (request: OpenFileRequest) => void): () => void;
   /** Desktop only: which theme the window uses, so native menus and dialogs follow it. */
   setThemeSource?(source: ThemeSource): void;
 }

@@ -128,6 +128,8 @@ export interface ConnectionInfo extends Counters {
   state: ConnectionState;
   /** Who sent the first FIN: the peer (it will send no more) or we did. */
   halfClosedBy?: 'peer' | 'local';
+  /** When that first FIN went (ms since the epoch). */
+  halfClosedAt?: number;
   createdAt: number;
   openedAt?: number;
   closedAt?: number;
@@ -197,6 +199,8 @@ export interface FileJob {
   fileId?: string;
   /** Desktop: where the export was written. */
   path?: string;
+  /** An export's file size once written. */
+  bytes?: number;
   /** Why it failed, in words. */
   message?: string;
   startedAt: number;

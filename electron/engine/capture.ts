@@ -560,6 +560,16 @@ export class CaptureStore {
     return { bytes: at, ...stop };
   }
 
+  /**
+   * Forgets the chunks a connection has kept, counting them as dropped (the user cleared them);
+   * the connection goes on recording. Returns the payload bytes let go.
+   */
+  clear(capture: ConnectionCapture): number {
+    const before = capture.droppedBytes;
+    while (capture.keptCount > 0) this.evictOldest(capture);
+    return capture.droppedBytes - before;
+  }
+
   /** Forgets a connection's chunks entirely (its bytes are released). */
   release(capture: ConnectionCapture): void {
     while (capture.keptCount > 0) this.evictOldest(capture);

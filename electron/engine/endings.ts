@@ -64,6 +64,7 @@ export class Endings {
       if (entry.info.state === 'open') {
         entry.info.state = 'half-closed';
         entry.info.halfClosedBy = 'local';
+        entry.info.halfClosedAt = Date.now();
         this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
         this.uncount(entry);
       }
@@ -76,6 +77,7 @@ export class Endings {
     if (entry.info.state === 'open') {
       entry.info.state = 'half-closed';
       entry.info.halfClosedBy = 'peer';
+      entry.info.halfClosedAt = Date.now();
       this.core.emit({ type: 'connection-updated', connection: { ...entry.info } });
     }
     this.uncount(entry);
@@ -157,7 +159,15 @@ export class Endings {
     }
   }
 
-  removeClosed({ connectionId, listenerId }: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
+  /** A record that was never a socket (a stream read from a file) joins the closed records. */
+  adoptClosed(entry: ConnectionEntry): void {
+    this.closedIds.add(entry.info.id);
+    if (this.closedIds.size > this.maxClosedRecords) {
+      this.removeConnections([...take(this.closedIds, this.closedIds.size - this.maxClosedRecords)]);
+    }
+  }
+
+  removeClosed({ connectionId, listenerId, jobId }: CommandArgs<'removeClosed'>): Result<{ removed: number; totals: RemovedTotals }> {
     let ids: string[];
     if (connectionId !== undefined) {
       const entry = this.core.connections.get(connectionId);
@@ -167,7 +177,10 @@ export class Endings {
       }
       ids = [connectionId];
     } else {
-      ids = [...this.closedIds].filter((id) => listenerId === undefined || this.core.connections.get(id)?.info.listenerId === listenerId);
+      ids = [...this.closedIds].filter((id) => {
+        const info = this.core.connections.get(id)?.info;
+        return (listenerId === undefined || info?.listenerId === listenerId) && (jobId === undefined || info?.source?.jobId === jobId);
+      });
     }
     this.removeConnections(ids);
     return ok({ removed: ids.length, totals: { ...this.removed } });

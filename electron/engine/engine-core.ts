@@ -75,9 +75,39 @@ export class EngineCore {
   }
 
   record(entry: ConnectionEntry, direction: Direction, data: Uint8Array, auto = false, peer?: Endpoint): void {
-    const info = entry.info;
     const time = now();
     entry.lastActivity = time;
+    const { chunk, counters, touched } = this.store(entry, direction, data, time, auto, peer);
+    const shown = preview(chunk);
+    if (entry.udp && this.pressured) {
+      // A datagram source cannot be paused: while the window is behind, it is captured but not
+      // streamed, and counted so the window can say so.
+      entry.info.udp!.notStreamed += 1;
+      if (entry.info.udp!.notStreamed % 256 === 1) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
+    } else {
+      this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
+    }
+    this.reportEvictions(touched);
+  }
+
+  /**
+   * Records a chunk read from a capture file: its own time, and no chunk event (a file of a
+   * million packets would flood the window); the caller sends the record's counters as it goes.
+   */
+  recordFromFile(entry: ConnectionEntry, direction: Direction, data: Uint8Array, time: number, peer?: Endpoint): ConnectionCapture[] {
+    entry.lastActivity = time;
+    return this.store(entry, direction, data, time, false, peer).touched;
+  }
+
+  private store(
+    entry: ConnectionEntry,
+    direction: Direction,
+    data: Uint8Array,
+    time: number,
+    auto: boolean,
+    peer: Endpoint | undefined,
+  ): { chunk: Chunk; counters: Counters; touched: ConnectionCapture[] } {
+    const info = entry.info;
     // A read may be a small view into a large pooled buffer: copy it so the budget counts real memory.
     // Either way it becomes a plain Uint8Array: a Buffer would serialize itself as JSON numbers.
     const bytes =
@@ -115,16 +145,7 @@ export class EngineCore {
       chunksIn: info.chunksIn,
       chunksOut: info.chunksOut,
     };
-    const shown = preview(chunk);
-    if (entry.udp && this.pressured) {
-      // A datagram source cannot be paused: while the window is behind, it is captured but not
-      // streamed, and counted so the window can say so.
-      entry.info.udp!.notStreamed += 1;
-      if (entry.info.udp!.notStreamed % 256 === 1) this.emit({ type: 'connection-updated', connection: { ...entry.info } });
-    } else {
-      this.emit({ type: 'chunk', chunk: shown, counters }, shown.data.byteLength + EVENT_COST);
-    }
-    this.reportEvictions(touched);
+    return { chunk, counters, touched };
   }
 
   /** Records bytes as an out chunk and writes them; resolves once the socket took them (backpressure). */
