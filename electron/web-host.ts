@@ -13,6 +13,7 @@ import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/limits';
 import type { Engine } from './engine/engine';
 import { openSession } from './engine/session';
 import { generateSelfSigned } from './engine/tls';
+import { FILES_PATH, serveFiles } from './web-files';
 import { certificateNames, hostLiteral, isLoopbackHost, isWildcardHost, reachableHosts } from './web-access';
 
 /** Where and how to serve the browser host. */
@@ -138,6 +139,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       res.end(body);
     };
     if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return send(421, 'Unknown Host header');
+    if ((req.url ?? '').startsWith(FILES_PATH)) {
+      const origin = req.headers.origin;
+      // Only this server's own page sends files: a foreign page's request is refused before the token is read.
+      if (origin !== undefined && !allowedHosts.has(originHost(origin, secure ? 'https:' : 'http:'))) return send(403, 'Forbidden: foreign Origin');
+      return serveFiles(req, res, engine.fileStore, (given) => sameToken(given, token));
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method not allowed');
     let pathname: string;
     try {

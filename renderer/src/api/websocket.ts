@@ -1,4 +1,5 @@
-import { WS_PATH } from '../../../shared/channels';
+import { FILES_PATH, MAX_UPLOAD_PIECE_BYTES, WS_PATH } from '../../../shared/channels';
+import { fail, ok, type Result } from '../../../shared/result';
 import type { InspectorApi } from '../../../shared/contract';
 import { createWireClient } from '../../../shared/wire-client';
 
@@ -55,5 +56,37 @@ export function websocketApi(): InspectorApi {
         : 'This page needs its access token: open the full URL that "npm run web" printed (it ends with ?token=…).';
     client.lost(ev.code === 1000 ? {} : { detail });
   });
-  return client.api;
+  const api = client.api;
+  const filesUrl = (rest: string, params: Record<string, string>) =>
+    `${FILES_PATH}${rest}?${new URLSearchParams({ token, ...params }).toString()}`;
+  api.uploadFile = (file, onProgress) => uploadInPieces(file, filesUrl, onProgress);
+  api.downloadUrl = (fileId) => filesUrl(`/${fileId}`, {});
+  return api;
+}
+
+/**
+ * Sends a file to the host in pieces, each its own request, so none runs long and the
+ * progress is exact; the host appends each at the offset it names.
+ */
+async function uploadInPieces(
+  file: Blob,
+  filesUrl: (rest: string, params: Record<string, string>) => string,
+  onProgress?: (sent: number) => void,
+): Promise<Result<{ fileId: string }>> {
+  const name = file instanceof File ? file.name : 'capture';
+  const problem = async (res: Response) => fail({ code: `HTTP_${res.status}`, message: `The host refused the file: ${(await res.text()).slice(0, 300)}` });
+  try {
+    const created = await fetch(filesUrl('', { name }), { method: 'POST' });
+    if (!created.ok) return problem(created);
+    const { fileId } = (await created.json()) as { fileId: string };
+    for (let offset = 0; offset < file.size; offset += MAX_UPLOAD_PIECE_BYTES) {
+      const piece = file.slice(offset, Math.min(file.size, offset + MAX_UPLOAD_PIECE_BYTES));
+      const res = await fetch(filesUrl(`/${fileId}`, { offset: String(offset) }), { method: 'POST', body: piece });
+      if (!res.ok) return problem(res);
+      onProgress?.(offset + piece.size);
+    }
+    return ok({ fileId });
+  } catch (err) {
+    return fail({ code: 'UPLOAD_FAILED', message: `Could not send the file to the host: ${err instanceof Error ? err.message : String(err)}` });
+  }
 }
