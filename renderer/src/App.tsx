@@ -2,6 +2,8 @@ import { useMemo, useRef } from 'react';
 import { Group, Panel, Separator, useDefaultLayout, type PanelImperativeHandle } from 'react-resizable-panels';
 import { useApi } from './api/context';
 import { ConnectionDetail } from './features/ConnectionDetail';
+import { ExportDialog } from './features/files/ExportDialog';
+import { FileJobs } from './features/files/FileJobs';
 import { HelpView } from './features/layout/HelpView';
 import { NewBar } from './features/layout/NewBar';
 import { NewForms } from './features/layout/NewForms';
@@ -24,6 +26,7 @@ export function App() {
   const openPorts = useInspector((s) => s.openPorts);
   const setHelpOpen = useInspector((s) => s.setHelpOpen);
   const setSettingsOpen = useInspector((s) => s.setSettingsOpen);
+  const openFileDialog = useInspector((s) => s.openFileDialog);
   const theme = useInspector((s) => s.theme);
   const navPanel = useRef<PanelImperativeHandle | null>(null);
   const layout = useDefaultLayout({ id: 'socket-inspector-main', storage: localStorage });
@@ -50,6 +53,12 @@ export function App() {
         <h1 className="app-title">Socket Inspector</h1>
         <NewBar />
         <span className="spacer" />
+        <button type="button" className="mini" onClick={() => openFileDialog('open-capture')} title="Open a pcap or pcapng file (Ctrl+O); you can also drop one on the window">
+          Open capture…
+        </button>
+        <button type="button" className="mini" onClick={() => openFileDialog('export')} title="Export connections as pcapng, NDJSON, a transcript or raw bytes (Ctrl+Shift+E)">
+          Export…
+        </button>
         <button type="button" className="mini" onClick={() => hooks.toggleNavigation()} title="Show or hide the connections pane (Ctrl+B)">
           Connections pane
         </button>
@@ -64,6 +73,7 @@ export function App() {
         </button>
       </header>
       <LinkAlert />
+      <FileJobs />
       <Group orientation="horizontal" className="panes" defaultLayout={layout.defaultLayout} onLayoutChanged={layout.onLayoutChanged}>
         <Panel id="navigation" panelRef={navPanel} defaultSize="30%" minSize="220px" maxSize="60%" collapsible collapsedSize="0px" className="nav-panel">
           <NavPane />
@@ -76,6 +86,7 @@ export function App() {
             <PortsView />
             <HelpView />
             <SettingsPanel />
+            <ExportDialog />
           </div>
         </Panel>
       </Group>

@@ -13,6 +13,8 @@ import { UdpControls } from './UdpControls';
 import { RelayControls } from './RelayControls';
 import { RelayInjectBox } from './send/RelayInjectBox';
 import { Traffic } from './views/Traffic';
+import { ReplayForm } from './replay/ReplayForm';
+import { TaskList } from './send/TaskList';
 import { describeTlsAuthorization } from '../../../shared/tls-verification';
 
 /** The selected connection: its endpoints, state and counters, its traffic, and the send box. */
@@ -26,10 +28,15 @@ export function ConnectionDetail() {
   });
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [editing, setEditing] = useState(false);
+  const [replaying, setReplaying] = useState(false);
+  const [status, setStatus] = useState('');
+  const openExport = useInspector((s) => s.openExport);
 
   useEffect(() => {
     setError(null);
     setEditing(false);
+    setReplaying(false);
+    setStatus('');
   }, [id]);
 
   if (!id || !c) {
@@ -57,7 +64,15 @@ export function ConnectionDetail() {
       <header className="detail-header">
         <div className="detail-title">
           <span className="mono strong">{formatEndpoint(c.local)}</span>
-          {c.origin === 'bound' ? (
+          {c.origin === 'opened' ? (
+            <>
+              <span className="muted">{c.transport === 'udp' ? 'sent datagrams to' : 'connected to'}</span>
+              <span className="mono strong">{formatEndpoint(c.remote)}</span>
+              <span className="muted">
+                · stream {c.source?.stream} of <span className="mono">{c.source?.fileName}</span> (read-only: out is the client, in the server)
+              </span>
+            </>
+          ) : c.origin === 'bound' ? (
             <span className="muted">UDP socket: each datagram is a row, with its sender</span>
           ) : c.origin === 'relay' ? (
             <>
@@ -87,13 +102,34 @@ export function ConnectionDetail() {
           </span>
           {/* Said once: when an error explains the ending, the alert below says it. */}
           {c.closeReason && !(c.error && c.state === 'closed') && <span className="muted">{c.closeReason}</span>}
+          {c.source && c.source.missingBytes > 0 && <span className="muted">{formatBytes(c.source.missingBytes)} missing from the file</span>}
           <span className="spacer" />
-          {!c.relay && !c.udp && (
+          {c.transport !== 'udp' && (
+            <button type="button" aria-expanded={replaying} onClick={() => setReplaying((v) => !v)} title="Send this conversation again: as its client to a server, or as its server to new clients">
+              Replay…
+            </button>
+          )}
+          <button type="button" onClick={() => openExport({ connectionId: id })} title="Save this connection as pcapng, NDJSON, a transcript or raw bytes">
+            Export…
+          </button>
+          <button
+            type="button"
+            disabled={c.chunksIn + c.chunksOut === 0}
+            onClick={async () => {
+              const result = await api.clearCapture({ scope: { connectionId: id } });
+              setError(result.ok ? null : result);
+              setStatus(result.ok ? `Cleared ${formatBytes(result.value.bytes)} of captured bytes; the connection keeps recording.` : '');
+            }}
+            title="Forget the bytes captured so far; the connection stays and keeps recording"
+          >
+            Clear capture
+          </button>
+          {c.origin !== 'opened' && !c.relay && !c.udp && (
             <button type="button" aria-expanded={editing} disabled={c.state === 'closed'} onClick={() => setEditing((v) => !v)} title="Answer this connection automatically">
             Auto-reply: {c.responder || !listenerResponder ? describeResponder(c.responder) : `listener's (${describeResponder(listenerResponder)})`}
           </button>
           )}
-          {c.transport === 'udp' ? (
+          {c.origin === 'opened' ? null : c.transport === 'udp' ? (
             <button type="button" disabled={c.state === 'closed'} onClick={() => void close('end')} title="Close this socket: it stops receiving">
               Close
             </button>
@@ -120,6 +156,12 @@ export function ConnectionDetail() {
             </button>
           )}
         </div>
+        {status && (
+          <p className="muted small" role="status">
+            {status}
+          </p>
+        )}
+        {replaying && <ReplayForm connection={c} onDone={() => setReplaying(false)} />}
         {editing && (
           <ResponderEditor target={{ connectionId: id }} current={c.responder} label={`connection ${formatEndpoint(c.remote)}`} onDone={() => setEditing(false)} />
         )}
@@ -131,7 +173,9 @@ export function ConnectionDetail() {
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
       </header>
       <Traffic key={id} connectionId={id} />
-      {c.transport === 'udp' ? (
+      {c.origin === 'opened' ? (
+        <TaskList />
+      ) : c.transport === 'udp' ? (
         <UdpSendBox key={`udp-${id}`} connectionId={id} />
       ) : c.relay ? (
         <RelayInjectBox key={`relay-${id}`} connectionId={id} />

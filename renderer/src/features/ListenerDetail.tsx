@@ -10,10 +10,12 @@ import { describeResponder, ResponderEditor } from './ResponderEditor';
 import { encodeMessage } from './send/encode';
 import { FormatFields } from './send/FormatFields';
 import { MessageRow } from './send/MessageRow';
+import { TaskList } from './send/TaskList';
 import type { LineEnding } from '../../../shared/bytes';
 
 /** A selected listener or relay: where it listens, its clients, its certificate, and what it can do. */
 export function ListenerDetail({ id }: { id: string }) {
+  const openExport = useInspector((s) => s.openExport);
   const api = useApi();
   const l = useInspector((s) => s.listeners[id]);
   const closed = useInspector((s) => countClosed(s.connections, id));
@@ -91,6 +93,20 @@ export function ListenerDetail({ id }: { id: string }) {
           >
             Remove closed
           </button>
+          <button type="button" onClick={() => openExport({ listenerId: id })} title="Save every connection of this listener as pcapng, NDJSON, a transcript or raw bytes">
+            Export…
+          </button>
+          <button
+            type="button"
+            onClick={async () => {
+              const result = await api.clearCapture({ scope: { listenerId: id } });
+              report(result);
+              if (result.ok) setStatus(`Cleared the captures of ${result.value.connections} connection${result.value.connections === 1 ? '' : 's'}; they keep recording.`);
+            }}
+            title="Forget the bytes captured from this listener's connections; the connections stay"
+          >
+            Clear captures
+          </button>
         </div>
         {l.tls && (
           <div className="fingerprint small">
@@ -140,6 +156,7 @@ export function ListenerDetail({ id }: { id: string }) {
             {status}
           </p>
         )}
+        <TaskList />
       </section>
     </main>
   );

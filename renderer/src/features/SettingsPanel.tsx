@@ -65,6 +65,20 @@ export function SettingsPanel() {
       <p className="muted small">
         Payload bytes kept across all connections. Past it the oldest chunks are dropped; counters stay exact.
       </p>
+      <div className="inline">
+        <button
+          type="button"
+          onClick={async () => {
+            const result = await api.clearCapture({ scope: { all: true } });
+            if (!result.ok) return setError(result);
+            setError(null);
+            setStatus(`Cleared ${formatBytes(result.value.bytes)} captured by ${result.value.connections} connection${result.value.connections === 1 ? '' : 's'}; they stay listed and keep recording.`);
+          }}
+          title="Forget every captured byte; connections and their counters stay"
+        >
+          Clear all captures
+        </button>
+      </div>
       <p className="muted small" role="status">
         {status}
       </p>

@@ -1,5 +1,5 @@
 import { create, type StateCreator } from 'zustand';
-import type { Chunk, ConnectionInfo, EventBatch, ListenerInfo, RemovedTotals, SavedState, Settings, Snapshot, TaskInfo } from '../../../shared/model';
+import type { Chunk, ConnectionInfo, EventBatch, FileJob, ListenerInfo, RemovedTotals, SavedState, Settings, Snapshot, TaskInfo } from '../../../shared/model';
 import { addPage, appendLive, EMPTY_LIST, evictBefore, type ChunkList } from './chunkList';
 
 export type { ChunkList };
@@ -162,9 +162,17 @@ interface UiSlice {
   listenerAction: { id: string; what: 'auto-reply' | 'broadcast'; n: number } | null;
   openListenerAction(id: string, what: 'auto-reply' | 'broadcast'): void;
   /** A file dialog the menu, a shortcut or a button asked for; n changes on every ask. */
-  fileDialog: { kind: FileDialogKind; n: number } | null;
+  fileDialog: { kind: FileDialogKind; n: number; scope?: ExportScope } | null;
   openFileDialog(kind: FileDialogKind | null): void;
+  /** Opens the export dialog for these connections. */
+  openExport(scope: ExportScope): void;
+  /** Exports and opened files, running and recent, newest last. */
+  jobs: Record<string, FileJob>;
+  jobOrder: string[];
 }
+
+/** What an export covers: one connection, a listener's or relay's, an opened file's streams, or all. */
+export type ExportScope = { connectionId: string } | { listenerId: string } | { jobId: string } | { all: true };
 
 /** What the file actions open: choose a capture file, export, choose a workspace file, save the workspace. */
 export type FileDialogKind = 'open-capture' | 'export' | 'open-workspace' | 'save-workspace';
@@ -219,6 +227,9 @@ const createUiSlice: Slice<UiSlice> = (set) => ({
   openNew: (newForm) => set(newForm ? { newForm, portsOpen: false, helpOpen: false, settingsOpen: false } : { newForm }),
   fileDialog: null,
   openFileDialog: (kind) => set((s) => ({ fileDialog: kind ? { kind, n: (s.fileDialog?.n ?? 0) + 1 } : null })),
+  openExport: (scope) => set((s) => ({ fileDialog: { kind: 'export', n: (s.fileDialog?.n ?? 0) + 1, scope } })),
+  jobs: {},
+  jobOrder: [],
   helpOpen: false,
   setHelpOpen: (helpOpen) => set(helpOpen ? { helpOpen, portsOpen: false, settingsOpen: false } : { helpOpen }),
   theme: loadTheme(),
@@ -295,6 +306,8 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
         connections,
         connectionOrder: order,
         removed: snapshot.removed,
+        jobs: Object.fromEntries((snapshot.jobs ?? []).map((j) => [j.id, j])),
+        jobOrder: (snapshot.jobs ?? []).map((j) => j.id),
       };
     }),
 
@@ -314,6 +327,8 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
       let taskOrder = s.taskOrder;
       let removed = s.removed;
       let find = s.find;
+      let jobs = s.jobs;
+      let jobOrder = s.jobOrder;
       const gone = new Set<string>();
       const chunkGroups = new Map<string, Chunk[]>();
       const evictions = new Map<string, number>();
@@ -376,6 +391,11 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           case 'search-progress':
             if (find.searchId === ev.searchId) find = { ...find, progress: ev.progress };
             break;
+          case 'file-job':
+            if (jobs === s.jobs) jobs = { ...s.jobs };
+            if (!jobs[ev.job.id]) jobOrder = [...jobOrder, ev.job.id];
+            jobs[ev.job.id] = ev.job;
+            break;
           case 'task-updated':
             if (tasks === s.tasks) tasks = { ...s.tasks };
             if (!tasks[ev.task.id]) taskOrder = [...taskOrder, ev.task.id];
@@ -430,7 +450,16 @@ const createPumpSlice: Slice<PumpSlice> = (set) => ({
           scrollMemory.delete(id);
         }
       }
-      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed, views, labels, find };
+      if (jobOrder.length > 30) {
+        // The engine keeps the last 20 ended jobs; the page forgets as many.
+        const drop = jobOrder.slice(0, jobOrder.length - 30).filter((id) => jobs[id]?.state !== 'running');
+        if (drop.length > 0) {
+          jobs = { ...jobs };
+          for (const id of drop) delete jobs[id];
+          jobOrder = jobOrder.filter((id) => jobs[id]);
+        }
+      }
+      return { listeners, listenerOrder, connections, connectionOrder, chunks, selectedId, tasks, taskOrder, removed, views, labels, find, jobs, jobOrder };
     }),
 });
 

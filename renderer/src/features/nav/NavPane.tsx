@@ -8,7 +8,7 @@ import type { InspectorApi } from '../../../../shared/contract';
 import { ActionMenu, type MenuAction } from '../../components/ActionMenu';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useInspector } from '../../state/store';
-import { buildTree, connectionPeer, describeState, listenerKind, listenerWhere, moveFocus, rowIndex, type TreeRow } from './tree';
+import { buildTree, connectionPeer, describeState, isGroupRow, listenerKind, listenerWhere, moveFocus, rowIndex, type TreeRow } from './tree';
 
 const ROW_HEIGHT = 48;
 
@@ -117,11 +117,11 @@ export function NavPane() {
     if (!row) return;
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
-      if (row.kind === 'outgoing') toggleCollapsed(row.key);
+      if (isGroupRow(row)) toggleCollapsed(row.key);
       else select(row.id);
       return;
     }
-    if (e.key === 'Delete' && row.kind !== 'outgoing' && row.kind !== 'listener' && row.kind !== 'stopped-listener') {
+    if (e.key === 'Delete' && !isGroupRow(row) && row.kind !== 'listener' && row.kind !== 'stopped-listener') {
       const c = useInspector.getState().connections[row.id];
       if (c?.state === 'closed') {
         e.preventDefault();
@@ -268,7 +268,7 @@ const TreeRowView = memo(function TreeRowView(props: RowProps) {
       }}
       onClick={() => {
         onFocusRow(index);
-        if (row.kind === 'outgoing') onToggle(row.key);
+        if (isGroupRow(row)) onToggle(row.key);
         else select(row.id);
       }}
     >
@@ -294,6 +294,8 @@ const TreeRowView = memo(function TreeRowView(props: RowProps) {
         <GroupRowContent {...props} title={row.where} kind="stopped listener" childCount={row.childCount} listenerId={row.id} />
       ) : row.kind === 'outgoing' ? (
         <GroupRowContent {...props} title="Outgoing connections" kind="" childCount={row.childCount} />
+      ) : row.kind === 'opened' ? (
+        <GroupRowContent {...props} title={row.fileName} kind="opened capture file" childCount={row.childCount} jobId={row.jobId} />
       ) : (
         <ConnectionRowContent {...props} id={row.id} />
       )}
@@ -386,10 +388,25 @@ function ListenerRowContent({ id, childCount, menuOpen, onMenu, renaming, onRena
   );
 }
 
-function GroupRowContent({ title, kind, childCount, listenerId, menuOpen, onMenu, report, api }: RowProps & { title: string; kind: string; childCount: number; listenerId?: string }) {
+function GroupRowContent({
+  title,
+  kind,
+  childCount,
+  listenerId,
+  jobId,
+  menuOpen,
+  onMenu,
+  report,
+  api,
+}: RowProps & { title: string; kind: string; childCount: number; listenerId?: string; jobId?: string }) {
   const closed = useInspector((s) => (listenerId ? countClosed(s.connections, listenerId) : countClosed(s.connections, undefined, true)));
-  const actions: MenuAction[] =
-    closed > 0
+  const openExport = useInspector((s) => s.openExport);
+  const actions: MenuAction[] = jobId
+    ? [
+        { label: 'Export these streams…', onSelect: () => openExport({ jobId }) },
+        { label: `Remove (${childCount})`, onSelect: () => report(api.removeClosed({ jobId })) },
+      ]
+    : closed > 0
       ? [
           {
             label: `Remove closed (${closed})`,

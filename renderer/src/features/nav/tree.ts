@@ -7,11 +7,23 @@ export type TreeRow =
   /** A stopped listener whose clients are still listed. */
   | { kind: 'stopped-listener'; key: string; id: string; level: 1; childCount: number; expanded: boolean; where: string }
   | { kind: 'outgoing'; key: typeof OUTGOING_KEY; level: 1; childCount: number; expanded: boolean }
+  /** The streams read from one capture file. */
+  | { kind: 'opened'; key: string; jobId: string; fileName: string; level: 1; childCount: number; expanded: boolean }
   | { kind: 'udp'; key: string; id: string; level: 1 }
   | { kind: 'connection'; key: string; id: string; level: 2; parentKey: string };
 
 /** The key of the "Outgoing connections" group. */
 export const OUTGOING_KEY = 'outgoing';
+
+/** The key of an opened file's group. */
+export function openedKey(jobId: string): string {
+  return `file:${jobId}`;
+}
+
+/** Rows that only group others: choosing one opens or closes it. */
+export function isGroupRow(row: TreeRow): row is Extract<TreeRow, { kind: 'outgoing' | 'opened' }> {
+  return row.kind === 'outgoing' || row.kind === 'opened';
+}
 
 /** Human words for a connection's state. */
 export function describeState(c: ConnectionInfo): string {
@@ -96,10 +108,15 @@ export function buildTree(input: TreeInput): TreeRow[] {
   const children = new Map<string, string[]>();
   const outgoing: string[] = [];
   const udp: string[] = [];
+  const files = new Map<string, { fileName: string; ids: string[] }>();
   for (const id of input.connectionOrder) {
     const c = input.connections[id];
     if (!c) continue;
-    if (c.origin === 'bound') udp.push(id);
+    if (c.origin === 'opened' && c.source) {
+      let file = files.get(c.source.jobId);
+      if (!file) files.set(c.source.jobId, (file = { fileName: c.source.fileName, ids: [] }));
+      file.ids.push(id);
+    } else if (c.origin === 'bound') udp.push(id);
     else if (c.listenerId && (c.origin === 'accepted' || c.origin === 'relay')) {
       let list = children.get(c.listenerId);
       if (!list) children.set(c.listenerId, (list = []));
@@ -137,6 +154,10 @@ export function buildTree(input: TreeInput): TreeRow[] {
   if (outgoing.length > 0) {
     const parentMatches = terms.length > 0 && matches('outgoing connections', terms);
     addParent({ kind: 'outgoing', key: OUTGOING_KEY, level: 1, childCount: 0, expanded: true }, outgoing, parentMatches);
+  }
+  for (const [jobId, file] of files) {
+    const parentMatches = terms.length > 0 && matches(`${file.fileName} opened file`.toLowerCase(), terms);
+    addParent({ kind: 'opened', key: openedKey(jobId), jobId, fileName: file.fileName, level: 1, childCount: 0, expanded: true }, file.ids, parentMatches);
   }
   return rows;
 }

@@ -19,7 +19,36 @@ export function describeTaskTarget(s: Pick<InspectorState, 'connections' | 'list
   return `all clients of ${label ? `${label} (${listenerWhere(l)})` : listenerWhere(l)}`;
 }
 
-/** Repeat tasks: running ones with a Stop button, finished ones with how they ended. */
+/** A replay: what it replays, where, how far it got, and Stop. */
+function ReplayTask({ task }: { task: TaskInfo }) {
+  const api = useApi();
+  const r = task.replay!;
+  const what = `Replay of ${r.sourceId} as ${r.side}`;
+  return (
+    <li className={`task task-${task.state}`} aria-label={what}>
+      <span>
+        {what} {r.side === 'client' ? 'to' : 'on'} <span className="mono">{r.where}</span>
+        {r.side === 'server' ? ` · ${r.clients ?? 0} client${r.clients === 1 ? '' : 's'} served` : ''}
+      </span>
+      <span className="mono small">
+        {r.chunksSent}/{r.chunksTotal} chunks · {formatBytes(r.bytesSent)} of {formatBytes(r.bytesTotal)}
+      </span>
+      {task.state === 'running' && <progress aria-label={`Progress of ${what}`} value={r.bytesSent} max={Math.max(1, r.bytesTotal)} />}
+      <span className="small">
+        {task.state}
+        {r.status ? `: ${r.status}` : ''}
+        {task.error ? `: ${task.error}` : ''}
+      </span>
+      {task.state === 'running' && (
+        <button type="button" className="mini" onClick={() => void api.stopTask({ taskId: task.id })} aria-label={`Stop ${what}`}>
+          Stop
+        </button>
+      )}
+    </li>
+  );
+}
+
+/** Repeat tasks and replays: running ones with a Stop button, finished ones with how they ended. */
 export function TaskList() {
   const api = useApi();
   // The five most recent: running ones to stop, finished ones to see how they ended.
@@ -33,6 +62,9 @@ export function TaskList() {
         const t = tasks[id]!;
         const where = targets[ids.indexOf(id)] ?? '';
         return (
+          t.kind === 'replay' && t.replay ? (
+            <ReplayTask key={id} task={t} />
+          ) : (
           <li key={id} className={`task task-${t.state}`}>
             <span>
               Repeat {formatBytes(t.bytes)} to {where}, every {t.intervalMs} ms{t.count !== undefined ? `, ${t.count} times` : ', until stopped'}
@@ -48,6 +80,7 @@ export function TaskList() {
               </button>
             )}
           </li>
+          )
         );
       })}
     </ul>
