@@ -80,6 +80,12 @@ export const Channels = {
     menuCommand: 'inspector:app:menu-command',
     /** Page → main: the theme the user chose (a ThemeSource). */
     theme: 'inspector:app:theme',
+    /** Page → main (invoke): ask where to save, from a suggested file name; a Result of the path, or null when cancelled. */
+    chooseSavePath: 'inspector:app:choose-save-path',
+    /** Main → page: open this file (an OpenFileRequest: Open Recent, or a file opened with the app). */
+    openFile: 'inspector:app:open-file',
+    /** Page → main: the page opened this file (an OpenFileRequest), so Open Recent lists it. */
+    recentFileOpened: 'inspector:app:recent-file-opened',
   },
 } as const;
 

@@ -723,6 +723,8 @@ export interface InspectorApi {
    * file by its path. Returns an unsubscribe.
    */
   onOpenFile?(listener: (request: OpenFileRequest) => void): () => void;
+  /** Desktop only: the page opened this file (chosen, dropped, recent or opened with the app), so Open Recent lists it. */
+  noteRecentFile?(request: OpenFileRequest): void;
   /** Desktop only: which theme the window uses, so native menus and dialogs follow it. */
   setThemeSource?(source: ThemeSource): void;
 }
