@@ -3,14 +3,21 @@
  * checklist (context isolation, sandbox, no Node in the page, a strict CSP, pages from our own
  * app:// scheme instead of file://, navigation and new windows denied). The engine runs in its
  * own process (a utilityProcess); each page talks to it over a MessagePort, so no byte of
- * traffic passes through here. This file stays thin.
+ * traffic passes through here. Files are the page's to open and save; here are only the save
+ * dialog, the Open Recent list, and the files the app is asked to open (command line, a second
+ * launch, macOS's Finder), handed to the page once it has loaded. This file stays thin.
  */
 import path from 'node:path';
-import { app, BrowserWindow, dialog, nativeTheme, protocol, screen, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, screen, session, shell, type IpcMainEvent, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { Channels } from '../shared/channels';
+import type { OpenFileRequest } from '../shared/contract';
+import { fail, ok, type Result } from '../shared/result';
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { EngineHost } from './engine-host';
 import { bindIpc } from './ipc';
-import { installApplicationMenu } from './menu';
+import { installApplicationMenu, sendOpenFile } from './menu';
+import { openFileKind, openFileRequestsFromArgv, parseOpenFileRequest, parseSuggestedName, RECENT_FILES_FILE, RecentFiles, saveFilters } from './recent-files';
+import { isTrustedRendererUrl } from './sender';
 import { createQuitFlow, onQuitSignals } from './shutdown';
 import { placeWindow, readWindowState, trackWindowState, windowStateFile } from './window-state';
 
@@ -27,6 +34,100 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 const engine = new EngineHost(path.join(__dirname, 'engine.cjs'), app.getPath('userData'));
 let mainWindow: BrowserWindow | null = null;
 let disposeIpc: (() => void) | null = null;
+
+const reasonOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+// --- Files: Open Recent, files the app is asked to open, the save dialog -----------------------
+
+const recentFiles = new RecentFiles(path.join(app.getPath('userData'), RECENT_FILES_FILE), (err) =>
+  console.error(`Socket Inspector: the list of recent files could not be saved (${reasonOf(err)}).`),
+);
+// The system's own recent list (the Dock, the taskbar's jump list) exists on macOS and Windows only.
+const systemKeepsRecent = process.platform === 'darwin' || process.platform === 'win32';
+
+function installMenu(): void {
+  installApplicationMenu({ platform: process.platform, packaged: app.isPackaged, mainWindow: () => mainWindow, recent: recentFiles.list(), onClearRecent: clearRecentFiles });
+}
+
+/** The page opened a file: first in Open Recent. `value` is unchecked (it comes from the page). */
+function noteRecentFile(value: unknown): void {
+  if (!recentFiles.add(value)) return;
+  if (systemKeepsRecent) app.addRecentDocument(recentFiles.list()[0]!.path);
+  installMenu();
+}
+
+function clearRecentFiles(): void {
+  if (systemKeepsRecent) app.clearRecentDocuments();
+  if (recentFiles.clear()) installMenu();
+}
+
+/** Files the app was asked to open that its page has not been handed yet (a bounded few). */
+const pendingOpens: OpenFileRequest[] = [];
+const MAX_PENDING_OPENS = 20;
+/** The window whose page has loaded, so the preload is there to take requests (it holds them until the page listens). */
+let loadedWindow: BrowserWindow | null = null;
+// `electron .` puts the app's folder after the executable; an installed app has only the executable.
+const argvSkip = process.defaultApp ? 2 : 1;
+
+function openFiles(requests: readonly OpenFileRequest[]): void {
+  for (const request of requests) if (pendingOpens.length < MAX_PENDING_OPENS) pendingOpens.push(request);
+  const win = mainWindow;
+  if (!win || loadedWindow !== win) return;
+  while (pendingOpens.length > 0 && sendOpenFile(win, pendingOpens[0]!)) pendingOpens.shift();
+}
+
+/**
+ * The window an IPC message came from when it is the main frame of our window showing our page,
+ * else null: the same check bindIpc makes (ipc.ts), for the channels of files.
+ */
+function ourWindowOf(event: IpcMainEvent | IpcMainInvokeEvent): BrowserWindow | null {
+  const win = mainWindow;
+  if (!win || win.isDestroyed()) return null;
+  const contents = win.webContents;
+  if (contents.isDestroyed() || event.sender?.id !== contents.id) return null;
+  const frame = event.senderFrame;
+  const main = contents.mainFrame;
+  if (!frame || !main || frame.parent !== null || frame.detached) return null;
+  if (frame.frameTreeNodeId !== main.frameTreeNodeId || frame.processId !== main.processId || frame.routingId !== main.routingId) return null;
+  return isTrustedRendererUrl(frame.url) ? win : null;
+}
+
+/** Where the save dialog starts: the folder saved to last (this run), else Downloads. */
+let lastSaveFolder: string | null = null;
+function defaultSavePath(name: string): string {
+  try {
+    return path.join(lastSaveFolder ?? app.getPath('downloads'), name);
+  } catch {
+    return name;
+  }
+}
+
+async function chooseSavePath(event: IpcMainInvokeEvent, suggestedName: unknown): Promise<Result<string | null>> {
+  const win = ourWindowOf(event);
+  const url = event.senderFrame?.url;
+  if (!win) return fail({ code: 'FORBIDDEN', message: `Refused a request from ${url ? JSON.stringify(url.slice(0, 200)) : 'an unknown frame'}: only the Socket Inspector window may use the inspector.` });
+  const name = parseSuggestedName(suggestedName);
+  if (!name) return fail({ code: 'INVALID_INPUT', message: 'The suggested name must be a file name without a folder, of 1 to 255 characters.' });
+  try {
+    const { canceled, filePath } = await dialog.showSaveDialog(win, {
+      defaultPath: defaultSavePath(name),
+      filters: saveFilters(name),
+      properties: ['createDirectory', 'showOverwriteConfirmation'],
+    });
+    if (canceled || !filePath) return ok(null);
+    lastSaveFolder = path.dirname(filePath);
+    return ok(filePath);
+  } catch (err) {
+    return fail({ code: 'DIALOG_FAILED', message: `The save dialog could not be shown (${reasonOf(err)}).` });
+  }
+}
+
+function bindFileIpc(): void {
+  ipcMain.handle(Channels.app.chooseSavePath, chooseSavePath);
+  ipcMain.on(Channels.app.recentFileOpened, (event: IpcMainEvent, request: unknown) => {
+    if (ourWindowOf(event)) noteRecentFile(request);
+  });
+}
 
 /** Only web links leave the app, and they go to the user's browser, never into our window. */
 function openExternally(url: string): void {
@@ -86,7 +187,11 @@ function createWindow(): void {
   });
   mainWindow = win;
   disposeIpc = bindIpc({ engine, window: win });
-  trackWindowState(win, stateFile, { onError: (err) => console.error(`Socket Inspector: the window's size and place could not be saved (${err instanceof Error ? err.message : String(err)}).`) });
+  trackWindowState(win, stateFile, { onError: (err) => console.error(`Socket Inspector: the window's size and place could not be saved (${reasonOf(err)}).`) });
+  win.webContents.on('did-finish-load', () => {
+    loadedWindow = win;
+    openFiles([]);
+  });
   win.once('ready-to-show', () => {
     if (place.maximized) win.maximize();
     win.show();
@@ -95,6 +200,7 @@ function createWindow(): void {
     disposeIpc?.();
     disposeIpc = null;
     if (mainWindow === win) mainWindow = null;
+    if (loadedWindow === win) loadedWindow = null;
   });
   win.loadURL(APP_INDEX_URL).catch((err: unknown) => {
     win.show();
@@ -137,14 +243,29 @@ onQuitSignals(process, (signal) => quitFlow.signal(signal));
 app.on('window-all-closed', () => app.quit());
 app.on('web-contents-created', (_event, contents) => lockDown(contents));
 
+/** Set once the app can open windows (after whenReady's setup). */
+let ready = false;
+
 if (!app.requestSingleInstanceLock()) {
   // Another Socket Inspector is running: it gets focus (below), this one leaves.
   app.quit();
 } else {
-  app.on('second-instance', () => {
+  // Files named on our command line, or on a second launch's (which then leaves), and files
+  // macOS's Finder opens with the app (possibly before it is ready) go to the page.
+  openFiles(openFileRequestsFromArgv(process.argv, process.cwd(), argvSkip));
+  app.on('second-instance', (_event, argv, workingDirectory) => {
+    openFiles(openFileRequestsFromArgv(argv, workingDirectory, argvSkip));
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
     mainWindow.focus();
+  });
+  app.on('open-file', (event, file) => {
+    event.preventDefault();
+    const kind = openFileKind(file);
+    const request = kind ? parseOpenFileRequest({ kind, path: file }) : null;
+    if (!request) return;
+    openFiles([request]);
+    if (ready && !mainWindow) createWindow();
   });
   if (process.platform === 'win32') app.setAppUserModelId('dev.socketinspector.app');
   app.enableSandbox();
@@ -154,8 +275,10 @@ if (!app.requestSingleInstanceLock()) {
       protocol.handle(APP_SCHEME, (request) => serveRendererRequest(request, rendererDir));
       installSessionPolicy();
       engine.start();
-      installApplicationMenu({ platform: process.platform, packaged: app.isPackaged, mainWindow: () => mainWindow });
+      bindFileIpc();
+      installMenu();
       createWindow();
+      ready = true;
       app.on('activate', () => {
         if (BrowserWindow.getAllWindows().length === 0) createWindow();
       });

@@ -3,6 +3,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Channels } from '../shared/channels';
+import type { OpenFileRequest } from '../shared/contract';
 import { SHORTCUTS, SHORTCUT_ACTIONS, toAccelerator, type ShortcutAction } from '../shared/shortcuts';
 
 const fake = vi.hoisted(() => ({
@@ -20,7 +21,7 @@ vi.mock('electron', () => ({
   BrowserWindow: { getFocusedWindow: () => fake.focused },
 }));
 
-const { buildMenuTemplate, installApplicationMenu, sendMenuCommand } = await import('./menu');
+const { buildMenuTemplate, installApplicationMenu, sendMenuCommand, sendOpenFile } = await import('./menu');
 
 type Item = MenuItemConstructorOptions;
 const PLATFORMS = ['linux', 'win32', 'darwin'] as const;
@@ -30,8 +31,16 @@ function flatten(items: Item[]): Item[] {
   return items.flatMap((item) => [item, ...(Array.isArray(item.submenu) ? flatten(item.submenu as Item[]) : [])]);
 }
 
-function template(platform: NodeJS.Platform = 'linux', packaged = false, onAction: (a: ShortcutAction) => void = () => undefined): Item[] {
-  return buildMenuTemplate({ platform, packaged, onAction });
+function template(platform: NodeJS.Platform = 'linux', packaged = false, onAction: (a: ShortcutAction) => void = () => undefined, recent: readonly OpenFileRequest[] = []): Item[] {
+  return buildMenuTemplate({ platform, packaged, onAction, recent, onOpenRecent: () => undefined, onClearRecent: () => undefined });
+}
+
+/** What a File menu looks like, one line per item: ids and roles, '---' for a separator, submenus indented. */
+function outline(items: Item[], indent = ''): string[] {
+  return items.flatMap((i) => [
+    indent + (i.type === 'separator' ? '---' : (i.id ?? i.role ?? i.label ?? '?')),
+    ...(Array.isArray(i.submenu) ? outline(i.submenu as Item[], `${indent}  `) : []),
+  ]);
 }
 
 function submenu(items: Item[], label: string): Item[] {
@@ -100,7 +109,7 @@ describe('buildMenuTemplate', () => {
 
   it('puts the app actions in File, the view actions in View and the shortcut list in Help', () => {
     const menu = template();
-    expect(submenu(menu, 'File').filter((i) => i.id).map((i) => i.id)).toEqual(['new-listener', 'new-connection', 'new-udp', 'new-relay', 'open-capture', 'export', 'open-workspace', 'save-workspace']);
+    expect(submenu(menu, 'File').filter((i) => i.id).map((i) => i.id)).toEqual(['new-listener', 'new-connection', 'new-udp', 'new-relay', 'open-capture', 'export', 'open-workspace', 'save-workspace', 'open-recent']);
     expect(submenu(menu, 'View').filter((i) => i.id).map((i) => i.id)).toEqual([
       'toggle-view',
       'toggle-navigation',
@@ -166,6 +175,58 @@ describe('buildMenuTemplate', () => {
     expect(chosen).toEqual([...SHORTCUT_ACTIONS]);
   });
 
+  it.each(PLATFORMS)('groups File: New items | captures | workspaces | Open Recent | Quit or Close (%s)', (platform) => {
+    expect(outline(submenu(template(platform), 'File'))).toEqual([
+      'new-listener',
+      'new-connection',
+      'new-udp',
+      'new-relay',
+      '---',
+      'open-capture',
+      'export',
+      '---',
+      'open-workspace',
+      'save-workspace',
+      '---',
+      'open-recent',
+      '  recent-none',
+      '  ---',
+      '  clear-recent',
+      '---',
+      platform === 'darwin' ? 'close' : 'quit',
+    ]);
+  });
+
+  it('Open Recent says there is nothing yet, and Clear is then disabled', () => {
+    const recent = submenu(template(), 'File').find((i) => i.id === 'open-recent')!;
+    expect(recent.label).toBe('Open Recent');
+    const items = recent.submenu as Item[];
+    expect(items[0]).toMatchObject({ label: 'No recently opened files', enabled: false });
+    expect(items.at(-1)).toMatchObject({ label: 'Clear Recently Opened', enabled: false });
+  });
+
+  it('Open Recent lists the files most recent first (ten at most) by path, each opening its own file; Clear clears', () => {
+    const opened: OpenFileRequest[] = [];
+    let cleared = 0;
+    const files: OpenFileRequest[] = Array.from({ length: 12 }, (_, i) => ({ kind: i % 2 ? 'workspace' : 'capture', path: `/captures/f${i}${i % 2 ? '.json' : '.pcapng'}` }));
+    files[1] = { kind: 'workspace', path: '/home/a&b/R&D.json' };
+    const menu = buildMenuTemplate({ platform: 'linux', packaged: false, onAction: () => undefined, recent: files, onOpenRecent: (r) => opened.push(r), onClearRecent: () => cleared++ });
+    const items = submenu(menu, 'File').find((i) => i.id === 'open-recent')!.submenu as Item[];
+    const entries = items.filter((i) => i.id?.startsWith('recent-'));
+    expect(entries).toHaveLength(10);
+    expect(entries.map((i) => i.label)).toEqual(['/captures/f0.pcapng', '/home/a&&b/R&&D.json', ...files.slice(2, 10).map((f) => f.path)]);
+    expect(entries.every((i) => !i.accelerator && i.enabled !== false)).toBe(true);
+    (entries[1]!.click as () => void)();
+    (entries[9]!.click as () => void)();
+    expect(opened).toEqual([{ kind: 'workspace', path: '/home/a&b/R&D.json' }, files[9]]);
+    const clear = items.at(-1)!;
+    expect(clear).toMatchObject({ id: 'clear-recent', label: 'Clear Recently Opened' });
+    expect(clear.enabled).not.toBe(false);
+    expect(items.at(-2)?.type).toBe('separator');
+    (clear.click as () => void)();
+    expect(cleared).toBe(1);
+  });
+
   it('Maximize (Linux, Windows) maximizes the window, or restores it', () => {
     const win = { maximized: false, isMaximized() { return this.maximized; }, maximize() { this.maximized = true; }, unmaximize() { this.maximized = false; } };
     const item = submenu(template('win32'), 'Window').find((i) => i.id === 'maximize')!;
@@ -199,15 +260,17 @@ describe('installApplicationMenu', () => {
     fake.focused = null;
   });
 
-  function clickAction(action: ShortcutAction): void {
+  function clickAction(action: string): void {
     const items = flatten(fake.applicationMenu!.template as Item[]);
     (items.find((i) => i.id === action)!.click as () => void)();
   }
 
+  const noRecent = { recent: [], onClearRecent: () => undefined };
+
   it('sets the menu, whose items send their action to the focused window on the menu-command channel', () => {
     const main = new FakeWindow();
     const focused = new FakeWindow();
-    installApplicationMenu({ platform: 'linux', packaged: true, mainWindow: () => main });
+    installApplicationMenu({ platform: 'linux', packaged: true, mainWindow: () => main, ...noRecent });
     expect(fake.applicationMenu).not.toBeNull();
     fake.focused = focused;
     clickAction('new-listener');
@@ -217,11 +280,47 @@ describe('installApplicationMenu', () => {
 
   it('with no window focused, sends to the main window; with none at all, sends nothing', () => {
     let main: FakeWindow | null = new FakeWindow();
-    installApplicationMenu({ platform: 'darwin', packaged: true, mainWindow: () => main });
+    installApplicationMenu({ platform: 'darwin', packaged: true, mainWindow: () => main, ...noRecent });
     clickAction('show-help');
     expect(main.sent).toEqual([{ channel: Channels.app.menuCommand, args: ['show-help'] }]);
     main = null;
     expect(() => clickAction('find')).not.toThrow();
+  });
+
+  it('a recent file chosen goes to the focused window (else the main one) on the open-file channel; Clear asks the main process', () => {
+    const main = new FakeWindow();
+    const focused = new FakeWindow();
+    let cleared = 0;
+    const recent: OpenFileRequest[] = [
+      { kind: 'capture', path: '/tmp/a.pcapng' },
+      { kind: 'workspace', path: '/tmp/w.json' },
+    ];
+    installApplicationMenu({ platform: 'linux', packaged: true, mainWindow: () => main, recent, onClearRecent: () => cleared++ });
+    clickAction('recent-1');
+    expect(main.sent).toEqual([{ channel: Channels.app.openFile, args: [{ kind: 'workspace', path: '/tmp/w.json' }] }]);
+    fake.focused = focused;
+    clickAction('recent-0');
+    expect(focused.sent).toEqual([{ channel: Channels.app.openFile, args: [{ kind: 'capture', path: '/tmp/a.pcapng' }] }]);
+    clickAction('clear-recent');
+    expect(cleared).toBe(1);
+    expect(main.sent).toHaveLength(1);
+  });
+});
+
+describe('sendOpenFile', () => {
+  it('sends only kind and path, and nothing to a closed window or a destroyed page', () => {
+    const win = new FakeWindow();
+    const request = { kind: 'capture', path: '/tmp/x.pcap', extra: 'dropped' } as OpenFileRequest;
+    win.destroyed = true;
+    expect(sendOpenFile(win, request)).toBe(false);
+    win.destroyed = false;
+    win.webContents.destroyed = true;
+    expect(sendOpenFile(win, request)).toBe(false);
+    expect(sendOpenFile(null, request)).toBe(false);
+    expect(win.sent).toEqual([]);
+    win.webContents.destroyed = false;
+    expect(sendOpenFile(win, request)).toBe(true);
+    expect(win.sent).toEqual([{ channel: Channels.app.openFile, args: [{ kind: 'capture', path: '/tmp/x.pcap' }] }]);
   });
 });
 
