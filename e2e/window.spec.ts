@@ -1,7 +1,15 @@
+import type { EventEmitter } from 'node:events';
+import { readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import type { Locator, Page } from '@playwright/test';
-import { connectionRows, expect, listenerRows, openNewForm, rowAction, runPython, startListenerFromUi, stopProcess, test, tree } from './fixtures';
+import type { BrowserContext, Locator, Page } from '@playwright/test';
+import { BRIDGE_KEY, Channels } from '../shared/channels';
+import type { OpenFileRequest } from '../shared/contract';
+import { connectionRows, expect, listenerRows, openNewForm, ROOT, rowAction, runPython, startListenerFromUi, stopProcess, test, tree } from './fixtures';
+import type { StandIn } from './stand-in/electron';
+import { launchDesktop, type DesktopApp } from './stand-in/launch';
+import { BINDINGS } from './stand-in/renderer-shim';
 
 const SIZES = [
   { width: 1400, height: 900 },
@@ -392,4 +400,247 @@ test('New forms open one at a time, keep what was typed, and offer recent target
   await again.getByLabel('Remote port').fill('80');
   await again.getByLabel('Recent targets').selectOption({ label: '127.0.0.1:9' });
   await expect(again.getByLabel('Remote port')).toHaveValue('9');
+});
+
+// --- The desktop window's files: the desktop app's own main process, preload and page under the
+// stand-in Electron (e2e/stand-in), as in desktop.spec.ts.
+
+/** Starts the desktop app, with `argv` as its command line when given (its main process reads process.argv as it loads). */
+async function launchWithArgv(context: BrowserContext, argv: string[] | undefined): Promise<DesktopApp> {
+  const saved = process.argv;
+  if (argv) process.argv = argv;
+  try {
+    return await launchDesktop(context, ROOT);
+  } finally {
+    process.argv = saved;
+  }
+}
+
+const desktopTest = test.extend<{ desktopArgv: string[] | undefined; desktop: DesktopApp }>({
+  desktopArgv: [undefined, { option: true }],
+  desktop: async ({ context, desktopArgv }, use) => {
+    const app = await launchWithArgv(context, desktopArgv);
+    let quit = false;
+    try {
+      await use(app);
+      quit = true;
+      expect(await app.quit()).toBe(0);
+    } finally {
+      if (!quit) await app.quit().catch(() => undefined);
+    }
+  },
+});
+
+interface MenuItem {
+  id?: string;
+  label?: string;
+  enabled?: boolean;
+  click?: () => void;
+  submenu?: MenuItem[];
+}
+
+/** The item with this id anywhere in the application menu. */
+function desktopMenuItem(standIn: StandIn, id: string): MenuItem {
+  const walk = (items: MenuItem[]): MenuItem | undefined => {
+    for (const item of items) {
+      if (item.id === id) return item;
+      const inner = item.submenu ? walk(item.submenu) : undefined;
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  const found = walk((standIn.applicationMenu() ?? []) as MenuItem[]);
+  if (!found) throw new Error(`no menu item ${id}`);
+  return found;
+}
+
+/** The files Open Recent lists, as their labels say. */
+function recentLabels(standIn: StandIn): string[] {
+  return (desktopMenuItem(standIn, 'open-recent').submenu ?? []).filter((i) => i.id?.startsWith('recent-') && i.id !== 'recent-none').map((i) => i.label ?? '');
+}
+
+/** Calls a method of the page's InspectorApi with plain arguments. */
+function callApi(page: Page, method: string, ...args: unknown[]): Promise<unknown> {
+  return page.evaluate(
+    async ([key, name, values]) => {
+      const api = (window as unknown as Record<string, Record<string, (...a: unknown[]) => unknown>>)[key]!;
+      try {
+        return { value: await api[name]!(...values) };
+      } catch (err) {
+        return { error: (err as Error).message };
+      }
+    },
+    [BRIDGE_KEY, method, args] as const,
+  );
+}
+
+/** Sends a message on an IPC channel straight from the page, past the preload's own checks (as a compromised page could). */
+function sendRaw(page: Page, channel: string, ...args: unknown[]): Promise<void> {
+  return page.evaluate(([binding, c, a]) => (window as unknown as Record<string, (c: string, a: unknown[]) => void>)[binding]!(c, a), [BINDINGS.send, channel, args] as const);
+}
+
+/** Invokes an IPC channel straight from the page, past the preload's own checks. */
+function invokeRaw(page: Page, channel: string, ...args: unknown[]): Promise<unknown> {
+  return page.evaluate(([binding, c, a]) => (window as unknown as Record<string, (c: string, a: unknown[]) => Promise<unknown>>)[binding]!(c, a), [BINDINGS.invoke, channel, args] as const);
+}
+
+/** Collects what the app asks the page to open from now on, in window.__opened. */
+async function collectOpenRequests(page: Page): Promise<() => Promise<OpenFileRequest[]>> {
+  await page.evaluate((key) => {
+    const w = window as unknown as Record<string, unknown> & { __opened: unknown[] };
+    w.__opened = [];
+    (w[key] as { onOpenFile(l: (r: unknown) => void): () => void }).onOpenFile((r) => w.__opened.push(r));
+  }, BRIDGE_KEY);
+  return () => page.evaluate(() => (window as unknown as { __opened: OpenFileRequest[] }).__opened);
+}
+
+/** The stand-in's webContents of the app's window, with the events Electron would emit on it. */
+function windowContents(standIn: StandIn): EventEmitter & { ipcEvent(): { sender: unknown; senderFrame: Record<string, unknown> } } {
+  const [win] = (standIn.electron.BrowserWindow as { getAllWindows(): Array<{ webContents: never }> }).getAllWindows();
+  if (!win) throw new Error('no window');
+  return win.webContents;
+}
+
+desktopTest('desktop: Open Recent lists what the page opened, most recent first and ten at most, kept privately; choosing one asks the page to open it; Clear empties it', async ({ desktop }) => {
+  const { page, standIn } = desktop;
+  const file = path.join((standIn.electron.app as { getPath(n: string): string }).getPath('userData'), 'recent-files.json');
+  expect(recentLabels(standIn)).toEqual([]);
+  expect(desktopMenuItem(standIn, 'recent-none')).toMatchObject({ label: 'No recently opened files', enabled: false });
+  expect(desktopMenuItem(standIn, 'clear-recent').enabled).toBe(false);
+
+  await callApi(page, 'noteRecentFile', { kind: 'capture', path: '/captures/a.pcapng' });
+  await callApi(page, 'noteRecentFile', { kind: 'workspace', path: '/work/R&D.json' });
+  await callApi(page, 'noteRecentFile', { kind: 'capture', path: '/captures/a.pcapng' });
+  await expect.poll(() => recentLabels(standIn)).toEqual(['/captures/a.pcapng', '/work/R&&D.json']);
+  expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+    files: [
+      { kind: 'capture', path: '/captures/a.pcapng' },
+      { kind: 'workspace', path: '/work/R&D.json' },
+    ],
+  });
+  if (process.platform !== 'win32') expect((await stat(file)).mode & 0o777).toBe(0o600);
+  // The system's recent list is macOS's and Windows's only.
+  if (process.platform !== 'darwin' && process.platform !== 'win32') expect(standIn.recentDocuments).toEqual([]);
+
+  // Messages that do not check out, sent past the preload: refused (the good one after them shows they were all handled).
+  for (const junk of [
+    { kind: 'capture', path: 'relative.pcapng' },
+    { kind: 'capture', path: '/captures/a\0b.pcapng' },
+    { kind: 'settings', path: '/captures/x.pcapng' },
+    { kind: 'capture', path: `/${'x'.repeat(5000)}` },
+    '/captures/x.pcapng',
+    null,
+    [{ kind: 'capture', path: '/captures/x.pcapng' }],
+  ]) {
+    await sendRaw(page, Channels.app.recentFileOpened, junk);
+  }
+  await sendRaw(page, Channels.app.recentFileOpened, { kind: 'capture', path: '/captures/b.pcap' });
+  await expect.poll(() => recentLabels(standIn)).toEqual(['/captures/b.pcap', '/captures/a.pcapng', '/work/R&&D.json']);
+
+  for (let i = 0; i < 11; i++) await callApi(page, 'noteRecentFile', { kind: 'capture', path: `/captures/f${i}.pcapng` });
+  const ten = Array.from({ length: 10 }, (_, i) => `/captures/f${10 - i}.pcapng`);
+  await expect.poll(() => recentLabels(standIn)).toEqual(ten);
+  expect(JSON.parse(await readFile(file, 'utf8')).files).toHaveLength(10);
+
+  // Choosing one: the page is asked to open it.
+  const opened = await collectOpenRequests(page);
+  desktopMenuItem(standIn, 'recent-2').click!();
+  await expect.poll(opened).toEqual([{ kind: 'capture', path: '/captures/f8.pcapng' }]);
+
+  desktopMenuItem(standIn, 'clear-recent').click!();
+  expect(recentLabels(standIn)).toEqual([]);
+  expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ files: [] });
+});
+
+desktopTest('desktop: Export asks where to save with the system dialog, offering the suggested name’s type; Cancel gives null; a name with a folder, or a request from anyone but our page, is refused', async ({ desktop }) => {
+  const { page, standIn } = desktop;
+  const all = { name: 'All files', extensions: ['*'] };
+  standIn.saveDialogAnswers.push({ canceled: false, filePath: '/home/me/exports/c1.pcapng' });
+  expect(await callApi(page, 'chooseSavePath', 'socket-inspector-c1.pcapng')).toEqual({ value: '/home/me/exports/c1.pcapng' });
+  expect(standIn.saveDialogs).toEqual([
+    {
+      parent: true,
+      options: { defaultPath: 'socket-inspector-c1.pcapng', filters: [{ name: 'pcapng capture', extensions: ['pcapng'] }, all], properties: ['createDirectory', 'showOverwriteConfirmation'] },
+    },
+  ]);
+  // The next one starts in the folder saved to last; cancelling gives null.
+  expect(await callApi(page, 'chooseSavePath', 'socket-inspector-all-connections.tar')).toEqual({ value: null });
+  expect(standIn.saveDialogs[1]?.options).toMatchObject({ defaultPath: path.join('/home/me/exports', 'socket-inspector-all-connections.tar'), filters: [{ name: 'tar archive', extensions: ['tar'] }, all] });
+
+  // A name that points at a folder is refused with the reason, and no dialog is shown.
+  expect(await callApi(page, 'chooseSavePath', '../../.bashrc')).toEqual({ error: expect.stringContaining('must be a file name without a folder') });
+  for (const junk of [42, null, '', '/etc/passwd', 'a\0b.txt', 'x'.repeat(300)]) {
+    expect(await invokeRaw(page, Channels.app.chooseSavePath, junk), String(junk)).toMatchObject({ ok: false, code: 'INVALID_INPUT' });
+  }
+  expect(standIn.saveDialogs).toHaveLength(2);
+
+  // Only our window's page, showing our page, may ask; nor may it note a recent file.
+  const handler = standIn.ipcHandler(Channels.app.chooseSavePath)!;
+  const ours = windowContents(standIn).ipcEvent();
+  const strangers = [
+    { ...ours, senderFrame: { ...ours.senderFrame, url: 'file:///tmp/evil.html' } },
+    { ...ours, senderFrame: { ...ours.senderFrame, parent: ours.senderFrame, frameTreeNodeId: 2 } },
+    { ...ours, sender: { id: 999 } },
+    { ...ours, senderFrame: null },
+  ];
+  for (const event of strangers) {
+    expect(await handler(event, 'x.txt')).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    (standIn.electron.ipcMain as EventEmitter).emit(Channels.app.recentFileOpened, event, { kind: 'capture', path: '/captures/stranger.pcapng' });
+  }
+  expect(standIn.saveDialogs).toHaveLength(2);
+  expect(recentLabels(standIn)).toEqual([]);
+  // Our page's own event passes the same check.
+  expect(await handler(ours, 'x.txt')).toEqual({ ok: true, value: null });
+});
+
+desktopTest.describe('desktop: files the app is asked to open', () => {
+  const cwd = process.cwd();
+  desktopTest.use({ desktopArgv: [process.execPath, 'start.pcapng', '--some-switch', 'notes.txt', '/work/w.json', 'start.pcapng'] });
+
+  desktopTest('files on the command line, on a second launch and from macOS’s Finder go to the page once it has loaded', async ({ desktop }) => {
+    const { page, standIn } = desktop;
+    const openFileSends = () => standIn.sentToPages.filter((m) => m.channel === Channels.app.openFile).map((m) => m.args[0]);
+    // The command line's captures and workspaces, each once, sent once the page had loaded.
+    const startup = [
+      { kind: 'capture', path: path.join(cwd, 'start.pcapng') },
+      { kind: 'workspace', path: '/work/w.json' },
+    ];
+    await expect.poll(openFileSends).toEqual(startup);
+    // (The preload holds those for whoever listens first: the page's own listeners, or this one if
+    // it came first; either way they are not what is checked below.)
+    const collected = await collectOpenRequests(page);
+    const opened = async () => (await collected()).filter((r) => !startup.some((s) => s.path === r.path));
+    const app = standIn.electron.app as EventEmitter;
+    // A second launch with files: they go to this window (the second launch leaves).
+    app.emit('second-instance', {}, ['/opt/socket-inspector', '--flag', 'again.pcap', 'readme.md'], '/home/me/dumps', {});
+    await expect.poll(opened).toEqual([{ kind: 'capture', path: '/home/me/dumps/again.pcap' }]);
+    // macOS's Finder: open-file, taken (preventDefault) and handed on when it is a capture or a workspace.
+    const prevented: string[] = [];
+    for (const file of ['/Users/me/finder.pcapng', '/Users/me/notes.txt']) app.emit('open-file', { preventDefault: () => prevented.push(file) }, file);
+    await expect.poll(opened).toEqual([
+      { kind: 'capture', path: '/home/me/dumps/again.pcap' },
+      { kind: 'capture', path: '/Users/me/finder.pcapng' },
+    ]);
+    expect(prevented).toEqual(['/Users/me/finder.pcapng', '/Users/me/notes.txt']);
+  });
+});
+
+desktopTest('desktop: a file dropped on the window never replaces the page: navigating to it is denied and nothing opens outside', async ({ desktop }) => {
+  const { page, standIn } = desktop;
+  const contents = windowContents(standIn);
+  const navigate = (url: string) => {
+    let prevented = false;
+    contents.emit('will-navigate', { url, preventDefault: () => (prevented = true) });
+    return prevented;
+  };
+  // What Chromium does with a file dropped where the page does not take it: navigate to it.
+  for (const url of ['file:///tmp/dropped.pcapng', 'file:///home/me/notes.txt', 'file:///etc/passwd', 'data:text/html,hi', 'javascript:alert(1)']) {
+    expect(navigate(url), url).toBe(true);
+  }
+  expect(standIn.openedExternally).toEqual([]);
+  // A web link goes to the browser, not into the window.
+  expect(navigate('https://example.com/')).toBe(true);
+  expect(standIn.openedExternally).toEqual(['https://example.com/']);
+  // The page is still ours.
+  await expect(page.getByRole('toolbar', { name: 'New' })).toBeVisible();
 });

@@ -54,6 +54,18 @@ export interface StandIn {
   errorBoxes: Array<{ title: string; content: string }>;
   /** The template of the application menu the app set, if any. */
   applicationMenu(): unknown[] | null;
+  /** What the app sent to pages with webContents.send, in order. */
+  sentToPages: Array<{ channel: string; args: unknown[] }>;
+  /** Save dialogs the app showed: the options, and whether it gave a parent window. */
+  saveDialogs: Array<{ options: unknown; parent: boolean }>;
+  /** What the next save dialogs answer, first first; a cancelled dialog when none is left. */
+  saveDialogAnswers: Array<{ canceled: boolean; filePath: string }>;
+  /** URLs the app handed to shell.openExternal. */
+  openedExternally: string[];
+  /** Paths the app gave app.addRecentDocument ('(cleared)' for app.clearRecentDocuments). */
+  recentDocuments: string[];
+  /** The handler the app registered with ipcMain.handle for `channel`, to call with an event of the test's making. */
+  ipcHandler(channel: string): Handler | undefined;
   /** Utility processes the app started. */
   utilityProcesses: StandInUtilityProcess[];
   /**
@@ -79,6 +91,11 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
   const firstWindow = new Promise<Page>((r) => (resolveFirst = r));
   const schemes = new Map<string, (request: Request) => Response | Promise<Response>>();
   let applicationMenu: { template: unknown[] } | null = null;
+  const sentToPages: StandIn['sentToPages'] = [];
+  const saveDialogs: StandIn['saveDialogs'] = [];
+  const saveDialogAnswers: StandIn['saveDialogAnswers'] = [];
+  const openedExternally: string[] = [];
+  const recentDocuments: string[] = [];
   let headersHook: ((details: { responseHeaders: Record<string, string[]> }, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void) | null = null;
 
   // --- ipcMain -------------------------------------------------------------------------------
@@ -145,6 +162,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     }
     send(channel: string, ...args: unknown[]) {
       ipcMessages++;
+      sentToPages.push({ channel, args: cloned(args) });
       this.deliver(channel, cloned(args), []);
     }
     postMessage(channel: string, message: unknown, transfer: StandInPort[] = []) {
@@ -187,6 +205,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     constructor(private readonly options: { webPreferences?: { preload?: string } }) {
       super();
       windows.push(this);
+      app.emit('web-contents-created', {}, this.webContents);
     }
     static getAllWindows() {
       return windows.filter((w) => !w.closed);
@@ -217,6 +236,7 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
       contents.appUrl = url;
       await page.goto(`${base}${target.pathname}${target.search}`);
       contents.emit('did-navigate', {}, url);
+      contents.emit('did-finish-load');
       this.emit('ready-to-show');
       resolveFirst(page);
     }
@@ -274,6 +294,12 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     readonly isPackaged = false;
     enableSandbox() {}
     setAppUserModelId() {}
+    addRecentDocument(file: string) {
+      recentDocuments.push(file);
+    }
+    clearRecentDocuments() {
+      recentDocuments.push('(cleared)');
+    }
     quit() {
       if (hasExited) return;
       let prevented = false;
@@ -310,7 +336,12 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
         setPermissionCheckHandler() {},
       },
     },
-    shell: { openExternal: () => Promise.resolve() },
+    shell: {
+      openExternal(url: string) {
+        openedExternally.push(url);
+        return Promise.resolve();
+      },
+    },
     nativeTheme: { themeSource: 'system', shouldUseDarkColors: false },
     screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
     // The menu's template is kept, so a test can choose its items.
@@ -324,6 +355,12 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
       showErrorBox(title: string, content: string) {
         errorBoxes.push({ title, content });
       },
+      // Electron takes (window, options) or (options).
+      showSaveDialog(first: unknown, second?: unknown) {
+        const parent = second !== undefined;
+        saveDialogs.push({ options: cloned(parent ? second : first), parent });
+        return Promise.resolve(saveDialogAnswers.shift() ?? { canceled: true, filePath: '' });
+      },
     },
   };
 
@@ -334,6 +371,12 @@ export function createStandIn({ context, userData, readPreload }: StandInOptions
     firstWindow: () => firstWindow,
     errorBoxes,
     applicationMenu: () => applicationMenu?.template ?? null,
+    sentToPages,
+    saveDialogs,
+    saveDialogAnswers,
+    openedExternally,
+    recentDocuments,
+    ipcHandler: (channel) => ipcHandlers.get(channel),
     utilityProcesses,
     ipcMessages: () => ipcMessages,
     dispose: () => new Promise<void>((resolve) => server.close(() => resolve())),
