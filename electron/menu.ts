@@ -3,8 +3,9 @@
  * carries the shortcut's keys as its accelerator and, when chosen, tells the page which action
  * to take (the page does the work, as it does for the same keys in the browser host). File's
  * Open Recent lists the files the page opened lately; choosing one asks the page to open it by
- * its path. The rest is Electron's standard roles. The template is built by a pure function so it can be tested
- * without Electron; installApplicationMenu is the thin part that hands it to Electron.
+ * its path. The rest is Electron's standard roles. The template is built by a pure function so
+ * it can be tested without Electron; installApplicationMenu is the thin part that hands it to
+ * Electron.
  */
 import { BrowserWindow, Menu, type MenuItemConstructorOptions } from 'electron';
 import { Channels } from '../shared/channels';
