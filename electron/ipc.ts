@@ -10,7 +10,8 @@ import { isTrustedRendererUrl } from './sender';
  * compared by their ids because Electron may hand out distinct WebFrameMain objects for one
  * frame; a detached frame is a document being unloaded, no longer the window's page.
  */
-function sentByOurPage(event: IpcMainEvent | IpcMainInvokeEvent, contents: WebContents): boolean {
+/** Whether a message came from our page in the window's main frame (not a subframe, not another page). */
+export function sentByOurPage(event: IpcMainEvent | IpcMainInvokeEvent, contents: WebContents): boolean {
   if (contents.isDestroyed() || event.sender?.id !== contents.id) return false;
   const frame = event.senderFrame;
   const main = contents.mainFrame;

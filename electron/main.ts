@@ -14,10 +14,9 @@ import type { OpenFileRequest } from '../shared/contract';
 import { fail, ok, type Result } from '../shared/result';
 import { APP_INDEX_URL, APP_SCHEME, CONTENT_SECURITY_POLICY, serveRendererRequest } from './app-protocol';
 import { EngineHost } from './engine-host';
-import { bindIpc } from './ipc';
+import { bindIpc, sentByOurPage } from './ipc';
 import { installApplicationMenu, sendOpenFile } from './menu';
 import { openFileKind, openFileRequestsFromArgv, parseOpenFileRequest, parseSuggestedName, RECENT_FILES_FILE, RecentFiles, saveFilters } from './recent-files';
-import { isTrustedRendererUrl } from './sender';
 import { createQuitFlow, onQuitSignals } from './shutdown';
 import { placeWindow, readWindowState, trackWindowState, windowStateFile } from './window-state';
 
@@ -83,13 +82,7 @@ function openFiles(requests: readonly OpenFileRequest[]): void {
 function ourWindowOf(event: IpcMainEvent | IpcMainInvokeEvent): BrowserWindow | null {
   const win = mainWindow;
   if (!win || win.isDestroyed()) return null;
-  const contents = win.webContents;
-  if (contents.isDestroyed() || event.sender?.id !== contents.id) return null;
-  const frame = event.senderFrame;
-  const main = contents.mainFrame;
-  if (!frame || !main || frame.parent !== null || frame.detached) return null;
-  if (frame.frameTreeNodeId !== main.frameTreeNodeId || frame.processId !== main.processId || frame.routingId !== main.routingId) return null;
-  return isTrustedRendererUrl(frame.url) ? win : null;
+  return sentByOurPage(event, win.webContents) ? win : null;
 }
 
 /** Where the save dialog starts: the folder saved to last (this run), else Downloads. */

@@ -32,6 +32,7 @@ export async function openCaptureFile(api: InspectorApi, file: File, onUpload: (
   const path = api.pathForFile?.(file);
   if (path) {
     result = await api.openCapture({ filePath: path, name: file.name });
+    if (result.ok) api.noteRecentFile?.({ kind: 'capture', path });
   } else if (api.uploadFile) {
     onUpload({ name: file.name, sent: 0, total: file.size });
     const uploaded = await api.uploadFile(file, (sent) => onUpload({ name: file.name, sent, total: file.size }));
@@ -48,7 +49,10 @@ export async function openCaptureFile(api: InspectorApi, file: File, onUpload: (
 /** Opens a capture file by its path (desktop: Open Recent, a file opened with the app). */
 export async function openCapturePath(api: InspectorApi, path: string): Promise<Result<FileJob>> {
   const result = await api.openCapture({ filePath: path });
-  if (result.ok) followUps.set(result.value.id, 'select');
+  if (result.ok) {
+    followUps.set(result.value.id, 'select');
+    api.noteRecentFile?.({ kind: 'capture', path });
+  }
   return result;
 }
 
@@ -72,7 +76,12 @@ export function suggestedName(choice: ExportChoice): string {
 export async function startExport(api: InspectorApi, choice: ExportChoice): Promise<Result<FileJob> | null> {
   let filePath: string | undefined;
   if (api.chooseSavePath) {
-    const chosen = await api.chooseSavePath(suggestedName(choice));
+    let chosen: string | null;
+    try {
+      chosen = await api.chooseSavePath(suggestedName(choice));
+    } catch (err) {
+      return { ok: false, code: 'SAVE_DIALOG', message: `Could not ask where to save: ${err instanceof Error ? err.message : String(err)}` };
+    }
     if (!chosen) return null;
     filePath = chosen;
   }
