@@ -133,11 +133,22 @@ export function FileJobs() {
           {shown.map((job) => (
             <JobRow key={job.id} job={job} onDismiss={() => setDismissed((d) => new Set(d).add(job.id))} />
           ))}
+          {shown.filter((j) => j.state !== 'running').length > 1 && (
+            <div>
+              <button type="button" className="mini" onClick={() => setDismissed((d) => new Set([...d, ...shown.filter((j) => j.state !== 'running').map((j) => j.id)]))}>
+                Dismiss all finished
+              </button>
+            </div>
+          )}
           <ErrorAlert error={error} onDismiss={() => setError(null)} />
         </section>
       )}
     </>
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function JobRow({ job, onDismiss }: { job: FileJob; onDismiss: () => void }) {
@@ -148,17 +159,17 @@ function JobRow({ job, onDismiss }: { job: FileJob; onDismiss: () => void }) {
   if (job.state === 'running') {
     words =
       job.kind === 'export'
-        ? `Exporting ${job.format ?? ''}: ${job.connections} connection${job.connections === 1 ? '' : 's'}, ${formatBytes(job.done)} of ${formatBytes(job.total)}`
-        : `Opening: ${formatBytes(job.done)} of ${formatBytes(job.total)} read, ${job.connections} stream${job.connections === 1 ? '' : 's'}`;
+        ? `Exporting ${job.format ?? ''}: ${plural(job.connections, 'connection')}, ${formatBytes(job.done)} of ${formatBytes(job.total)}`
+        : `Opening: ${formatBytes(job.done)} of ${formatBytes(job.total)} read, ${plural(job.connections, 'stream')}`;
   } else if (job.state === 'done') {
     words =
       job.kind === 'export'
-        ? `Exported ${job.connections} connection${job.connections === 1 ? '' : 's'} (${job.chunks} chunks) as ${job.format}: ${formatBytes(job.bytes ?? 0)}`
-        : `Opened: ${job.connections} stream${job.connections === 1 ? '' : 's'}, ${job.chunks} chunks from ${formatBytes(job.total)}`;
+        ? `Exported ${plural(job.connections, 'connection')} (${plural(job.chunks, 'chunk')}) as ${job.format}: ${formatBytes(job.bytes ?? 0)}`
+        : `Opened: ${plural(job.connections, 'stream')}, ${plural(job.chunks, 'chunk')} from ${formatBytes(job.total)}`;
   } else if (job.state === 'cancelled') words = job.kind === 'export' ? 'Export cancelled; no file was kept.' : 'Cancelled; the streams read so far are kept.';
   else words = `Failed: ${job.message ?? 'unknown error'}`;
   return (
-    <div className={`file-job job-${job.state}`} aria-label={what}>
+    <div className={`file-job job-${job.state}`} role="group" aria-label={what}>
       <span className="strong ellipsis mono">{job.name}</span>
       <span role="status">{words}</span>
       {job.state === 'running' && <progress aria-label={`Progress of ${what}`} value={percent} max={100} />}
