@@ -27,9 +27,10 @@ import {
 } from './browser.mjs';
 import { engineCommand } from './engine-ws.mjs';
 import { runSearchBench } from './search.mjs';
+import { runFilesBench } from './files.mjs';
 import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
-const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo', 'search'];
+const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo', 'search', 'files'];
 const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
 
   --quick     smaller volumes (128/256 MiB), 2 s floods and holds, 1,000 connections: a fast check
@@ -980,6 +981,11 @@ try {
       raw.searchPage = await searchFromPage(browser, CONFIG.searchBytes);
     });
   }
+  if (has('files')) {
+    await section(`export to pcapng and open again, ${args.quick ? '256 MiB' : '1 GiB'}, against a plain copy`, async () => {
+      raw.files = await runFilesBench({ quick: args.quick });
+    });
+  }
   if (has('scale')) {
     await section(`${CONFIG.connections} connections, plain node:net server`, async () => {
       raw.scaleNode = await scaleNodeServer(CONFIG.connections);
@@ -1245,7 +1251,25 @@ try {
       });
     } else missing('search-page-longtask', pf, 'no task > 100 ms', err(['search from the page']));
   }
-
+  if (has('files')) {
+    const size = args.quick ? '256 MiB' : '1 GiB';
+    const copy = raw.files?.find((r) => r.row === 'files-copy');
+    const exp = raw.files?.find((r) => r.row === 'files-export');
+    const open = raw.files?.find((r) => r.row === 'files-open');
+    const base = copy ? `plain copy ${fmt(copy.mbps)} MB/s` : 'plain copy n/a';
+    const rss = (r) => `peak ${fmt(r.rss.peakMB, 0)} MB (half-way ${fmt(r.rss.halfMB, 0)}, end ${fmt(r.rss.endMB, 0)})`;
+    const flat = (r) => r.rss.peakMB < 300 && r.rss.endMB < r.rss.halfMB * 1.25 + 20;
+    const fe = `10a. Export a ${size} capture to pcapng (engine process)`;
+    if (exp && copy) {
+      row({ id: 'files-export', figure: `${fe}, ${mb(exp.fileBytes)} file`, value: `${fmt(exp.mbps)} MB/s`, baseline: base, ratio: exp.ratio.toFixed(2), target: '(reference)', result: 'info' });
+      row({ id: 'files-export-rss', figure: `10b. Engine RSS while exporting ${size}`, value: rss(exp), baseline: `copy: peak ${fmt(copy.rss.peakMB, 0)} MB`, ratio: '', target: '< 300 MB, flat', result: verdict(flat(exp)) });
+    } else missing('files-export', fe, '(reference)', err(['export to pcapng']));
+    const fo = `10c. Open that pcapng again (${open?.streams ?? '?'} stream, bytes ${open?.same ? 'identical' : 'DIFFERENT'})`;
+    if (open && copy) {
+      row({ id: 'files-open', figure: fo, value: `${fmt(open.mbps)} MB/s`, baseline: base, ratio: open.ratio.toFixed(2), target: '(reference)', result: open.same ? 'info' : 'FAIL' });
+      row({ id: 'files-open-rss', figure: `10d. Engine RSS while opening it`, value: rss(open), baseline: `copy: peak ${fmt(copy.rss.peakMB, 0)} MB`, ratio: '', target: '< 300 MB, flat', result: verdict(flat(open)) });
+    } else missing('files-open', fo, '(reference)', err(['export to pcapng']));
+  }
 }
 
 results.durationSeconds = Math.round((Date.now() - startedAt) / 1000);
