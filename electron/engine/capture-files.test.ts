@@ -12,6 +12,7 @@ import { parseCommand, type CommandInput, type CommandName, type CommandResults 
 import type { FileJob } from '../../shared/model';
 import type { Result } from '../../shared/result';
 import type { Engine } from './engine';
+import { pcapngHeader, TcpFlowWriter } from './pcap/pcapng-writer';
 import { client, conn, makeEngine, onCleanup, until, value } from './testing/helpers';
 
 async function cmd<K extends CommandName>(engine: Engine, name: K, input: CommandInput<K>): Promise<Result<CommandResults[K]>> {
@@ -294,6 +295,25 @@ describe('open', () => {
     expect(send.ok).toBe(false);
     // Removing the file's streams.
     expect(value(await cmd(engine, 'removeClosed', { jobId: job.id })).removed).toBe(1);
+  });
+
+  it('holds a file of many short streams to the closed-record limit, and says how many it let go', async () => {
+    const { engine } = makeEngine({ maxClosedRecords: 50 });
+    const file = path.join(tempDir(), 'many.pcapng');
+    const pieces: Uint8Array[] = [pcapngHeader({ application: 'test' })];
+    for (let i = 0; i < 120; i++) {
+      const flow = new TcpFlowWriter({ transport: 'tcp', family: 'IPv4', client: { address: '127.0.0.1', port: 20000 + i }, server: { address: '127.0.0.1', port: 80 } });
+      const t = 1_700_000_000_000 + i * 10;
+      pieces.push(...flow.handshake(t), ...flow.data(true, t + 1, 0, Buffer.from(`GET /${i}\n`)), ...flow.data(false, t + 2, 0, Buffer.from(`ok ${i}\n`)), ...flow.fin(true, t + 3), ...flow.fin(false, t + 4));
+    }
+    fs.writeFileSync(file, Buffer.concat(pieces));
+    const job = await ended(engine, value(await cmd(engine, 'openCapture', { filePath: file })).id);
+    expect(job).toMatchObject({ state: 'done', connections: 120, chunks: 240 });
+    const listed = engine.snapshot().connections.filter((c) => c.source?.jobId === job.id);
+    expect(listed).toHaveLength(50);
+    // The newest are kept, each whole.
+    expect(listed.at(-1)).toMatchObject({ state: 'closed', bytesOut: 'GET /119\n'.length, bytesIn: 'ok 119\n'.length, closeReason: 'closed (FIN from the client first)' });
+    expect(job.problems.join(' ')).toMatch(/70 of its 120 streams are no longer listed/);
   });
 
   it('says what is wrong with a file that is not a capture, and reads a damaged one up to the damage', async () => {

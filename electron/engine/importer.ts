@@ -11,7 +11,7 @@
 import type { ConnectionInfo, Endpoint } from '../../shared/model';
 import type { JobEntry } from './capture-files';
 import type { EngineCore } from './engine-core';
-import type { Endings } from './endings';
+import { MAX_CLOSED_RECORDS, type Endings } from './endings';
 import { newConnectionInfo, newEntryState, type ConnectionEntry, type Io } from './entries';
 import { decodePacket } from './pcap/packets';
 import { readCaptureFile } from './pcap/reader';
@@ -105,6 +105,13 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
         info.closedAt = ev.time;
       }
     }
+    if (info.state === 'closed') {
+      // Ended streams join the closed records at once, so a file of many short streams is held
+      // to the closed-record limit as live traffic is.
+      streams.delete(ev.stream);
+      core.emit({ type: 'connection-closed', connection: { ...info } });
+      endings.adoptClosed(entry);
+    }
   };
 
   const sendUpdates = (all: boolean) => {
@@ -157,12 +164,16 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
     endings.adoptClosed(entry);
   }
 
-  if (result.packets === 0 && result.problem && streams.size === 0) throw new Error(result.problem);
+  if (result.packets === 0 && result.problem && job.job.connections === 0) throw new Error(result.problem);
   const problems = job.job.problems;
   if (result.problem) problems.push(`The file is damaged: ${result.problem}. Everything before that point was read.`);
   if (job.cancelled) problems.push('Cancelled: the streams read so far are kept.');
   if (missing > 0) problems.push(`${missing.toLocaleString('en-US')} bytes of TCP streams were never captured in the file (gaps in the sequence numbers); each gap is skipped, not filled.`);
-  const dropped = [...streams.values()].reduce((sum, o) => sum + o.entry.info.droppedBytes, 0);
+  const kept = [...core.connections.values()].filter((e) => e.info.source?.jobId === job.job.id);
+  const dropped = kept.reduce((sum, e) => sum + e.info.droppedBytes, 0);
+  if (kept.length < job.job.connections) {
+    problems.push(`${(job.job.connections - kept.length).toLocaleString('en-US')} of its ${job.job.connections.toLocaleString('en-US')} streams are no longer listed: at most ${MAX_CLOSED_RECORDS.toLocaleString('en-US')} closed connections are kept, the oldest removed first.`);
+  }
   if (dropped > 0) {
     problems.push(
       `The capture budget (${Math.round(core.capture.budgetBytes / 1048576)} MiB) is smaller than what the file holds: the oldest ${dropped.toLocaleString('en-US')} bytes were dropped. Raise the budget in Settings and open the file again to keep everything.`,
@@ -172,7 +183,7 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
     problems.push(`${count.toLocaleString('en-US')} packet${count === 1 ? '' : 's'} skipped: ${reason}.`);
   }
   if (result.packets === 0 && !result.problem) problems.push('The file holds no packets.');
-  else if (streams.size === 0) problems.push('No TCP or UDP traffic was found in the file.');
+  else if (job.job.connections === 0) problems.push('No TCP or UDP traffic was found in the file.');
   job.job.done = result.bytes;
   sendUpdates(true);
 }
