@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { parseEscapes, parseHex } from './bytes';
 import { regexHazard } from './regex-safety';
 import { fieldKey, fieldLabel } from './field-labels';
+import { workspaceSchema, type Workspace } from './workspace';
 import type { FileJob, ChunkData, ChunkPage, PortEntry, RemovedTotals, ResponderConfig, SavedState, Settings, TaskInfo, ConnectionInfo, EventBatch, ListenerInfo, Snapshot } from './model';
 import type { Result } from './result';
 import type { RowPage } from './reading';
@@ -394,6 +395,9 @@ export const commandSchemas = {
       // The host's own warning from getSaved, echoed back by a page that sends the state it
       // holds; accepted so the save goes through, and never stored.
       warning: z.string().max(16_384).optional(),
+      // The last workspace saved or opened, offered again at the next start. Lazy: workspace.ts
+      // builds its schema from the ones above.
+      workspace: z.lazy((): z.ZodType<Workspace> => workspaceSchema).optional(),
     })
     .strict(),
   listenUnix: z.object({ path: socketPathSchema, removeStale: z.boolean().default(false), halfOpen: halfOpenSchema }).strict(),

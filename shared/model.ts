@@ -4,6 +4,7 @@
  */
 import type { ErrorInfo } from './result';
 import type { SearchProgress } from './search';
+import type { Workspace } from './workspace';
 
 /** Which way bytes went, seen from the inspector: received (in) or sent (out). */
 export type Direction = 'in' | 'out';
@@ -351,6 +352,8 @@ export interface SavedState {
    * old file is. Never saved; the host ignores it when it comes back with setSaved.
    */
   warning?: string;
+  /** The last workspace saved or opened, offered again at the next start. */
+  workspace?: Workspace;
 }
 
 /** What one read delivered (in) or one send wrote (out), in order. */
