@@ -8,6 +8,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SavedState } from '../../shared/model';
+import type { Workspace } from '../../shared/workspace';
 import { dispatchCommand } from './dispatch';
 import { Engine } from './engine';
 import { SavedStore } from './saved';
@@ -148,6 +149,60 @@ describe('SavedStore damaged files', () => {
     const held = (got as { value: SavedState }).value;
     expect(await dispatchCommand(engine, 'setSaved', { ...held, history: ['sent'] })).toMatchObject({ ok: true });
     expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'saved.json'), 'utf8'))).toEqual({ snippets: [], history: ['sent'] });
+  });
+});
+
+describe('SavedStore and the last workspace', () => {
+  const WORKSPACE: Workspace = {
+    format: 'socket-inspector-workspace',
+    version: 1,
+    name: 'lab',
+    savedAt: '2026-05-01T12:00:00.000Z',
+    listeners: [{ kind: 'tcp', host: '127.0.0.1', port: 7000, responder: { kind: 'echo' } }],
+    relays: [],
+    udp: [{ host: '127.0.0.1', port: 0, broadcast: false }],
+    recentTargets: [{ host: '127.0.0.1', port: 7000 }],
+    settings: { captureBudgetMiB: 64 },
+  };
+
+  it('keeps the last workspace across restarts, beside the saved messages', () => {
+    const file = path.join(tempDir(), 'saved.json');
+    expect(new SavedStore(file).set({ ...STATE, workspace: WORKSPACE })).toBeNull();
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ ...STATE, workspace: WORKSPACE });
+    expect(new SavedStore(file).get()).toEqual({ ...STATE, workspace: WORKSPACE });
+    // A state sent without one forgets it.
+    const store = new SavedStore(file);
+    expect(store.set(STATE)).toBeNull();
+    expect(new SavedStore(file).get()).toEqual(STATE);
+  });
+
+  it('drops a damaged workspace with a warning, and keeps the saved messages', () => {
+    const dataDir = tempDir();
+    const file = path.join(dataDir, 'saved.json');
+    fs.writeFileSync(file, JSON.stringify({ ...STATE, workspace: { ...WORKSPACE, listeners: [{ kind: 'tcp', host: '127.0.0.1', port: 70000 }] } }));
+    const { warning, ...state } = new SavedStore(file).get();
+    expect(state).toEqual(STATE);
+    expect(warning).toBe(
+      `The last workspace in ${file} could not be read (listeners.0.port: Port must be a whole number from 0 to 65535); it was dropped and is not offered at start. Saved messages are as they were.`,
+    );
+    // Nothing was moved aside: the messages in the file were fine.
+    expect(fs.readdirSync(dataDir)).toEqual(['saved.json']);
+
+    fs.writeFileSync(file, JSON.stringify({ ...STATE, workspace: { ...WORKSPACE, version: 2 } }));
+    expect(new SavedStore(file).get()).toMatchObject({ ...STATE, warning: expect.stringContaining('could not be read (version: ') });
+    fs.writeFileSync(file, JSON.stringify({ ...STATE, workspace: 'lab' }));
+    expect(new SavedStore(file).get()).toMatchObject({ snippets: STATE.snippets, warning: expect.stringContaining('was dropped') });
+  });
+
+  it('checks a workspace the page sends with setSaved by the workspace schema', async () => {
+    const dataDir = tempDir();
+    const engine = new Engine({ dataDir });
+    cleanups.push(() => engine.shutdown());
+    const bad = { ...WORKSPACE, listeners: [{ kind: 'tcp', host: '127.0.0.1', port: 7000, responder: { kind: 'program', command: '' } }] };
+    expect(await dispatchCommand(engine, 'setSaved', { ...STATE, workspace: bad })).toMatchObject({ ok: false, code: 'INVALID_INPUT', message: expect.stringContaining('Enter a command to run') });
+    expect(await dispatchCommand(engine, 'setSaved', { ...STATE, workspace: WORKSPACE })).toMatchObject({ ok: true, value: { workspace: WORKSPACE } });
+    expect(await dispatchCommand(engine, 'getSaved', {})).toEqual({ ok: true, value: { ...STATE, workspace: WORKSPACE } });
+    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'saved.json'), 'utf8')).workspace).toEqual(WORKSPACE);
   });
 });
 

@@ -2,11 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { commandSchemas } from '../../shared/contract';
 import type { SavedState } from '../../shared/model';
+import { workspaceSchema } from '../../shared/workspace';
 import { errorCode, NotAFileError, privateFolder, readRegularFile, regularFileOrNothing, tighten, writeAtomically } from './private-file';
 
 const EMPTY: SavedState = { snippets: [], history: [] };
 
-type Parsed = { ok: true; state: SavedState } | { ok: false; why: string };
+/** A parsed file; `droppedWorkspace` says why its last workspace could not be kept. */
+type Parsed = { ok: true; state: SavedState; droppedWorkspace?: string } | { ok: false; why: string };
+
+function firstIssue(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
+  const issue = error.issues[0];
+  const where = issue?.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+  return `${where}${issue?.message ?? 'invalid'}`.slice(0, 200);
+}
 
 function parseSaved(text: string): Parsed {
   let json: unknown;
@@ -15,13 +23,18 @@ function parseSaved(text: string): Parsed {
   } catch (err) {
     return { ok: false, why: text.trim() === '' ? 'it is empty' : `it is not valid JSON: ${(err as Error).message.slice(0, 200)}` };
   }
-  const parsed = commandSchemas.setSaved.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    return { ok: false, why: `it is not in the expected form (${`${where}${issue?.message ?? 'invalid'}`.slice(0, 200)})` };
+  // The last workspace is checked on its own: a damaged one is dropped, and the saved messages stay.
+  let workspace: unknown;
+  if (typeof json === 'object' && json !== null && !Array.isArray(json) && 'workspace' in json) {
+    ({ workspace, ...json } = json as Record<string, unknown>);
   }
-  return { ok: true, state: { snippets: parsed.data.snippets, history: parsed.data.history } };
+  const parsed = commandSchemas.setSaved.safeParse(json);
+  if (!parsed.success) return { ok: false, why: `it is not in the expected form (${firstIssue(parsed.error)})` };
+  const state: SavedState = { snippets: parsed.data.snippets, history: parsed.data.history };
+  if (workspace === undefined) return { ok: true, state };
+  const checked = workspaceSchema.safeParse(workspace);
+  if (!checked.success) return { ok: true, state, droppedWorkspace: firstIssue(checked.error) };
+  return { ok: true, state: { ...state, workspace: checked.data } };
 }
 
 /**
@@ -52,7 +65,8 @@ function keepAside(file: string): string {
 }
 
 /**
- * Saved messages and send history, kept in a JSON file so they survive restarts. Without a
+ * Saved messages, send history and the last workspace, kept in a JSON file so they survive
+ * restarts (a last workspace that fails its schema is dropped with a warning). Without a
  * file (tests, or no writable config folder) they live for the run only. The folder is private
  * (0700) and the file too (0600), replaced atomically. A damaged file is kept aside under a new
  * name and reported in the state's `warning`; something that is not a regular file (a link, a
@@ -93,6 +107,9 @@ export class SavedStore {
     const parsed = parseSaved(text);
     if (parsed.ok) {
       this.state = parsed.state;
+      if (parsed.droppedWorkspace) {
+        this.warning = `The last workspace in ${file} could not be read (${parsed.droppedWorkspace}); it was dropped and is not offered at start. Saved messages are as they were.`;
+      }
       return;
     }
     try {
@@ -111,7 +128,7 @@ export class SavedStore {
   /** Replaces the saved state; returns an error sentence when it could not be written to disk. */
   set(state: SavedState): string | null {
     // The warning is ours to give; a page that echoes it back does not get it saved.
-    this.state = { snippets: state.snippets, history: state.history };
+    this.state = { snippets: state.snippets, history: state.history, ...(state.workspace ? { workspace: state.workspace } : {}) };
     if (!this.file) return null;
     if (this.blocked) return `Saved for this run only: ${this.blocked}.`;
     try {
