@@ -1,6 +1,8 @@
 /**
- * Repeat tasks: one message sent again and again to a connection, or to a listener's open
- * clients, at an interval, until its count is reached, it fails or it is stopped.
+ * Tasks: work that runs on its own until it is done, fails or is stopped, shown with its
+ * progress. Repeat tasks (one message sent again and again to a connection, or to a listener's
+ * open clients, at an interval) run here; other kinds (replays) run in their own module and
+ * register here, so every task is listed, updated and stopped in one place.
  */
 import type { CommandArgs } from '../../shared/contract';
 import { formatHostPort } from '../../shared/format';
@@ -15,7 +17,31 @@ interface TaskEntry {
   /** Ends the current wait between sends early (Stop). */
   wake?: () => void;
   lastEmit: number;
+  /** For a task of another kind: stops its work at once (Stop). */
+  onStop?: () => void;
+  /** An update held back by the rate limit, sent when the limit allows. */
+  trailing?: NodeJS.Timeout;
 }
+
+/** A task of another kind (a replay), as its module sees it once registered. */
+export interface TaskControl {
+  /** The task's record: change it in place, then call update(). */
+  readonly info: TaskInfo;
+  /** True until the task ends (done, failed, or stopped by the user). */
+  readonly running: boolean;
+  /**
+   * Tells subscribers how the task stands: about ten times a second at most unless forced; an
+   * update held back is sent once the limit allows, so the last state is never lost.
+   */
+  update(force?: boolean): void;
+  /** Ends the task once, with its final state always sent; false when it had already ended. */
+  finish(state: 'done' | 'failed' | 'stopped', error?: string): boolean;
+  /** A copy of the record, as commands return it. */
+  snapshot(): TaskInfo;
+}
+
+/** Least time between two updates of one task. */
+const EMIT_INTERVAL_MS = 100;
 
 export class RepeatTasks {
   private readonly tasks = new Map<string, TaskEntry>();
@@ -25,7 +51,7 @@ export class RepeatTasks {
 
   /** Every task, running or ended, as the snapshot shows them. */
   list(): TaskInfo[] {
-    return [...this.tasks.values()].map((t) => ({ ...t.info }));
+    return [...this.tasks.values()].map((t) => copyTask(t.info));
   }
 
   startRepeat({ target, data, intervalMs, count }: CommandArgs<'startRepeat'>): Result<TaskInfo> {
@@ -43,6 +69,37 @@ export class RepeatTasks {
     return ok({ ...task.info });
   }
 
+  /**
+   * Registers a task that runs elsewhere. stop is called when the user stops it: it must stop
+   * the work at once (the task is already marked stopped, and that state sent).
+   */
+  addTask(init: Omit<TaskInfo, 'id' | 'state'>, stop: () => void): TaskControl {
+    const task: TaskEntry = {
+      info: { ...init, id: `T${this.nextTaskId++}`, state: 'running' },
+      stopped: false,
+      lastEmit: 0,
+      onStop: stop,
+    };
+    this.tasks.set(task.info.id, task);
+    this.emitTask(task, true);
+    return {
+      info: task.info,
+      get running() {
+        return task.info.state === 'running';
+      },
+      update: (force = false) => this.emitTask(task, force, true),
+      finish: (state, error) => {
+        if (task.info.state !== 'running') return false;
+        task.stopped = true;
+        task.info.state = state;
+        if (error) task.info.error = error;
+        this.emitTask(task, true);
+        return true;
+      },
+      snapshot: () => copyTask(task.info),
+    };
+  }
+
   stopTask({ taskId }: CommandArgs<'stopTask'>): Result<TaskInfo> {
     const task = this.tasks.get(taskId);
     if (!task) return fail({ code: 'NOT_FOUND', message: `No task has id ${taskId}.` });
@@ -50,9 +107,10 @@ export class RepeatTasks {
       task.stopped = true;
       task.info.state = 'stopped';
       task.wake?.();
+      task.onStop?.();
       this.emitTask(task, true);
     }
-    return ok({ ...task.info });
+    return ok(copyTask(task.info));
   }
 
   private async runTask(task: TaskEntry, data: Uint8Array): Promise<void> {
@@ -94,12 +152,26 @@ export class RepeatTasks {
     this.emitTask(task, true);
   }
 
-  private emitTask(task: TaskEntry, force: boolean): void {
-    // A fast repeat must not flood subscribers with progress: about ten updates a second.
+  /**
+   * Sends the task's record. A fast task must not flood subscribers with progress: about ten
+   * updates a second. With trailing, an update held back is sent when the limit allows.
+   */
+  private emitTask(task: TaskEntry, force: boolean, trailing = false): void {
     const t = Date.now();
-    if (!force && t - task.lastEmit < 100) return;
+    if (!force && t - task.lastEmit < EMIT_INTERVAL_MS) {
+      if (trailing && !task.trailing) {
+        task.trailing = setTimeout(() => {
+          task.trailing = undefined;
+          this.emitTask(task, true);
+        }, task.lastEmit + EMIT_INTERVAL_MS - t);
+        task.trailing.unref();
+      }
+      return;
+    }
+    if (task.trailing) clearTimeout(task.trailing);
+    task.trailing = undefined;
     task.lastEmit = t;
-    this.core.emit({ type: 'task-updated', task: { ...task.info } });
+    this.core.emit({ type: 'task-updated', task: copyTask(task.info) });
   }
 
   /** The connections a task writes to, or why there are none. */
@@ -115,11 +187,21 @@ export class RepeatTasks {
     return open.length ? open : { code: 'NO_CLIENTS', message: `No open client of ${formatHostPort(listener.info.address, listener.info.port)} to send to.` };
   }
 
-  /** At shutdown: every running task stops at once, even in the middle of a wait. */
+  /**
+   * At shutdown: every running repeat stops at once, even in the middle of a wait. Tasks of
+   * other kinds are stopped by their own module (Replays.stopAll).
+   */
   stopAll(): void {
     for (const t of this.tasks.values()) {
       t.stopped = true;
       t.wake?.();
+      if (t.trailing) clearTimeout(t.trailing);
+      t.trailing = undefined;
     }
   }
+}
+
+/** A record to hand out: its nested progress copied too, so later changes do not show through. */
+function copyTask(info: TaskInfo): TaskInfo {
+  return info.replay ? { ...info, replay: { ...info.replay } } : { ...info };
 }
