@@ -82,7 +82,7 @@ export class Engine {
     this.saved = new SavedStore(options.dataDir ? path.join(options.dataDir, 'saved.json') : undefined);
     this.inspection = new Inspection(this.core);
     this.files = new CaptureFiles(this.core, this.endings, options.filesDir);
-    this.replays = new Replays(this.core, this.connections, this.listeners, this.tasks);
+    this.replays = new Replays(this.core, this.connections, this.listeners, this.tasks, this.endings);
   }
 
   /** Exports and uploads kept for the browser host (files the page uploads, exports it downloads). */
