@@ -58,6 +58,41 @@ export function tshark(file: string, ...args: string[]): string {
   return run('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', ...args]);
 }
 
+/** A packet as tshark reads it from a file. */
+export interface TsharkFrame {
+  /** Seconds since the epoch with nine decimals, as tshark prints frame.time_epoch. */
+  epoch: string;
+  length: number;
+  captured: number;
+  comment: string | undefined;
+  hex: string;
+  /** Wiretap's encapsulation number; none for a block tshark shows as a frame but holds no packet (a custom block). */
+  encap: string | undefined;
+}
+
+/** Every packet of a file as tshark reads it (its JSON output with raw bytes). */
+export function tsharkFrames(file: string): TsharkFrame[] {
+  const out = JSON.parse(run('tshark', ['-r', file, '-T', 'json', '-x', '-j', 'frame pkt_comment'])) as Array<{ _source: { layers: Record<string, unknown> } }>;
+  return out.map(({ _source: { layers } }) => {
+    const frame = layers.frame as Record<string, string>;
+    const comment = layers.pkt_comment as Record<string, string> | undefined;
+    return {
+      epoch: frame['frame.time_epoch']!,
+      length: Number(frame['frame.len']),
+      captured: Number(frame['frame.cap_len']),
+      comment: comment?.['frame.comment'],
+      hex: (layers.frame_raw as [string])[0],
+      encap: frame['frame.encap_type'],
+    };
+  });
+}
+
+/** ms since the epoch (as the reader gives times) as tshark prints it, to the nanosecond. */
+export function epochText(ms: number): string {
+  const ns = BigInt(Math.round(ms * 1e6));
+  return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+}
+
 /** One piece of tshark's Follow TCP Stream: bytes one node sent, or a gap tshark reports. */
 export type FollowPiece = { fromNode0: boolean; bytes: Uint8Array } | { fromNode0: boolean; missing: number };
 
