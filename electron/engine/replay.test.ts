@@ -361,6 +361,73 @@ def serve(c):
   });
 });
 
+describe('how a client replay ends', () => {
+  /** An echo conversation of three words, the last two after a long pause. */
+  async function slowSource(engine: Engine, port: number): Promise<string> {
+    const c = value(await engine.connect({ host: '127.0.0.1', port, timeoutMs: 3000 }));
+    value(await engine.send({ connectionId: c.id, data: enc.encode('one') }));
+    await new Promise((r) => setTimeout(r, 1200));
+    value(await engine.send({ connectionId: c.id, data: enc.encode('two') }));
+    value(await engine.send({ connectionId: c.id, data: enc.encode('six') }));
+    await until(() => conn(engine, c.id).bytesIn === 9, 'echoes');
+    return c.id;
+  }
+
+  it('the user closing the replay connection ends it as failed, saying why', async () => {
+    const { engine, events } = makeEngine();
+    const echo = await pythonServer(ECHO);
+    const source = await slowSource(engine, echo.port);
+    const task = value(await startReplay(engine, { side: 'client', sourceId: source, host: '127.0.0.1', port: echo.port }));
+    const replayId = (task.target as { connectionId: string }).connectionId;
+    await until(() => conn(engine, replayId).bytesOut === 3, 'the first chunk');
+    value(engine.closeConnection({ connectionId: replayId, mode: 'end' }));
+    expect(await taskEnds(events, task.id)).toMatchObject({
+      state: 'failed',
+      error: 'The sending side of the connection was closed (FIN) after 1 of 3 chunks.',
+    });
+  });
+
+  it('shutdown in the middle of a wait ends the replay and leaves nothing running', async () => {
+    const { engine } = makeEngine();
+    const echo = await pythonServer(ECHO);
+    const source = await slowSource(engine, echo.port);
+    const task = value(await startReplay(engine, { side: 'client', sourceId: source, host: '127.0.0.1', port: echo.port }));
+    await until(() => /waiting/.test(engine.snapshot().tasks.find((t) => t.id === task.id)?.replay?.status ?? ''), 'the wait');
+    const started = Date.now();
+    await engine.shutdown();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await new Promise((r) => setImmediate(r));
+    expect(engine.snapshot().tasks.find((t) => t.id === task.id)!.state).toBe('stopped');
+    expect(await startReplay(engine, { side: 'client', sourceId: source, host: '127.0.0.1', port: echo.port })).toMatchObject({ ok: false, code: 'SHUT_DOWN' });
+  });
+
+  it('waits while the window is behind on events, and goes on once it catches up', async () => {
+    const { engine, events, batches, sub } = makeEngine({ batcher: { highWatermark: 8 * 1024, lowWatermark: 2 * 1024 } }, false);
+    const ackAll = () => batches.length && sub.ack(batches.at(-1)!.id);
+    const echo = await pythonServer(ECHO);
+    const c = value(await engine.connect({ host: '127.0.0.1', port: echo.port, timeoutMs: 3000 }));
+    // A few milliseconds apart, so the replay (original timing) outlasts a few batches.
+    for (let i = 0; i < 40; i++) {
+      value(await engine.send({ connectionId: c.id, data: new Uint8Array(4096).fill(65 + (i % 26)) }));
+      await new Promise((r) => setTimeout(r, 5));
+      ackAll();
+    }
+    await until(() => (ackAll(), conn(engine, c.id).bytesIn === 40 * 4096), 'echoes');
+    ackAll();
+    const task = value(await startReplay(engine, { side: 'client', sourceId: c.id, host: '127.0.0.1', port: echo.port, timing: 'original' }));
+    // Nothing acknowledged: each chunk is an event the window has not taken.
+    await until(() => /waiting for the window to catch up/.test(engine.snapshot().tasks.find((t) => t.id === task.id)!.replay!.status ?? ''), 'the pause');
+    const paused = engine.snapshot().tasks.find((t) => t.id === task.id)!;
+    expect(paused.state).toBe('running');
+    expect(paused.replay!.chunksSent).toBeLessThan(40);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(engine.snapshot().tasks.find((t) => t.id === task.id)!.replay!.chunksSent).toBe(paused.replay!.chunksSent);
+    const acking = setInterval(ackAll, 10);
+    onCleanup(() => clearInterval(acking));
+    expect(await taskEnds(events, task.id)).toMatchObject({ state: 'done', replay: { chunksSent: 40 } });
+  });
+});
+
 describe('replay as server', () => {
   it('serves the captured calculator replies to each new client, in order', async () => {
     const { engine, events } = makeEngine();
@@ -438,6 +505,33 @@ print('eof' if rest == b'' else repr(rest))
     expect(conn(engine, record.id).closeReason).toBe('closed when its listener stopped');
     await until(() => lastTask(events, task.id)?.state === 'stopped', 'the stopped task event');
     expect(lastTask(events, task.id)).toMatchObject({ state: 'stopped', replay: { chunksSent: 1, clients: 1, status: 'stopped: 1 client served' } });
+  });
+
+  it('a client that resets is one client gone; the next is served, and stopping the listener ends the task', async () => {
+    const { engine, events } = makeEngine();
+    const calc = await pythonServer(CALC);
+    const source = await captureCalculator(engine, calc.port);
+    const task = value(await startReplay(engine, { side: 'server', sourceId: source, host: '127.0.0.1', port: 0, replyTimeoutMs: 60_000 }));
+    const listenerId = (task.target as { listenerId: string }).listenerId;
+    const port = engine.snapshot().listeners.find((l) => l.id === listenerId)!.port;
+    const rude = python(`import socket, struct
+s = socket.create_connection(('127.0.0.1', ${port}))
+s.sendall(b'1+2\\n')
+print(s.recv(100))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+s.close()
+print('reset')`);
+    expect(await rude.line()).toBe("b'3\\n'");
+    expect(await rude.line()).toBe('reset');
+    await until(() => /client 1: the client's connection closed: sent 1 of 5 chunks/.test(lastTask(events, task.id)?.replay?.status ?? ''), 'the first client gone');
+    expect(lastTask(events, task.id)!.state).toBe('running');
+    expect(await pythonClient(port, `s.sendall(b'1+2\\n')\nprint(line().decode().strip())`)).toEqual(['3']);
+    await until(() => lastTask(events, task.id)?.replay?.clients === 2, 'the second client counted');
+    await until(() => engine.snapshot().connections.filter((c) => c.listenerId === listenerId && c.state !== 'closed').length === 0, 'both clients closed');
+
+    value(engine.stopListener({ listenerId, closeClients: true }));
+    await until(() => lastTask(events, task.id)?.state === 'stopped', 'the task to end with its listener');
+    expect(lastTask(events, task.id)!.replay!.status).toBe('2 clients served; the listener was stopped');
   });
 
   it('explains a port already in use', async () => {
