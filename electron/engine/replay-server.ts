@@ -19,6 +19,7 @@ import type { ReplayPlan } from './replay-source';
 import type { TaskControl } from './tasks';
 
 export class ServerReplay {
+  /** Sessions whose connections are still open, playing or done. */
   private readonly sessions = new Set<ServerSession>();
   private listener: ListenerEntry | undefined;
   private control: TaskControl | undefined;
@@ -112,9 +113,13 @@ export class ServerReplay {
     control.update(force);
   }
 
-  /** A session ended: its last words become the task's, while the task waits for more clients. */
-  ended(session: ServerSession, words: string): void {
+  /** A session's connection closed (or another responder took it over). */
+  forget(session: ServerSession): void {
     this.sessions.delete(session);
+  }
+
+  /** A session finished playing: its last words become the task's, while the task waits for more clients. */
+  ended(session: ServerSession, words: string): void {
     if (this.stopping || session !== this.current) return;
     session.player.status = words;
     this.progress(session, true);
@@ -208,5 +213,6 @@ class ServerSession implements Responder {
   dispose(): void {
     this.gone = true;
     this.player.stop();
+    this.owner.forget(this);
   }
 }
