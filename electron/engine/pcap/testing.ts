@@ -394,3 +394,83 @@ export function pcapngSection(interfaces: PcapngInterface[], items: PcapngItem[]
 
 /** Concatenates byte arrays. */
 export { concat };
+
+/** A hex dump text2pcap reads: per packet, a time line then offset-prefixed lines of 16 bytes. */
+export function hexDump(packets: Array<{ time: string; bytes: Uint8Array }>): string {
+  const lines: string[] = [];
+  for (const p of packets) {
+    lines.push(p.time);
+    for (let o = 0; o < p.bytes.length; o += 16) {
+      lines.push(`${o.toString(16).padStart(6, '0')} ${[...p.bytes.subarray(o, o + 16)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The modules under test end to end: a capture file's streams, for comparing with what was sent.
+
+/** One direction of a stream: its bytes, and where bytes never captured were (offset in bytes, count). */
+export interface SideSummary {
+  bytes: Buffer;
+  missing: Array<[number, number]>;
+  /** Time of each data event, in order. */
+  times: number[];
+}
+
+export interface StreamSummary {
+  transport: 'tcp' | 'udp';
+  family: 'IPv4' | 'IPv6';
+  client: string;
+  server: string;
+  handshakeSeen: boolean;
+  fromClient: SideSummary;
+  fromServer: SideSummary;
+  /** UDP: each datagram, in order, with who sent it. */
+  datagrams: Array<[boolean, Buffer]>;
+  ends: string[];
+}
+
+/** Reads a capture file's bytes and reassembles every stream; skipped packets counted by reason. */
+export async function streamsOf(bytes: Uint8Array): Promise<{ streams: StreamSummary[]; skipped: Record<string, number>; problem: string | undefined }> {
+  const { CaptureFileParser } = await import('./reader');
+  const { decodePacket } = await import('./packets');
+  const { Reassembler } = await import('./reassembly');
+  const parser = new CaptureFileParser();
+  const reassembler = new Reassembler();
+  const skipped: Record<string, number> = {};
+  const events = [];
+  for (const p of parser.push(bytes)) {
+    const d = decodePacket(p.linkType, p.data);
+    if ('skipped' in d) skipped[d.skipped] = (skipped[d.skipped] ?? 0) + 1;
+    else events.push(...reassembler.push(d, p.time));
+  }
+  events.push(...reassembler.finish());
+  const streams: StreamSummary[] = [];
+  const parts: Array<[Uint8Array[], Uint8Array[]]> = [];
+  const show = (e: { address: string; port: number }) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+  for (const e of events) {
+    if (e.kind === 'open') {
+      if (e.stream !== streams.length) throw new Error(`stream ${e.stream} opened out of order`);
+      const side = (): SideSummary => ({ bytes: Buffer.alloc(0), missing: [], times: [] });
+      streams.push({ transport: e.transport, family: e.family, client: show(e.client), server: show(e.server), handshakeSeen: e.handshakeSeen, fromClient: side(), fromServer: side(), datagrams: [], ends: [] });
+      parts.push([[], []]);
+    } else if (e.kind === 'data') {
+      const s = streams[e.stream]!;
+      const side = e.fromClient ? s.fromClient : s.fromServer;
+      const list = parts[e.stream]![e.fromClient ? 0 : 1];
+      const offset = list.reduce((n, b) => n + b.length, 0);
+      if (e.missingBefore) side.missing.push([offset, e.missingBefore]);
+      list.push(e.bytes);
+      side.times.push(e.time);
+      if (s.transport === 'udp') s.datagrams.push([e.fromClient, Buffer.from(e.bytes)]);
+    } else {
+      streams[e.stream]!.ends.push(`${e.how} from ${e.fromClient ? 'client' : 'server'}`);
+    }
+  }
+  streams.forEach((s, i) => {
+    s.fromClient.bytes = Buffer.concat(parts[i]![0]);
+    s.fromServer.bytes = Buffer.concat(parts[i]![1]);
+  });
+  return { streams, skipped, problem: parser.end() };
+}
