@@ -15,6 +15,7 @@ import { PortsView } from './features/PortsView';
 import { SettingsPanel } from './features/SettingsPanel';
 import { useInspector } from './state/store';
 import { useTheme } from './state/theme';
+import { Workspaces } from './features/workspace/Workspaces';
 
 /**
  * The whole window: a top bar (New, Ports, Settings, Help), the connections tree in a pane that
@@ -87,6 +88,7 @@ export function App() {
             <HelpView />
             <SettingsPanel />
             <ExportDialog />
+            <Workspaces />
           </div>
         </Panel>
       </Group>

@@ -15,6 +15,7 @@ export function SettingsPanel() {
   const setSettingsOpen = useInspector((s) => s.setSettingsOpen);
   const theme = useInspector((s) => s.theme);
   const setTheme = useInspector((s) => s.setTheme);
+  const openFileDialog = useInspector((s) => s.openFileDialog);
   const [budget, setBudget] = useState('');
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [status, setStatus] = useState('');
@@ -77,6 +78,14 @@ export function SettingsPanel() {
           title="Forget every captured byte; connections and their counters stay"
         >
           Clear all captures
+        </button>
+      </div>
+      <div className="inline">
+        <button type="button" onClick={() => openFileDialog('open-workspace')} title="Open a workspace file: see what it starts, then Start (Ctrl+Shift+O)">
+          Open workspace…
+        </button>
+        <button type="button" onClick={() => openFileDialog('save-workspace')} title="Save the listeners, relays, UDP sockets, auto-replies, framing and views as a workspace file (Ctrl+Shift+S)">
+          Save workspace…
         </button>
       </div>
       <p className="muted small" role="status">
