@@ -159,8 +159,8 @@ test.describe('Keep, share and replay', () => {
       await expect(app.getByRole('listitem', { name: /^Replay of C\d+ as client/ })).toContainText('done');
 
       // Replay as server: a Python client asks the same and gets the captured answers.
-      await group.click();
-      await connectionRows(app).filter({ hasText: String(port) }).last().click();
+      // The opened stream: closed, to the first calculator (the live connection to it is still open).
+      await connectionRows(app).filter({ hasText: String(port) }).filter({ hasText: 'closed' }).click();
       await expect(detail).toContainText('stream 0 of');
       await detail.getByRole('button', { name: 'Replay…' }).click();
       await replay.getByRole('radio', { name: /^Server/ }).check();

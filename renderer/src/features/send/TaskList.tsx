@@ -24,6 +24,8 @@ function ReplayTask({ task }: { task: TaskInfo }) {
   const api = useApi();
   const r = task.replay!;
   const what = `Replay of ${r.sourceId} as ${r.side}`;
+  // The engine's status may already start with the state ("done: sent 2 of 2 chunks").
+  const status = r.status?.startsWith(`${task.state}: `) ? r.status.slice(task.state.length + 2) : r.status;
   return (
     <li className={`task task-${task.state}`} aria-label={what}>
       <span>
@@ -36,7 +38,7 @@ function ReplayTask({ task }: { task: TaskInfo }) {
       {task.state === 'running' && <progress aria-label={`Progress of ${what}`} value={r.bytesSent} max={Math.max(1, r.bytesTotal)} />}
       <span className="small">
         {task.state}
-        {r.status ? `: ${r.status}` : ''}
+        {status ? `: ${status}` : ''}
         {task.error ? `: ${task.error}` : ''}
       </span>
       {task.state === 'running' && (
