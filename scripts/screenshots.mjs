@@ -1,7 +1,8 @@
 // Takes the README's screenshots: the browser host with two listeners, their clients and
 // traffic, at each window size the layout is designed for (1400×900, 1280×720, 1024×640).
 // docs/screenshot.png is the 1280×720 one; then one of each reading (Lines, Stream, Frames with
-// decoders), search and the byte inspector, at 1280×720.
+// decoders), search, the byte inspector, the export dialog, and an opened capture with its replay
+// form, at 1280×720.
 // Usage: npm run build && node scripts/screenshots.mjs [outDir]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -139,6 +140,28 @@ try {
   await page.getByRole('region', { name: 'Byte inspector' }).getByText('CRC-32').waitFor();
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(out, 'inspector.png') });
+
+  // Export: the dialog, then the finished job in the Files strip.
+  await page.getByRole('treeitem').filter({ hasText: 'GET /status' }).first().click();
+  await page.getByRole('main', { name: 'Selected connection' }).getByRole('button', { name: 'Export…' }).click();
+  await page.getByRole('dialog', { name: 'Export' }).waitFor();
+  await page.waitForTimeout(200);
+  await page.screenshot({ path: path.join(out, 'export.png') });
+  const download = page.waitForEvent('download');
+  await page.getByRole('dialog', { name: 'Export' }).getByRole('button', { name: 'Export', exact: true }).click();
+  const file = path.join(dataDir, (await download).suggestedFilename());
+  await (await download).saveAs(file);
+
+  // The export opened again: a read-only stream under the file's name, and its Replay form.
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Open capture…' }).click();
+  await (await chooser).setFiles(file);
+  await page.getByRole('main', { name: 'Selected connection' }).getByText('stream 0 of').waitFor();
+  await view('Lines');
+  await page.getByRole('main', { name: 'Selected connection' }).getByRole('button', { name: 'Replay…' }).click();
+  await page.getByRole('form', { name: 'Replay' }).waitFor();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(out, 'replay.png') });
   console.log(`screenshots in ${out}`);
 } finally {
   for (const s of sockets) s.destroy();

@@ -52,6 +52,8 @@ export interface FindState {
   error: string | null;
   /** The matches, once the search is done (in capture order, per connection). */
   matches: SearchMatch[];
+  /** The search whose matches are loaded: the find bar fetches them (and goes to the first) once. */
+  matchesOf: string | null;
   /** Which match next/previous is on, or -1. */
   current: number;
   onlyMatching: boolean;
@@ -70,6 +72,7 @@ export const EMPTY_FIND: FindState = {
   progress: null,
   error: null,
   matches: [],
+  matchesOf: null,
   current: -1,
   onlyMatching: false,
   focusN: 0,
@@ -169,6 +172,9 @@ interface UiSlice {
   /** Exports and opened files, running and recent, newest last. */
   jobs: Record<string, FileJob>;
   jobOrder: string[];
+  /** Jobs this page started, and what to do when each ends: download an export, select what was opened. */
+  followUps: Record<string, 'download' | 'select'>;
+  setFollowUp(jobId: string, what: 'download' | 'select' | null): void;
 }
 
 /** What an export covers: one connection, a listener's or relay's, an opened file's streams, or all. */
@@ -230,6 +236,14 @@ const createUiSlice: Slice<UiSlice> = (set) => ({
   openExport: (scope) => set((s) => ({ fileDialog: { kind: 'export', n: (s.fileDialog?.n ?? 0) + 1, scope } })),
   jobs: {},
   jobOrder: [],
+  followUps: {},
+  setFollowUp: (jobId, what) =>
+    set((s) => {
+      const followUps = { ...s.followUps };
+      if (what) followUps[jobId] = what;
+      else delete followUps[jobId];
+      return { followUps };
+    }),
   helpOpen: false,
   setHelpOpen: (helpOpen) => set(helpOpen ? { helpOpen, portsOpen: false, settingsOpen: false } : { helpOpen }),
   theme: loadTheme(),

@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { useInspector } from '../../state/store';
-import { download, followUps, isCaptureFileName, openCaptureFile, openCapturePath, type UploadState } from './fileActions';
+import { download, isCaptureFileName, openCaptureFile, openCapturePath, type UploadState } from './fileActions';
 
 /**
  * Exports and opened files as they run and once they end: progress, Cancel, the download (browser
@@ -83,12 +83,13 @@ export function FileJobs() {
   }, [api]);
 
   // Follow-ups of jobs this page started: download a finished export, select an opened file's first stream.
+  const followUps = useInspector((s) => s.followUps);
+  const setFollowUp = useInspector((s) => s.setFollowUp);
   useEffect(() => {
-    for (const id of jobOrder) {
+    for (const [id, follow] of Object.entries(followUps)) {
       const job = jobs[id];
-      const follow = followUps.get(id);
-      if (!job || !follow || job.state === 'running') continue;
-      followUps.delete(id);
+      if (!job || job.state === 'running') continue;
+      setFollowUp(id, null);
       if (job.state !== 'done') continue;
       if (follow === 'download') download(api, job);
       else {
@@ -97,7 +98,7 @@ export function FileJobs() {
         if (first) select(first);
       }
     }
-  }, [jobs, jobOrder, api, select]);
+  }, [jobs, followUps, api, select, setFollowUp]);
 
   const shown = jobOrder.map((id) => jobs[id]).filter((j): j is FileJob => j !== undefined && !dismissed.has(j.id));
 

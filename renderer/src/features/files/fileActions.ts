@@ -6,7 +6,7 @@
 import type { InspectorApi } from '../../../../shared/contract';
 import type { ExportFormat, FileJob } from '../../../../shared/model';
 import type { ErrorInfo, Result } from '../../../../shared/result';
-import type { ExportScope } from '../../state/store';
+import { useInspector, type ExportScope } from '../../state/store';
 
 /** Files a person may open as captures. */
 export const CAPTURE_EXTENSIONS = ['.pcapng', '.pcap', '.cap', '.ntar'];
@@ -16,8 +16,10 @@ export function isCaptureFileName(name: string): boolean {
   return CAPTURE_EXTENSIONS.some((ext) => lower.endsWith(ext));
 }
 
-/** Jobs this page started and will follow up when they end: download an export, select what was opened. */
-export const followUps = new Map<string, 'download' | 'select'>();
+/** Remembers what to do when a job this page started ends (the job may already have ended). */
+function followUp(jobId: string, what: 'download' | 'select'): void {
+  useInspector.getState().setFollowUp(jobId, what);
+}
 
 /** Upload progress of a file the browser host is receiving, for the status line. */
 export interface UploadState {
@@ -42,7 +44,7 @@ export async function openCaptureFile(api: InspectorApi, file: File, onUpload: (
   } else {
     return { ok: false, code: 'UNSUPPORTED', message: 'This host cannot open files.' };
   }
-  if (result.ok) followUps.set(result.value.id, 'select');
+  if (result.ok) followUp(result.value.id, 'select');
   return result;
 }
 
@@ -50,7 +52,7 @@ export async function openCaptureFile(api: InspectorApi, file: File, onUpload: (
 export async function openCapturePath(api: InspectorApi, path: string): Promise<Result<FileJob>> {
   const result = await api.openCapture({ filePath: path });
   if (result.ok) {
-    followUps.set(result.value.id, 'select');
+    followUp(result.value.id, 'select');
     api.noteRecentFile?.({ kind: 'capture', path });
   }
   return result;
@@ -86,7 +88,7 @@ export async function startExport(api: InspectorApi, choice: ExportChoice): Prom
     filePath = chosen;
   }
   const result = await api.exportCapture({ ...choice, ...(filePath ? { filePath } : {}) });
-  if (result.ok && !filePath) followUps.set(result.value.id, 'download');
+  if (result.ok && !filePath) followUp(result.value.id, 'download');
   return result;
 }
 

@@ -37,10 +37,11 @@ export function FindBar({ connectionId }: { connectionId: string }) {
     if (find.open) requestAnimationFrame(() => input.current?.select());
   }, [find.open, find.focusN]);
 
-  // When the search is done, fetch its matches once.
+  // When the search is done, fetch its matches once. The bar is mounted again with each
+  // connection shown: a search whose matches are loaded must not move the selection again.
   const doneId = find.progress?.done ? find.searchId : null;
   useEffect(() => {
-    if (!doneId) return;
+    if (!doneId || useInspector.getState().find.matchesOf === doneId) return;
     let live = true;
     void api.getSearchMatches({ searchId: doneId, fromIndex: 0, limit: MATCHES_LISTED }).then((r) => {
       const s = useInspector.getState();
@@ -50,7 +51,7 @@ export function FindBar({ connectionId }: { connectionId: string }) {
       // The first match in the connection being looked at, else the first of all.
       let current = matches.findIndex((m) => m.connectionId === s.selectedId);
       if (current < 0) current = matches.length ? 0 : -1;
-      setFind({ matches, current, revealN: s.find.revealN + 1 });
+      setFind({ matches, matchesOf: doneId, current, revealN: s.find.revealN + 1 });
       const m = matches[current];
       if (m && m.connectionId !== s.selectedId) select(m.connectionId);
     });
