@@ -43,6 +43,7 @@ export const COMMAND_NAMES = [
   'cancelFileJob',
   'clearCapture',
   'startReplay',
+  'readWorkspaceFile',
 ] as const;
 
 /** A command's name. */

@@ -58,6 +58,7 @@ export const VALID_INPUTS: { [K in CommandName]: CommandInput<K> } = {
   openCapture: { fileId: 'F1', name: 'trace.pcapng' },
   cancelFileJob: { jobId: 'J1' },
   clearCapture: { scope: { all: true } },
+  readWorkspaceFile: { filePath: '/tmp/workspace.json' },
   startReplay: { side: 'client', sourceId: 'C1', host: '127.0.0.1', port: 7, timing: 'fast', speed: 1, waitForReplies: true, replyTimeoutMs: 1000, timeoutMs: 1000 },
 };
 

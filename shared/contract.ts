@@ -535,6 +535,8 @@ export const commandSchemas = {
       error: 'Port must be a whole number from 1 to 65535 (0 is not a port you can connect to)',
       path: ['port'],
     }),
+  /** Desktop: a workspace file from Open Recent or opened with the app, read by the engine (the page cannot read paths). */
+  readWorkspaceFile: z.object({ filePath: filePathSchema }).strict(),
 } as const satisfies Record<CommandName, z.ZodType>;
 
 /** What a caller passes (defaults may be omitted). */
@@ -582,6 +584,7 @@ export interface CommandResults {
   cancelFileJob: FileJob;
   clearCapture: { connections: number; bytes: number };
   startReplay: TaskInfo;
+  readWorkspaceFile: { name: string; text: string };
 }
 
 /**
@@ -701,6 +704,8 @@ export interface InspectorApi {
   clearCapture(args: CommandInput<'clearCapture'>): Promise<Result<{ connections: number; bytes: number }>>;
   /** Replays a connection's client side against a server, or serves its server side to new clients; stopTask stops it. */
   startReplay(args: CommandInput<'startReplay'>): Promise<Result<TaskInfo>>;
+  /** Reads a workspace file by its path (desktop: Open Recent, a file opened with the app); at most MAX_WORKSPACE_FILE_BYTES. */
+  readWorkspaceFile(args: CommandInput<'readWorkspaceFile'>): Promise<Result<{ name: string; text: string }>>;
   /** Browser host: sends a file to the host for openCapture, reporting bytes sent. */
   uploadFile?(file: Blob, onProgress?: (sent: number) => void): Promise<Result<{ fileId: string }>>;
   /** Browser host: where the page downloads an export the host kept (FileJob.fileId). */

@@ -50,3 +50,6 @@ export function utf8Length(text: string): number {
 export function commandMessageBytes(name: string, args: unknown): number {
   return encodeFrame({ kind: 'command', id: Number.MAX_SAFE_INTEGER, name, args }).byteLength;
 }
+
+/** A workspace is a small JSON file; anything larger is not one. */
+export const MAX_WORKSPACE_FILE_BYTES = 8 * 1024 * 1024;

@@ -347,3 +347,18 @@ describe('browser host files', () => {
     expect(unknown).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 });
+
+describe('workspace files by path', () => {
+  it('reads a small regular file for the page, and refuses a folder, a missing file and a large file', async () => {
+    const { engine } = makeEngine();
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'lab.json'), '{"format":"socket-inspector-workspace"}');
+    expect(value(await cmd(engine, 'readWorkspaceFile', { filePath: path.join(dir, 'lab.json') }))).toEqual({ name: 'lab.json', text: '{"format":"socket-inspector-workspace"}' });
+    expect(await cmd(engine, 'readWorkspaceFile', { filePath: path.join(dir, 'none.json') })).toMatchObject({ ok: false, code: 'ENOENT' });
+    expect(await cmd(engine, 'readWorkspaceFile', { filePath: dir })).toMatchObject({ ok: false, code: 'NOT_A_FILE' });
+    fs.writeFileSync(path.join(dir, 'big.json'), Buffer.alloc(9 * 1024 * 1024, 0x20));
+    expect(await cmd(engine, 'readWorkspaceFile', { filePath: path.join(dir, 'big.json') })).toMatchObject({ ok: false, code: 'TOO_LARGE' });
+    fs.symlinkSync(path.join(dir, 'lab.json'), path.join(dir, 'link.json'));
+    expect(await cmd(engine, 'readWorkspaceFile', { filePath: path.join(dir, 'link.json') })).toMatchObject({ ok: false, code: 'NOT_A_FILE' });
+  });
+});

@@ -15,6 +15,7 @@ import { exportTo, exportName, type ExportTarget } from './exporter';
 import { FileStore } from './file-store';
 import { openCaptureFile } from './importer';
 import { regularFileOrNothing } from './private-file';
+import { MAX_WORKSPACE_FILE_BYTES } from '../../shared/limits';
 
 /** Ended jobs kept in the list; older ones are forgotten. */
 const KEPT_JOBS = 20;
@@ -206,6 +207,21 @@ export function keptBytes(entry: ConnectionEntry): number {
   let sum = 0;
   for (let i = c.head; i < c.tail; i++) sum += c.sizes[i]!;
   return sum;
+}
+
+/** A workspace file's text, read for the page (which cannot read a path): a regular file, and small. */
+export function readWorkspaceFile(file: string): Result<{ name: string; text: string }> {
+  try {
+    const stat = regularFileOrNothing(file);
+    if (!stat) return fail({ code: 'ENOENT', message: `There is no file at ${file}.` });
+    if (stat.size > MAX_WORKSPACE_FILE_BYTES) {
+      return fail({ code: 'TOO_LARGE', message: `${file} is not a workspace: it is ${stat.size.toLocaleString('en-US')} bytes, and a workspace is a small JSON file.` });
+    }
+    return ok({ name: path.basename(file), text: fs.readFileSync(file, 'utf8') });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return fail({ code: code ?? 'NOT_A_FILE', message: code === 'EACCES' ? `You may not read ${file}.` : `Cannot open ${file}: ${err instanceof Error ? err.message : String(err)}` });
+  }
 }
 
 /** The record of a connection for the events: a copy. */

@@ -29,7 +29,7 @@ import { SavedStore } from './saved';
 import { RepeatTasks } from './tasks';
 import { multicastInterfaces } from './udp';
 import { UdpSockets } from './udp-sockets';
-import { CaptureFiles } from './capture-files';
+import { CaptureFiles, readWorkspaceFile } from './capture-files';
 import { Replays } from './replay';
 
 export type { Subscription } from './engine-core';
@@ -142,6 +142,7 @@ export class Engine {
     cancelFileJob: (a) => this.files.cancel(a),
     clearCapture: (a) => this.files.clearCapture(a),
     startReplay: (a) => this.replays.start(a),
+    readWorkspaceFile: (a) => readWorkspaceFile(a.filePath),
   };
 
   /** Runs a command whose arguments were already parsed by the contract's schema. */

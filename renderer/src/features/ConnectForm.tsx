@@ -1,4 +1,4 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -15,6 +15,11 @@ export function ConnectForm() {
   const select = useInspector((s) => s.select);
   const created = useCreated();
   const [recent, setRecent] = useState<RecentTarget[]>(loadRecent);
+  // The form stays mounted while closed: read the list again each time it opens (a workspace may have set it).
+  const shown = useInspector((s) => s.newForm === 'connect');
+  useEffect(() => {
+    if (shown) setRecent(loadRecent());
+  }, [shown]);
   const [kind, setKind] = useState<ConnectKind>('tcp');
   const [socketPath, setSocketPath] = useState('/tmp/socket-inspector.sock');
   const [verify, setVerify] = useState(true);

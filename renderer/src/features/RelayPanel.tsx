@@ -1,7 +1,8 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { useInspector } from '../state/store';
 import { parsePortField, useCreated, useFieldError } from './fields';
 import { loadRecent, rememberTarget, type RecentTarget } from '../state/recent';
 import { RecentTargets } from './RecentTargets';
@@ -16,6 +17,11 @@ export function RelayPanel() {
   const [busy, setBusy] = useState(false);
   const created = useCreated();
   const [recent, setRecent] = useState<RecentTarget[]>(() => loadRecent().filter((t) => !('path' in t)));
+  // The form stays mounted while closed: read the list again each time it opens (a workspace may have set it).
+  const shown = useInspector((s) => s.newForm === 'relay');
+  useEffect(() => {
+    if (shown) setRecent(loadRecent().filter((t) => !('path' in t)));
+  }, [shown]);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const formRef = useRef<HTMLFormElement>(null);
   useFieldError(formRef, error);

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { MAX_WORKSPACE_FILE_BYTES } from '../../../../shared/limits';
 import { parseWorkspace, type Workspace } from '../../../../shared/workspace';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
@@ -9,9 +10,6 @@ import { followListenerViews } from './openWorkspace';
 import { OpenWorkspaceDialog } from './OpenWorkspaceDialog';
 import { SaveWorkspaceDialog } from './SaveWorkspaceDialog';
 import './workspace.css';
-
-/** A workspace file is a few KiB; anything this large is something else. */
-const MAX_WORKSPACE_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Workspaces: Save workspace… (a name, then the JSON file), Open workspace… (a file chosen in
@@ -62,12 +60,17 @@ export function Workspaces() {
     }
   }, [asked?.n]);
 
-  // Desktop: a workspace from Open Recent or opened with the app arrives as a path, which the page cannot read.
+  // Desktop: a workspace from Open Recent or opened with the app arrives as a path: the engine reads it.
   useEffect(
     () =>
       api.onOpenFile?.((request) => {
         if (request.kind !== 'workspace') return;
-        setError({ code: 'UNSUPPORTED', message: `${request.path} was not opened: choose it with Open workspace… (workspace files are read from the file chooser).` });
+        showDialog();
+        void api.readWorkspaceFile({ filePath: request.path }).then((r) => {
+          if (!r.ok) return setError(r);
+          api.noteRecentFile?.({ kind: 'workspace', path: request.path });
+          readText(r.value.name, r.value.text);
+        });
       }),
     [api],
   );
@@ -95,13 +98,23 @@ export function Workspaces() {
       setError({ code: 'UNREADABLE', message: `${file.name} could not be read: ${err instanceof Error ? err.message : String(err)}` });
       return;
     }
+    const path = api.pathForFile?.(file);
+    if (readText(file.name, text) && path) api.noteRecentFile?.({ kind: 'workspace', path });
+  }
+
+  /** Shows the confirmation for a workspace file's text, or why it is not one; true when it is one. */
+  function readText(name: string, text: string): boolean {
+    showDialog();
+    setError(null);
+    setStatus('');
     const parsed = parseWorkspace(text);
     if (!parsed.ok) {
-      setError({ code: 'INVALID_WORKSPACE', message: `${file.name}: ${parsed.message}` });
-      return;
+      setError({ code: 'INVALID_WORKSPACE', message: `${name}: ${parsed.message}` });
+      return false;
     }
     setSaving(false);
     setOpening(parsed.workspace);
+    return true;
   }
 
   return (

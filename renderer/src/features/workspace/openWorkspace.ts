@@ -121,7 +121,7 @@ export async function startWorkspace(api: InspectorApi, workspace: Workspace, al
     // Oldest first, so the workspace's newest ends up first in the Recent list.
     for (const t of [...workspace.recentTargets].reverse()) rememberTarget(t);
     // The New forms read the list when the page loads.
-    out.push({ ok: true, text: `${workspace.recentTargets.length} recent ${workspace.recentTargets.length === 1 ? 'target' : 'targets'} added to the Recent list of the Connect and Relay forms (shown from the next start).` });
+    out.push({ ok: true, text: `${workspace.recentTargets.length} recent ${workspace.recentTargets.length === 1 ? 'target' : 'targets'} added to the Recent list of the Connect and Relay forms.` });
   }
 
   if (workspace.settings) {
