@@ -6,8 +6,9 @@
  * client is the SYN sender (SYN without ACK), the receiver of a SYN-ACK when the SYN was not
  * captured, else the first sender. Data before any SYN starts at the first sequence number seen.
  * Out-of-order segments are held, up to maxBufferedBytes per direction and maxBufferedTotal over
- * all streams; past that, and at the end, holes are skipped and reported as missingBefore on the
- * next data event. Bytes missing at the very end of a direction (a hole before the FIN, a payload
+ * all streams. A hole is skipped, and reported as missingBefore on the next data event, when the
+ * other side acknowledges bytes past it (they went by uncaptured, as Wireshark's "ACKed unseen
+ * segment"), when the bounds are exceeded, and at the end. Bytes missing at the very end of a direction (a hole before the FIN, a payload
  * the capture cut) come as a data event with no bytes and missingBefore set.
  *
  * A stream leaves the table when it ends (FIN both ways, or a reset); later packets of that
