@@ -81,10 +81,19 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
         info.source!.missingBytes += ev.missingBefore;
         missing += ev.missingBefore;
       }
-      if (ev.bytes.byteLength === 0) return;
-      const touched = core.recordFromFile(entry, direction, ev.bytes, ev.time);
-      job.job.chunks += 1;
-      if (touched.length > 0) core.reportEvictions(touched);
+      if (ev.bytes.byteLength > 0) {
+        const touched = core.recordFromFile(entry, direction, ev.bytes, ev.time);
+        job.job.chunks += 1;
+        if (touched.length > 0) core.reportEvictions(touched);
+      }
+      // A datagram cut short by the capture's snap length: its missing tail is counted, not filled.
+      const after = ev.missingAfter ?? 0;
+      if (after > 0) {
+        if (direction === 'in') info.bytesIn += after;
+        else info.bytesOut += after;
+        info.source!.missingBytes += after;
+        missing += after;
+      }
       return;
     }
     // end
@@ -168,7 +177,7 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
   const problems = job.job.problems;
   if (result.problem) problems.push(`The file is damaged: ${result.problem}. Everything before that point was read.`);
   if (job.cancelled) problems.push('Cancelled: the streams read so far are kept.');
-  if (missing > 0) problems.push(`${missing.toLocaleString('en-US')} bytes of TCP streams were never captured in the file (gaps in the sequence numbers); each gap is skipped, not filled.`);
+  if (missing > 0) problems.push(`${missing.toLocaleString('en-US')} bytes were never captured in the file (gaps in TCP sequence numbers, packets cut short by the snap length); each gap is counted, never filled.`);
   const kept = [...core.connections.values()].filter((e) => e.info.source?.jobId === job.job.id);
   const dropped = kept.reduce((sum, e) => sum + e.info.droppedBytes, 0);
   if (kept.length < job.job.connections) {

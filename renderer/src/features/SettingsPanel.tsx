@@ -3,6 +3,7 @@ import { formatBytes } from '../../../shared/format';
 import type { ErrorInfo } from '../../../shared/result';
 import { useApi } from '../api/context';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { Overlay } from '../components/Overlay';
 import { useInspector } from '../state/store';
 import type { ThemeSource } from '../../../shared/shortcuts';
 
@@ -40,14 +41,7 @@ export function SettingsPanel() {
 
   if (!open) return null;
   return (
-    <div role="dialog" aria-label="Settings" className="overlay-view settings">
-      <div className="ports-bar">
-        <h2>Settings</h2>
-        <span className="spacer" />
-        <button type="button" onClick={() => setSettingsOpen(false)}>
-          Close settings
-        </button>
-      </div>
+    <Overlay title="Settings" closeLabel="Close settings" onClose={() => setSettingsOpen(false)} className="settings">
       <label className="field theme-field">
         <span>Theme</span>
         <select aria-label="Theme" value={theme} onChange={(e) => setTheme(e.target.value as ThemeSource)} autoFocus>
@@ -92,6 +86,6 @@ export function SettingsPanel() {
         {status}
       </p>
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
-    </div>
+    </Overlay>
   );
 }

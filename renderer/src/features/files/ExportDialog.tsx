@@ -4,6 +4,7 @@ import type { ExportFormat } from '../../../../shared/model';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { Overlay } from '../../components/Overlay';
 import { useInspector, type ExportScope } from '../../state/store';
 import { listenerKind, listenerWhere } from '../nav/tree';
 import { startExport, suggestedName } from './fileActions';
@@ -74,14 +75,7 @@ export function ExportDialog() {
   scopes.push({ key: 'all', label: `All connections (${total})` });
 
   return (
-    <div role="dialog" aria-label="Export" className="overlay-view export-dialog">
-      <div className="ports-bar">
-        <h2>Export</h2>
-        <span className="spacer" />
-        <button type="button" onClick={() => close(null)}>
-          Close export
-        </button>
-      </div>
+    <Overlay title="Export" closeLabel="Close export" onClose={() => close(null)} className="export-dialog">
       <form onSubmit={submit} noValidate className="export-form">
         <fieldset>
           <legend>What</legend>
@@ -133,6 +127,6 @@ export function ExportDialog() {
         </div>
         <ErrorAlert error={error} onDismiss={() => setError(null)} />
       </form>
-    </div>
+    </Overlay>
   );
 }

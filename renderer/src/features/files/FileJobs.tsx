@@ -4,6 +4,7 @@ import type { FileJob } from '../../../../shared/model';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { HiddenFileInput } from '../../components/HiddenFileInput';
 import { useInspector } from '../../state/store';
 import { download, isCaptureFileName, openCaptureFile, openCapturePath, type UploadState } from './fileActions';
 
@@ -104,18 +105,7 @@ export function FileJobs() {
 
   return (
     <>
-      <input
-        ref={input}
-        type="file"
-        hidden
-        aria-label="Capture file to open"
-        accept=".pcapng,.pcap,.cap,.ntar,application/vnd.tcpdump.pcap"
-        onChange={(e) => {
-          const file = e.target.files?.[0];
-          e.target.value = '';
-          if (file) void open(file);
-        }}
-      />
+      <HiddenFileInput inputRef={input} label="Capture file to open" accept=".pcapng,.pcap,.cap,.ntar,application/vnd.tcpdump.pcap" onFile={(file) => void open(file)} />
       {dragging && (
         <div className="drop-hint" aria-hidden="true">
           Drop a .pcapng or .pcap file to open it

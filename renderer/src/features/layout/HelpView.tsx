@@ -1,4 +1,5 @@
 import { describeCombo, SHORTCUTS } from '../../../../shared/shortcuts';
+import { Overlay } from '../../components/Overlay';
 import { useInspector } from '../../state/store';
 import { isMac } from './useShortcuts';
 
@@ -9,14 +10,7 @@ export function HelpView() {
   if (!open) return null;
   const mac = isMac();
   return (
-    <div role="dialog" aria-label="Keyboard shortcuts" className="overlay-view">
-      <div className="ports-bar">
-        <h2>Keyboard shortcuts</h2>
-        <span className="spacer" />
-        <button type="button" onClick={() => setHelpOpen(false)} autoFocus>
-          Close help
-        </button>
-      </div>
+    <Overlay title="Keyboard shortcuts" closeLabel="Close help" onClose={() => setHelpOpen(false)} closeAutoFocus>
       <table className="ports-table shortcuts-table" aria-label="Shortcuts">
         <thead>
           <tr>
@@ -71,6 +65,6 @@ export function HelpView() {
           </tr>
         </tbody>
       </table>
-    </div>
+    </Overlay>
   );
 }

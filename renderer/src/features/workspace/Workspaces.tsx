@@ -4,6 +4,7 @@ import { parseWorkspace, type Workspace } from '../../../../shared/workspace';
 import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
+import { HiddenFileInput } from '../../components/HiddenFileInput';
 import { useInspector } from '../../state/store';
 import { useSaved } from '../send/useSaved';
 import { followListenerViews } from './openWorkspace';
@@ -119,18 +120,7 @@ export function Workspaces() {
 
   return (
     <>
-      <input
-        ref={input}
-        type="file"
-        hidden
-        aria-label="Workspace file to open"
-        accept=".json,application/json"
-        onChange={(e) => {
-          const file = e.target.files?.[0];
-          e.target.value = '';
-          if (file) void read(file);
-        }}
-      />
+      <HiddenFileInput inputRef={input} label="Workspace file to open" accept=".json,application/json" onFile={(file) => void read(file)} />
       {(offer || status || error) && (
         <section className="workspace-banner" aria-label="Workspace">
           {offer && (
