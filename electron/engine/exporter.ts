@@ -170,7 +170,8 @@ async function forEachChunk(
     if (job.cancelled) return;
     const page = core.capture.read(capture, from, PAGE);
     if (page.length === 0) break;
-    const pieces: Uint8Array[] = [];
+    let pieces: Uint8Array[] = [];
+    let pending = 0;
     for (const c of page) {
       from = c.seq + 1;
       if (only && c.direction !== only) continue;
@@ -184,6 +185,13 @@ async function forEachChunk(
       lastTime = c.time;
       job.job.done += data.byteLength;
       job.job.chunks += 1;
+      // A page of large chunks is written as it goes, not held whole.
+      pending += data.byteLength;
+      if (pending >= WRITE_BYTES) {
+        await sink.write(pieces);
+        pieces = [];
+        pending = 0;
+      }
     }
     await sink.write(pieces);
     emit(false);
