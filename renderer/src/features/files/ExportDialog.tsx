@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../../../../shared/result';
 import { useApi } from '../../api/context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Overlay } from '../../components/Overlay';
-import { useInspector, type ExportScope } from '../../state/store';
+import { useInspector, type ExportScope, type InspectorState } from '../../state/store';
 import { listenerKind, listenerWhere } from '../nav/tree';
 import { startExport, suggestedName } from './fileActions';
 
@@ -20,8 +20,13 @@ type ScopeKey = 'connection' | 'listener' | 'file' | 'all';
 
 /** Export: what (a connection, a listener's or relay's connections, an opened file's streams, everything) and how. */
 export function ExportDialog() {
-  const api = useApi();
   const dialog = useInspector((s) => (s.fileDialog?.kind === 'export' ? s.fileDialog : null));
+  // Closed, it follows nothing else: the selected connection's counters change with every batch.
+  return dialog ? <ExportForm dialog={dialog} /> : null;
+}
+
+function ExportForm({ dialog }: { dialog: NonNullable<InspectorState['fileDialog']> }) {
+  const api = useApi();
   const close = useInspector((s) => s.openFileDialog);
   const selectedId = useInspector((s) => s.selectedId);
   const connection = useInspector((s) => (s.selectedId ? s.connections[s.selectedId] : undefined));
@@ -35,7 +40,7 @@ export function ExportDialog() {
   const [busy, setBusy] = useState(false);
   const ids = useId();
 
-  const asked = dialog?.scope;
+  const asked = dialog.scope;
   const listenerId = asked && 'listenerId' in asked ? asked.listenerId : (selectedListener?.id ?? connection?.listenerId);
   const listener = useInspector((s) => (listenerId ? s.listeners[listenerId] : undefined));
   const jobId = asked && 'jobId' in asked ? asked.jobId : connection?.source?.jobId;
@@ -43,15 +48,12 @@ export function ExportDialog() {
   const connectionId = asked && 'connectionId' in asked ? asked.connectionId : connection && selectedId ? selectedId : undefined;
 
   useEffect(() => {
-    if (!dialog) return;
     setError(null);
     setBusy(false);
     const a = dialog.scope;
     setScopeKey(a ? ('connectionId' in a ? 'connection' : 'listenerId' in a ? 'listener' : 'jobId' in a ? 'file' : 'all') : connectionId ? 'connection' : listenerId ? 'listener' : 'all');
     // Only when the dialog is asked for again.
-  }, [dialog?.n]);
-
-  if (!dialog) return null;
+  }, [dialog.n]);
 
   const scopeOf = (key: ScopeKey): ExportScope | null =>
     key === 'connection' && connectionId ? { connectionId } : key === 'listener' && listenerId ? { listenerId } : key === 'file' && jobId ? { jobId } : key === 'all' ? { all: true } : null;
