@@ -316,6 +316,27 @@ describe('open', () => {
     expect(job.problems.join(' ')).toMatch(/70 of its 120 streams are no longer listed/);
   });
 
+  it('stops an open when cancelled: what was read is kept, and it is not called damage', async () => {
+    const { engine } = makeEngine();
+    const file = path.join(tempDir(), 'long.pcapng');
+    const flow = new TcpFlowWriter({ transport: 'tcp', family: 'IPv4', client: { address: '127.0.0.1', port: 40000 }, server: { address: '127.0.0.1', port: 80 } });
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, pcapngHeader({ application: 'test' }));
+    for (const p of flow.handshake(1_700_000_000_000)) fs.writeSync(fd, p);
+    const piece = Buffer.alloc(64 * 1024, 0x61);
+    for (let i = 0; i < 512; i++) for (const p of flow.data(true, 1_700_000_000_001 + i, i * piece.length, piece)) fs.writeSync(fd, p);
+    fs.closeSync(fd);
+    const started = value(await cmd(engine, 'openCapture', { filePath: file }));
+    value(await cmd(engine, 'cancelFileJob', { jobId: started.id }));
+    const job = await ended(engine, started.id);
+    expect(job.state).toBe('cancelled');
+    expect(job.problems).toContain('Cancelled: the streams read so far are kept.');
+    expect(job.problems.join(' ')).not.toMatch(/damaged/);
+    const kept = engine.snapshot().connections.filter((c) => c.source?.jobId === job.id);
+    expect(kept.length).toBeLessThanOrEqual(1);
+    if (kept[0]) expect(kept[0].bytesOut).toBeLessThan(512 * piece.length);
+  });
+
   it('says what is wrong with a file that is not a capture, and reads a damaged one up to the damage', async () => {
     const { engine } = makeEngine();
     const dir = tempDir();

@@ -173,9 +173,11 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
     endings.adoptClosed(entry);
   }
 
-  if (result.packets === 0 && result.problem && job.job.connections === 0) throw new Error(result.problem);
+  // A cancelled read stops where it was: that is not damage.
+  const damage = job.cancelled ? undefined : result.problem;
+  if (result.packets === 0 && damage && job.job.connections === 0) throw new Error(damage);
   const problems = job.job.problems;
-  if (result.problem) problems.push(`The file is damaged: ${result.problem}. Everything before that point was read.`);
+  if (damage) problems.push(`The file is damaged: ${damage}. Everything before that point was read.`);
   if (job.cancelled) problems.push('Cancelled: the streams read so far are kept.');
   if (missing > 0) problems.push(`${missing.toLocaleString('en-US')} bytes were never captured in the file (gaps in TCP sequence numbers, packets cut short by the snap length); each gap is counted, never filled.`);
   const kept = [...core.connections.values()].filter((e) => e.info.source?.jobId === job.job.id);
@@ -191,7 +193,7 @@ export async function openCaptureFile(core: EngineCore, endings: Endings, file: 
   for (const [reason, count] of [...skipped.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
     problems.push(`${count.toLocaleString('en-US')} packet${count === 1 ? '' : 's'} skipped: ${reason}.`);
   }
-  if (result.packets === 0 && !result.problem) problems.push('The file holds no packets.');
+  if (result.packets === 0 && !result.problem && !job.cancelled) problems.push('The file holds no packets.');
   else if (job.job.connections === 0) problems.push('No TCP or UDP traffic was found in the file.');
   job.job.done = result.bytes;
   sendUpdates(true);
