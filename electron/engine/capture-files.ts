@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandArgs } from '../../shared/contract';
-import type { ConnectionInfo, FileJob } from '../../shared/model';
+import type { FileJob } from '../../shared/model';
 import { fail, ok, type Result } from '../../shared/result';
 import type { EngineCore } from './engine-core';
 import type { Endings } from './endings';
@@ -83,21 +83,10 @@ export class CaptureFiles {
       file = args.filePath!;
       name = args.name ?? path.basename(file);
     }
-    let size: number;
-    try {
-      const stat = regularFileOrNothing(file);
-      if (!stat) return fail({ code: 'ENOENT', message: `There is no file at ${file}.` });
-      size = stat.size;
-      fs.accessSync(file, fs.constants.R_OK);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      return fail({
-        code: code ?? 'NOT_A_FILE',
-        message: code === 'EACCES' ? `You may not read ${file}.` : `Cannot open ${file}: ${err instanceof Error ? err.message : String(err)}`,
-      });
-    }
+    const stat = readableFile(file);
+    if (!stat.ok) return stat;
     const entry = this.newJob({ kind: 'open', name });
-    entry.job.total = size;
+    entry.job.total = stat.value.size;
     const uploaded = args.fileId;
     void openCaptureFile(this.core, this.endings, file, entry, (final) => this.emitJob(entry, final)).then(
       () => {
@@ -209,22 +198,29 @@ export function keptBytes(entry: ConnectionEntry): number {
   return sum;
 }
 
-/** A workspace file's text, read for the page (which cannot read a path): a regular file, and small. */
-export function readWorkspaceFile(file: string): Result<{ name: string; text: string }> {
+/** A regular file this process may read (never a link, folder or device), or why not, in words. */
+function readableFile(file: string): Result<fs.Stats> {
   try {
     const stat = regularFileOrNothing(file);
     if (!stat) return fail({ code: 'ENOENT', message: `There is no file at ${file}.` });
-    if (stat.size > MAX_WORKSPACE_FILE_BYTES) {
-      return fail({ code: 'TOO_LARGE', message: `${file} is not a workspace: it is ${stat.size.toLocaleString('en-US')} bytes, and a workspace is a small JSON file.` });
-    }
-    return ok({ name: path.basename(file), text: fs.readFileSync(file, 'utf8') });
+    fs.accessSync(file, fs.constants.R_OK);
+    return ok(stat);
   } catch (err) {
     const code = (err as { code?: string }).code;
     return fail({ code: code ?? 'NOT_A_FILE', message: code === 'EACCES' ? `You may not read ${file}.` : `Cannot open ${file}: ${err instanceof Error ? err.message : String(err)}` });
   }
 }
 
-/** The record of a connection for the events: a copy. */
-export function infoOf(entry: ConnectionEntry): ConnectionInfo {
-  return { ...entry.info };
+/** A workspace file's text, read for the page (which cannot read a path): a regular file, and small. */
+export function readWorkspaceFile(file: string): Result<{ name: string; text: string }> {
+  const stat = readableFile(file);
+  if (!stat.ok) return stat;
+  if (stat.value.size > MAX_WORKSPACE_FILE_BYTES) {
+    return fail({ code: 'TOO_LARGE', message: `${file} is not a workspace: it is ${stat.value.size.toLocaleString('en-US')} bytes, and a workspace is a small JSON file.` });
+  }
+  try {
+    return ok({ name: path.basename(file), text: fs.readFileSync(file, 'utf8') });
+  } catch (err) {
+    return fail({ code: (err as { code?: string }).code ?? 'READ_FAILED', message: `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}` });
+  }
 }

@@ -181,6 +181,8 @@ export class PcapngWriter implements FormatWriter {
   private udpLocal: Endpoint | undefined;
   private unixCount = 0;
   private tlsCount = 0;
+  /** Said on the next packet: the bytes not kept before it. */
+  private pendingComment: string | undefined;
 
   start(): Uint8Array[] {
     return [pcapngHeader({ application: 'Socket Inspector', comment: `Exported by Socket Inspector ${new Date().toISOString()}` })];
@@ -207,16 +209,12 @@ export class PcapngWriter implements FormatWriter {
     return this.flow.handshake(info.openedAt ?? info.createdAt);
   }
 
-  missing(info: ConnectionInfo, direction: Direction, bytes: number, _before: number, time: number): Uint8Array[] {
+  missing(_info: ConnectionInfo, direction: Direction, bytes: number): Uint8Array[] {
     // The sequence numbers jump over the bytes: Wireshark marks the hole ("previous segment not
     // captured"), and the next packet's comment says why.
     this.pendingComment = `${bytes} bytes ${direction === this.fromClientDirection ? 'from the client' : 'from the server'} before this packet were not kept by the capture (budget or cleared)`;
-    void info;
-    void time;
     return [];
   }
-
-  private pendingComment: string | undefined;
 
   chunk(info: ConnectionInfo, c: ExportChunk): Uint8Array[] {
     this.lastTime = c.time;

@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import type { CommandArgs } from '../../shared/contract';
+import { exportFileName, isSingleRawFile } from '../../shared/export-name';
 import { PREVIEW_BYTES, type Direction } from '../../shared/model';
 import type { JobEntry } from './capture-files';
 import type { EngineCore } from './engine-core';
@@ -76,22 +77,11 @@ class FileSink {
   }
 }
 
-/** The name an export is offered under. */
+/** The name an export is offered under: an opened file's streams by the file's name, and the time. */
 export function exportName(args: CommandArgs<'exportCapture'>, entries: ConnectionEntry[]): string {
-  const scope = args.scope;
-  const what =
-    'connectionId' in scope
-      ? scope.connectionId
-      : 'listenerId' in scope
-        ? `${scope.listenerId}-connections`
-        : 'jobId' in scope
-          ? `${entries[0]?.info.source?.fileName.replace(/\.(pcapng|pcap|cap)$/i, '') ?? scope.jobId}-streams`
-          : 'all-connections';
+  const file = 'jobId' in args.scope ? entries[0]?.info.source?.fileName.replace(/\.(pcapng|pcap|cap)$/i, '') : undefined;
   const stamp = new Date().toISOString().replace(/[:]/g, '').replace(/\..*$/, '');
-  const single = entries.length === 1 && args.direction !== 'both';
-  const ext = { pcapng: 'pcapng', ndjson: 'ndjson', transcript: 'txt', raw: single ? 'bin' : 'tar' }[args.format];
-  const dir = args.format === 'raw' && single ? `-${args.direction}` : '';
-  return `socket-inspector-${what}${dir}-${stamp}.${ext}`;
+  return exportFileName(args, { ...(file ? { what: `${file}-streams` } : {}), stamp });
 }
 
 /** Runs one export to its end; throws on a disk error. Cancelled: the partial file is removed. */
@@ -105,7 +95,7 @@ export async function exportTo(
 ): Promise<void> {
   const sink = await FileSink.open(target.path);
   try {
-    if (args.format === 'raw') await writeRaw(core, entries, args.direction, sink, job, emit, target.path);
+    if (args.format === 'raw') await writeRaw(core, entries, args.direction, isSingleRawFile(args), sink, job, emit, target.path);
     else {
       const writer: FormatWriter =
         args.format === 'pcapng' ? new PcapngWriter() : args.format === 'ndjson' ? new NdjsonWriter() : new TranscriptWriter(args.display);
@@ -210,6 +200,7 @@ async function writeRaw(
   core: EngineCore,
   entries: ConnectionEntry[],
   direction: 'in' | 'out' | 'both',
+  single: boolean,
   sink: FileSink,
   job: JobEntry,
   emit: (final: boolean) => void,
@@ -223,7 +214,7 @@ async function writeRaw(
     },
     chunk: (c) => [c.data],
   });
-  if (entries.length === 1 && direction !== 'both') {
+  if (single && direction !== 'both') {
     const entry = entries[0]!;
     await forEachChunk(core, entry, job, emit, sink, visit(entry.info.id), direction);
     job.job.connections = 1;

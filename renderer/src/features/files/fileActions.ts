@@ -4,6 +4,7 @@
  * save it; the browser host downloads it once the engine has written it).
  */
 import type { InspectorApi } from '../../../../shared/contract';
+import { exportFileName } from '../../../../shared/export-name';
 import type { ExportFormat, FileJob } from '../../../../shared/model';
 import type { ErrorInfo, Result } from '../../../../shared/result';
 import { useInspector, type ExportScope } from '../../state/store';
@@ -67,11 +68,7 @@ export interface ExportChoice {
 
 /** The name an export is suggested under (the desktop save dialog starts with it). */
 export function suggestedName(choice: ExportChoice): string {
-  const s = choice.scope;
-  const what = 'connectionId' in s ? s.connectionId : 'listenerId' in s ? `${s.listenerId}-connections` : 'jobId' in s ? `${s.jobId}-streams` : 'all-connections';
-  const single = 'connectionId' in s && choice.direction !== 'both';
-  const ext = { pcapng: 'pcapng', ndjson: 'ndjson', transcript: 'txt', raw: single ? 'bin' : 'tar' }[choice.format];
-  return `socket-inspector-${what}${choice.format === 'raw' && single ? `-${choice.direction}` : ''}.${ext}`;
+  return exportFileName(choice);
 }
 
 /** Starts an export; null when the user cancelled the save dialog. */
