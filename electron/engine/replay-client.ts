@@ -18,7 +18,7 @@ export class ClientReplay {
   constructor(
     core: EngineCore,
     private readonly endings: Endings,
-    private readonly plan: ReplayPlan,
+    plan: ReplayPlan,
     private readonly entry: ConnectionEntry,
     options: ReplayOptions,
   ) {
