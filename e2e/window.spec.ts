@@ -281,13 +281,18 @@ test('the hex dump fits each width without overlap, and nothing scrolls sideways
       await app.setViewportSize(size);
       const row = log.getByRole('row').first();
       await expect(row.locator('.hex-line').first()).toBeVisible();
-      // Bytes per line: what the width holds (once the resize has been measured and drawn).
-      const perLine = async () => (await row.locator('.hex-bytes').first().innerText()).trim().split(/\s+/).length;
-      await expect.poll(async () => expectedPerLine[size.width]!.includes(await perLine()), { message: `${size.width}px: bytes per line` }).toBe(true);
-      const first = await perLine();
-      // Offsets count on by the bytes of a line, so the dump reads as one.
-      const offsets = await row.locator('.hex-offset').allInnerTexts();
-      expect(parseInt(offsets[1]!, 16)).toBe(first);
+      // Bytes per line: what the width holds (once the resize has been measured and drawn), and the
+      // offsets count on by the bytes of a line, so the dump reads as one. Both are read from one
+      // drawing of the row: read one at a time, a redraw between them (the pane settling after the
+      // resize) could pair one drawing's bytes with the next one's offsets.
+      const drawing = () => row.evaluate((el) => ({
+        perLine: (el.querySelector('.hex-bytes')?.textContent ?? '').trim().split(/\s+/).length,
+        secondOffset: parseInt(el.querySelectorAll('.hex-offset')[1]?.textContent ?? '', 16),
+      }));
+      await expect.poll(async () => {
+        const d = await drawing();
+        return expectedPerLine[size.width]!.includes(d.perLine) && d.secondOffset === d.perLine;
+      }, { message: `${size.width}px: bytes per line, and offsets that count on by them` }).toBe(true);
       const line = row.locator('.hex-line').first();
       const parts = [line.locator('.hex-offset'), line.locator('.hex-bytes'), line.locator('.hex-ascii'), row.locator('.more'), row.getByRole('button', { name: /^Expand chunk/ })];
       await expectNoOverlap(parts, `hex row at ${size.width}×${size.height}`);
