@@ -52,4 +52,89 @@ describe('Batcher', () => {
     expect(batches[1]!.events).toHaveLength(1);
     b.close();
   });
+
+  it('stretches the wait between batches under a flood, up to maxFlushMs, and shortens it again when the load falls', () => {
+    const batches: EventBatch[] = [];
+    const b = new Batcher((x) => batches.push(x), () => undefined, { ...defaultBatcherOptions, flushMs: 16, maxFlushMs: 250, floodEventsPerSecond: 4000 });
+    const flood = () => {
+      // 10,000 events between two batches is over 4,000 a second unless 2.5 s pass in between.
+      for (let i = 0; i < 10_000; i++) b.push(chunk('C1', i), 10);
+      b.flush();
+    };
+    flood(); // the first batch has no interval behind it to measure
+    const seen = [b.interval];
+    for (let i = 0; i < 6; i++) {
+      flood();
+      seen.push(b.interval);
+    }
+    expect(seen).toEqual([16, 32, 64, 128, 250, 250, 250]);
+    // Each flooded batch carried the connection's newest 64 chunks only.
+    expect(batches.every((x) => x.events.length === 64)).toBe(true);
+    // A trickle (one event per batch, far under 4,000 a second): the wait halves back down.
+    const trickle: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const until = performance.now() + 2;
+      while (performance.now() < until) {
+        // spin 2 ms: one event per 2 ms at most is 500 a second
+      }
+      b.push(chunk('C1', i), 10);
+      b.flush();
+      trickle.push(b.interval);
+    }
+    expect(trickle).toEqual([125, 62.5, 31.25, 16, 16, 16]);
+    b.close();
+  });
+
+  it('counts a bulk transfer of few, large chunks as a flood by its bytes', () => {
+    const b = new Batcher(() => undefined, () => undefined, { ...defaultBatcherOptions, flushMs: 16, maxFlushMs: 250, floodEventsPerSecond: 4000, floodBytesPerSecond: 16 << 20 });
+    const big = (seq: number): SocketEvent => {
+      const e = chunk('C1', seq);
+      if (e.type === 'chunk') e.chunk.size = 64 << 10;
+      return e;
+    };
+    b.push(big(0), 10);
+    b.flush();
+    // Twenty 64 KiB chunks between two batches: far under 4,000 events a second, but 1.25 MiB
+    // is over 16 MiB a second unless 78 ms pass, and this takes far less.
+    for (let i = 1; i < 21; i++) b.push(big(i), 10);
+    b.flush();
+    expect(b.interval).toBe(32);
+    b.close();
+  });
+
+  it('sends an event that follows a quiet spell within flushMs, even after a flood stretched the wait', async () => {
+    const times: number[] = [];
+    const b = new Batcher(() => times.push(performance.now()), () => undefined, { ...defaultBatcherOptions, flushMs: 10, maxFlushMs: 2000, floodEventsPerSecond: 1000 });
+    for (let round = 0; round < 12; round++) {
+      for (let i = 0; i < 5000; i++) b.push(chunk('C1', i), 1);
+      b.flush();
+    }
+    expect(b.interval).toBe(2000);
+    // During the flood the next batch waits for the interval...
+    b.push(chunk('C1', 1), 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(times).toHaveLength(12);
+    b.flush();
+    // ...but after a quiet spell longer than the interval, an event goes out within about flushMs.
+    await new Promise((r) => setTimeout(r, 2100));
+    const pushedAt = performance.now();
+    b.push(chunk('C1', 2), 1);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(times).toHaveLength(14);
+    expect(times[13]! - pushedAt).toBeLessThan(500);
+    b.close();
+  });
+
+  it('counts only the chunk events it will send against the byte cap', () => {
+    const batches: EventBatch[] = [];
+    const b = new Batcher((x) => batches.push(x), () => undefined, { ...defaultBatcherOptions, liveChunksPerBatch: 4, maxBatchBytes: 100 });
+    // 1,000 events of 10 bytes from one connection: only 4 are kept at a time, 40 bytes, under the cap.
+    for (let i = 0; i < 1000; i++) b.push(chunk('C1', i), 10);
+    expect(batches).toHaveLength(0);
+    expect(b.backlog).toBe(40);
+    // Twenty connections at once do reach the cap.
+    for (let c = 0; c < 20; c++) b.push(chunk(`C${c + 2}`, 0), 10);
+    expect(batches.length).toBeGreaterThan(0);
+    b.close();
+  });
 });

@@ -2,8 +2,27 @@ import type { EventBatch, SocketEvent } from '../../shared/model';
 
 /** Tuning of one subscriber's batching and flow control. */
 export interface BatcherOptions {
-  /** Longest an event waits before its batch is sent (about one frame). */
+  /** Longest an event waits before its batch is sent while the load is light (about one frame). */
   flushMs: number;
+  /**
+   * Longest time between batches under a flood. A person reads a few updates a second, and each
+   * update costs the window a render whatever it holds, so under a flood batches stretch out to
+   * this (a few a second) instead of one per frame; counters stay exact, since each batch carries
+   * the newest ones.
+   */
+  maxFlushMs: number;
+  /**
+   * Events a second above which the load counts as a flood and the wait between batches doubles
+   * (up to maxFlushMs); below it the wait halves again (down to flushMs). Whatever the wait, an
+   * event after a quiet spell goes out within flushMs, so a reply typed after a flood is not held.
+   */
+  floodEventsPerSecond: number;
+  /**
+   * Captured bytes a second (whole chunks, not what crosses) above which the load counts as a
+   * flood too: a bulk transfer reads a few thousand large chunks a second, fewer events than a
+   * chatty peer, and no one reads its rows as they pass.
+   */
+  floodBytesPerSecond: number;
   /** A batch is sent at once when it holds this many payload bytes. */
   maxBatchBytes: number;
   /** Above this many unacknowledged bytes the subscriber is "pressured" and sources pause. */
@@ -20,25 +39,39 @@ export interface BatcherOptions {
 
 export const defaultBatcherOptions: BatcherOptions = {
   flushMs: 16,
+  maxFlushMs: 250,
+  floodEventsPerSecond: 4000,
+  floodBytesPerSecond: 16 << 20,
   maxBatchBytes: 1 << 20,
   highWatermark: 8 << 20,
   lowWatermark: 2 << 20,
   liveChunksPerBatch: 64,
 };
 
+/** The pending chunk events of one connection: their places in the batch, oldest first. */
+interface LiveChunks {
+  places: number[];
+  head: number;
+}
+
 /**
- * Coalesces events for one subscriber into batches (one per frame, or sooner at a byte cap),
- * and tracks unacknowledged bytes so the engine can pause TCP sources while the subscriber
- * is behind. Never one message per chunk.
+ * Coalesces events for one subscriber into batches (one per frame at a light load, a few a second
+ * under a flood, or sooner at a byte cap), and tracks unacknowledged bytes so the engine can pause
+ * TCP sources while the subscriber is behind. Never one message per chunk.
  */
 export class Batcher {
-  private pending: SocketEvent[] = [];
+  /** Events of the next batch in order; a chunk event left out for a newer one becomes null. */
+  private pending: (SocketEvent | null)[] = [];
   private pendingCosts: number[] = [];
   private pendingBytes = 0;
-  /** Chunk events per connection in the pending batch. */
-  private chunkCounts = new Map<string, number>();
-  private thinNeeded = false;
+  /** Events pushed since the last batch, those left out included, and the bytes their chunks held: the load. */
+  private pushed = 0;
+  private pushedBytes = 0;
+  private readonly live = new Map<string, LiveChunks>();
   private timer: NodeJS.Timeout | null = null;
+  /** The current wait between batches, between flushMs and maxFlushMs. */
+  private intervalMs: number;
+  private lastFlushAt = -Infinity;
   private nextId = 1;
   private readonly inFlight = new Map<number, number>();
   private unacked = 0;
@@ -49,21 +82,42 @@ export class Batcher {
     private readonly deliver: (batch: EventBatch) => void,
     private readonly onPressure: (pressured: boolean) => void,
     private readonly options: BatcherOptions = defaultBatcherOptions,
-  ) {}
+  ) {
+    this.intervalMs = options.flushMs;
+  }
 
   /** Queues an event; `bytes` is the payload it carries, for flow control. */
   push(event: SocketEvent, bytes = 0): void {
     if (this.closed) return;
+    this.pushed += 1;
+    const place = this.pending.length;
     this.pending.push(event);
     this.pendingCosts.push(bytes);
     this.pendingBytes += bytes;
     if (event.type === 'chunk') {
-      const n = (this.chunkCounts.get(event.chunk.connectionId) ?? 0) + 1;
-      this.chunkCounts.set(event.chunk.connectionId, n);
-      if (n > this.options.liveChunksPerBatch) this.thinNeeded = true;
+      this.pushedBytes += event.chunk.size;
+      this.keepNewest(event.chunk.connectionId, place);
     }
     if (this.pendingBytes >= this.options.maxBatchBytes) this.flush();
-    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.options.flushMs);
+    else if (!this.timer) {
+      const now = performance.now();
+      // After a quiet spell the last batch is long past and the event goes out within flushMs;
+      // during a flood, batches keep the current interval.
+      const wait = Math.max(this.options.flushMs, this.lastFlushAt + this.intervalMs - now);
+      this.timer = setTimeout(() => this.flush(), wait);
+    }
+  }
+
+  /** Leaves out the oldest pending chunk event of a connection over the per-batch limit. */
+  private keepNewest(connectionId: string, place: number): void {
+    let live = this.live.get(connectionId);
+    if (!live) this.live.set(connectionId, (live = { places: [], head: 0 }));
+    live.places.push(place);
+    if (live.places.length - live.head <= this.options.liveChunksPerBatch) return;
+    const oldest = live.places[live.head++]!;
+    this.pending[oldest] = null;
+    this.pendingBytes -= this.pendingCosts[oldest]!;
+    this.pendingCosts[oldest] = 0;
   }
 
   /** Sends what is pending now. */
@@ -73,13 +127,14 @@ export class Batcher {
       this.timer = null;
     }
     if (this.closed || this.pending.length === 0) return;
-    const { events, bytes } = this.thinNeeded ? this.thin() : { events: this.pending, bytes: this.pendingBytes };
-    const batch: EventBatch = { id: this.nextId++, events, bytes };
+    const now = performance.now();
+    this.adapt(now);
+    const events = this.pending.filter((e): e is SocketEvent => e !== null);
+    const batch: EventBatch = { id: this.nextId++, events, bytes: this.pendingBytes };
     this.pending = [];
     this.pendingCosts = [];
     this.pendingBytes = 0;
-    this.chunkCounts.clear();
-    this.thinNeeded = false;
+    this.live.clear();
     this.inFlight.set(batch.id, batch.bytes);
     this.unacked += batch.bytes;
     this.updatePressure();
@@ -91,25 +146,19 @@ export class Batcher {
     }
   }
 
-  /** Leaves out the older chunk events of connections over the per-batch limit, keeping order. */
-  private thin(): { events: SocketEvent[]; bytes: number } {
-    const skip = new Map<string, number>();
-    for (const [id, n] of this.chunkCounts) if (n > this.options.liveChunksPerBatch) skip.set(id, n - this.options.liveChunksPerBatch);
-    const events: SocketEvent[] = [];
-    let bytes = 0;
-    for (let i = 0; i < this.pending.length; i++) {
-      const ev = this.pending[i]!;
-      if (ev.type === 'chunk') {
-        const left = skip.get(ev.chunk.connectionId);
-        if (left) {
-          skip.set(ev.chunk.connectionId, left - 1);
-          continue;
-        }
-      }
-      events.push(ev);
-      bytes += this.pendingCosts[i]!;
-    }
-    return { events, bytes };
+  /** Follows the load: the wait doubles while events or bytes come as fast as a flood, and halves after. */
+  private adapt(now: number): void {
+    const since = Math.max(now - this.lastFlushAt, this.options.flushMs);
+    const flood = (this.pushed * 1000) / since > this.options.floodEventsPerSecond || (this.pushedBytes * 1000) / since > this.options.floodBytesPerSecond;
+    this.pushed = 0;
+    this.pushedBytes = 0;
+    this.lastFlushAt = now;
+    this.intervalMs = flood ? Math.min(this.options.maxFlushMs, this.intervalMs * 2) : Math.max(this.options.flushMs, this.intervalMs / 2);
+  }
+
+  /** The current wait between batches (flushMs at a light load, up to maxFlushMs under a flood). */
+  get interval(): number {
+    return this.intervalMs;
   }
 
   /** The subscriber has applied this batch (and every one before it). */
@@ -138,6 +187,7 @@ export class Batcher {
     this.timer = null;
     this.pending = [];
     this.pendingCosts = [];
+    this.live.clear();
     this.inFlight.clear();
     this.unacked = 0;
     if (this.pressured) {

@@ -111,10 +111,16 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
   const firstVisible = items.length ? seqOf(items[0]!.index) : 0;
   const lastVisible = items.length ? seqOf(items[items.length - 1]!.index) : -1;
 
+  // While following, the rows on screen are the newest ones, whatever this render's range says:
+  // under a flood a render can still hold the range from before the list scrolled to its new
+  // bottom, and fetching those pages would move rows that are out of view a moment later.
+  const newest = count > 0 ? seqOf(count - 1) : -1;
+  const [fetchFrom, fetchTo] = follow ? [Math.max(firstKept, newest - (lastVisible - firstVisible)), newest] : [Math.max(firstKept, firstVisible), lastVisible];
+
   useEffect(() => {
     // Fetch the pages of visible rows that the live tail does not hold.
     if (byPeer || lastVisible < firstVisible) return;
-    for (const pageNo of missingPages(list, Math.max(firstKept, firstVisible), lastVisible)) {
+    for (const pageNo of missingPages(list, fetchFrom, fetchTo)) {
       if (pending.current.has(pageNo)) continue;
       pending.current.add(pageNo);
       void api.getChunks({ connectionId, fromSeq: pageNo * PAGE_SIZE, limit: PAGE_SIZE }).then((r) => {
@@ -122,7 +128,7 @@ export function ChunksView({ connectionId, display, perLine, matches, current, s
         if (r.ok) addChunkPage(connectionId, pageNo, r.value.chunks, r.value.firstKeptSeq);
       });
     }
-  }, [api, connectionId, list, firstKept, firstVisible, lastVisible, addChunkPage, byPeer]);
+  }, [api, connectionId, list, fetchFrom, fetchTo, firstVisible, lastVisible, addChunkPage, byPeer]);
 
   // Next/previous match: scroll to the chunk that holds its first byte.
   useEffect(() => {
