@@ -204,3 +204,21 @@ export async function stopFrameMeter(page) {
     m.obs.disconnect();
   });
 }
+
+/**
+ * The page's main-thread CPU so far, in seconds: Chromium's own count of the time its renderer
+ * spent running tasks for this page (`TaskDuration` of the DevTools Performance domain), read
+ * over a CDP session opened once per page.
+ */
+export async function pageCpuSeconds(page) {
+  let session = pageSessions.get(page);
+  if (!session) {
+    session = await page.context().newCDPSession(page);
+    await session.send('Performance.enable');
+    pageSessions.set(page, session);
+  }
+  const { metrics } = await session.send('Performance.getMetrics');
+  return metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN;
+}
+
+const pageSessions = new WeakMap();

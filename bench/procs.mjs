@@ -210,6 +210,17 @@ export function procStatus(pid) {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM'), nofile };
 }
 
+/**
+ * CPU time a process has used so far (user + system, its own threads; not its children), in
+ * seconds, from /proc/PID/stat. Fields 14 and 15 count clock ticks (100 per second on Linux).
+ */
+export function procCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 /** The kernel's TCP sockets (/proc/net/tcp and tcp6), one row each: addresses, state, queue, inode. */
 export function tcpTable() {
   const rows = [];

@@ -20,6 +20,7 @@ import {
   listenerRow,
   openApp,
   pageClockOffset,
+  pageCpuSeconds,
   startListenerFromUi,
   stopFrameMeter,
   waitDone,
@@ -28,7 +29,7 @@ import {
 import { engineCommand } from './engine-ws.mjs';
 import { runSearchBench } from './search.mjs';
 import { runFilesBench } from './files.mjs';
-import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
+import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procCpuSeconds, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
 const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo', 'search', 'files'];
 const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
@@ -224,6 +225,15 @@ async function streamIntoSocat(bytes) {
   }
 }
 
+/**
+ * CPU seconds per GiB moved, host (the engine's process) and page (its main thread), between two
+ * readings: the cost of a GiB, which the machine's noise changes far less than the time it takes.
+ */
+function cpuPerGiB(before, after, bytes) {
+  const per = (a, b) => Math.round(((b - a) / (bytes / 2 ** 30)) * 1000) / 1000;
+  return { hostSecondsPerGiB: per(before.host, after.host), pageSecondsPerGiB: per(before.page, after.page) };
+}
+
 /** The stream into a listener started from the UI, with the page open and the connection selected. */
 async function streamIntoInspector(browser, bytes) {
   const host = await startHost({ nodeArgs: hostNodeArgs });
@@ -243,10 +253,12 @@ async function streamIntoInspector(browser, bytes) {
       }
     }, 100);
     try {
+      const cpuBefore = { host: procCpuSeconds(host.pid), page: await pageCpuSeconds(page) };
       sender = peer('stream', { port, bytes });
       const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
       const ui = await waitDone(page, 120_000);
       const status = procStatus(host.pid);
+      const cpu = cpuPerGiB(cpuBefore, { host: procCpuSeconds(host.pid), page: await pageCpuSeconds(page) }, bytes);
       const header = await headerText(page);
       if (!ui) throw new Error(`the UI did not show ${uiBytes(bytes)} in and the peer's FIN within 2 minutes after the sender finished (header: ${header})`);
       const seconds = (ui.at - sent.connectedAt) / 1000;
@@ -268,6 +280,7 @@ async function streamIntoInspector(browser, bytes) {
         hostPeakRssSampled: rssSamples.reduce((a, [, r]) => Math.max(a, r), 0),
         hostRssPeakFirstHalf: halfPeak(true),
         hostRssPeakSecondHalf: halfPeak(false),
+        cpu,
         clock,
         header: ui.text,
         sender: sent,
@@ -339,10 +352,12 @@ async function streamThroughRelay(browser, bytes) {
       await waitLine(sender, (o) => o.event === 'connected', 10_000, 'connect');
       const selection = page ? await selectOnlyConnection(page) : null;
       const clock = page ? await pageClockOffset(page) : null;
+      const cpuBefore = { host: procCpuSeconds(host.pid), page: page ? await pageCpuSeconds(page) : NaN };
       sender.child.stdin.write('go\n');
       const sent = await waitLine(sender, (o) => o.event === 'done', transferTimeout(bytes), 'end of the stream');
       const got = await waitLine(sink, (o) => o.event === 'done', 120_000, 'byte count');
       const status = procStatus(host.pid);
+      const cpu = cpuPerGiB(cpuBefore, { host: procCpuSeconds(host.pid), page: page ? await pageCpuSeconds(page) : NaN }, bytes);
       if (got.bytes !== bytes) throw new Error(`the sink received ${got.bytes} bytes of ${bytes} through the relay`);
       const seconds = (got.endAt - sent.startedAt) / 1000;
       // For the record: how far the page is behind when the sink has everything (bounded wait).
@@ -372,6 +387,7 @@ async function streamThroughRelay(browser, bytes) {
         hostRssPeakFirstHalf: halfPeak(true),
         hostRssPeakSecondHalf: halfPeak(false),
         sinkPeakRss: got.hwm,
+        cpu,
         clock,
         sender: sent,
       };
