@@ -18,6 +18,14 @@ import { findPortHolder } from './ports';
 import { inspectSocketPath, notASocket, removeStaleSocket } from './socket-path';
 import { generateSelfSigned, loadPemFiles, tlsDetails, type PemPair } from './tls';
 
+/**
+ * Connections the kernel may hold complete but not yet accepted (it caps this at
+ * net.core.somaxconn, 4,096 on current Linux). Node's default of 511 drops the SYNs of a burst
+ * of clients while the engine is busy, and each dropped SYN costs its client a one-second
+ * retransmission: a tool that takes floods of connections should queue them instead.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** Takes in a listener's new client. */
 type AcceptClient = (listener: ListenerEntry, socket: net.Socket) => void;
 
@@ -164,7 +172,7 @@ export class Listeners {
       server.once('error', onError);
       server.once('listening', onListening);
       try {
-        server.listen(where);
+        server.listen({ ...where, backlog: LISTEN_BACKLOG });
       } catch (err) {
         onError(err as Error);
       }
