@@ -85,6 +85,32 @@ describe('Batcher', () => {
     b.close();
   });
 
+  it('keeps only the newest pending update of each listener, connection and task, where the newest was pushed, and every other event', () => {
+    const batches: EventBatch[] = [];
+    const b = new Batcher((x) => batches.push(x), () => undefined);
+    const listener = (clientCount: number): SocketEvent => ({ type: 'listener-updated', listener: { id: 'L1', clientCount } as never });
+    const opened = (id: string): SocketEvent => ({ type: 'connection-opened', connection: { id, state: 'open' } as never });
+    const updated = (id: string, state: string): SocketEvent => ({ type: 'connection-updated', connection: { id, state } as never });
+    for (let i = 1; i <= 3; i++) {
+      b.push(opened(`C${i}`));
+      b.push(listener(i));
+    }
+    b.push(updated('C1', 'half-closed'));
+    b.push(updated('C2', 'half-closed'));
+    b.push(updated('C1', 'closed'));
+    b.push({ type: 'listener-updated', listener: { id: 'L2', clientCount: 9 } as never });
+    b.flush();
+    const seen = batches[0]!.events.map((e) =>
+      e.type === 'listener-updated' ? `L:${e.listener.id}=${e.listener.clientCount}` : e.type === 'connection-opened' ? `open ${e.connection.id}` : e.type === 'connection-updated' ? `${e.connection.id} ${e.connection.state}` : e.type,
+    );
+    expect(seen).toEqual(['open C1', 'open C2', 'open C3', 'L:L1=3', 'C2 half-closed', 'C1 closed', 'L:L2=9']);
+    // A new batch starts with nothing to supersede.
+    b.push(listener(4));
+    b.flush();
+    expect(batches[1]!.events).toHaveLength(1);
+    b.close();
+  });
+
   it('counts a bulk transfer of few, large chunks as a flood by its bytes', () => {
     const b = new Batcher(() => undefined, () => undefined, { ...defaultBatcherOptions, flushMs: 16, maxFlushMs: 250, floodEventsPerSecond: 4000, floodBytesPerSecond: 16 << 20 });
     const big = (seq: number): SocketEvent => {

@@ -68,6 +68,8 @@ export class Batcher {
   private pushed = 0;
   private pushedBytes = 0;
   private readonly live = new Map<string, LiveChunks>();
+  /** The pending place of the newest update of each listener, connection or task. */
+  private readonly updates = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   /** The current wait between batches, between flushMs and maxFlushMs. */
   private intervalMs: number;
@@ -97,6 +99,9 @@ export class Batcher {
     if (event.type === 'chunk') {
       this.pushedBytes += event.chunk.size;
       this.keepNewest(event.chunk.connectionId, place);
+    } else {
+      const key = updateKey(event);
+      if (key) this.supersede(key, place);
     }
     if (this.pendingBytes >= this.options.maxBatchBytes) this.flush();
     else if (!this.timer) {
@@ -120,6 +125,20 @@ export class Batcher {
     this.pendingCosts[oldest] = 0;
   }
 
+  /**
+   * An update carries the whole new state of its listener, connection or task, so an older one
+   * still pending says nothing the newer does not: it is left out. (A burst of 10,000 accepts
+   * would otherwise send the listener's state 10,000 times in one batch.)
+   */
+  private supersede(key: string, place: number): void {
+    const older = this.updates.get(key);
+    this.updates.set(key, place);
+    if (older === undefined) return;
+    this.pending[older] = null;
+    this.pendingBytes -= this.pendingCosts[older]!;
+    this.pendingCosts[older] = 0;
+  }
+
   /** Sends what is pending now. */
   flush(): void {
     if (this.timer) {
@@ -135,6 +154,7 @@ export class Batcher {
     this.pendingCosts = [];
     this.pendingBytes = 0;
     this.live.clear();
+    this.updates.clear();
     this.inFlight.set(batch.id, batch.bytes);
     this.unacked += batch.bytes;
     this.updatePressure();
@@ -188,6 +208,7 @@ export class Batcher {
     this.pending = [];
     this.pendingCosts = [];
     this.live.clear();
+    this.updates.clear();
     this.inFlight.clear();
     this.unacked = 0;
     if (this.pressured) {
@@ -204,5 +225,19 @@ export class Batcher {
       this.pressured = false;
       this.onPressure(false);
     }
+  }
+}
+
+/** What an update event replaces: the same kind of update of the same thing. */
+function updateKey(event: SocketEvent): string | null {
+  switch (event.type) {
+    case 'listener-updated':
+      return `L ${event.listener.id}`;
+    case 'connection-updated':
+      return `C ${event.connection.id}`;
+    case 'task-updated':
+      return `T ${event.task.id}`;
+    default:
+      return null;
   }
 }
