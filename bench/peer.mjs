@@ -11,7 +11,7 @@
 //   node bench/peer.mjs many    --port P --count N --batch K
 //                                                           open N connections K at a time, hold them
 //   node bench/peer.mjs sink    [--port P]                  node:net server: count bytes until end
-//   node bench/peer.mjs accept  --count N                   node:net server: accept N and hold them
+//   node bench/peer.mjs accept  --count N [--backlog B]     node:net server: accept N and hold them
 //   node bench/peer.mjs echo-client --port P --bytes N --hold S
 //                                                           connect, send N bytes in 64 KiB blocks
 //                                                           without reading for S s, then read
@@ -41,6 +41,7 @@ const { positionals, values } = parseArgs({
     count: { type: 'string' },
     batch: { type: 'string' },
     hold: { type: 'string' },
+    backlog: { type: 'string' },
     'time-limit': { type: 'string' },
   },
 });
@@ -256,7 +257,9 @@ function accept() {
     held.push(socket);
     if (held.length === count) say({ event: 'accepted', count, acceptedAt: now(), ...memory() });
   });
-  server.listen(0, HOST, () => say({ event: 'listening', port: server.address().port }));
+  // Node's default backlog (511) unless one is given.
+  const backlog = values.backlog === undefined ? undefined : num('backlog');
+  server.listen({ port: 0, host: HOST, backlog }, () => say({ event: 'listening', port: server.address().port }));
 }
 
 /** Size of the echo client's writes; each begins with its index (8 bytes, big-endian). */
