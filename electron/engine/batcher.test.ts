@@ -85,7 +85,7 @@ describe('Batcher', () => {
     b.close();
   });
 
-  it('keeps only the newest pending update of each listener, connection and task, where the newest was pushed, and every other event', () => {
+  it('keeps only the newest pending update of each listener, connection, task and record, where the newest was pushed, and every other event', () => {
     const batches: EventBatch[] = [];
     const b = new Batcher((x) => batches.push(x), () => undefined);
     const listener = (clientCount: number): SocketEvent => ({ type: 'listener-updated', listener: { id: 'L1', clientCount } as never });
@@ -99,11 +99,12 @@ describe('Batcher', () => {
     b.push(updated('C2', 'half-closed'));
     b.push(updated('C1', 'closed'));
     b.push({ type: 'listener-updated', listener: { id: 'L2', clientCount: 9 } as never });
+    for (let i = 1; i <= 3; i++) b.push({ type: 'chunks-evicted', connectionId: 'C3', droppedBytes: i * 10, droppedChunks: i, firstKeptSeq: i });
     b.flush();
     const seen = batches[0]!.events.map((e) =>
-      e.type === 'listener-updated' ? `L:${e.listener.id}=${e.listener.clientCount}` : e.type === 'connection-opened' ? `open ${e.connection.id}` : e.type === 'connection-updated' ? `${e.connection.id} ${e.connection.state}` : e.type,
+      e.type === 'listener-updated' ? `L:${e.listener.id}=${e.listener.clientCount}` : e.type === 'connection-opened' ? `open ${e.connection.id}` : e.type === 'connection-updated' ? `${e.connection.id} ${e.connection.state}` : e.type === 'chunks-evicted' ? `${e.connectionId} from ${e.firstKeptSeq}` : e.type,
     );
-    expect(seen).toEqual(['open C1', 'open C2', 'open C3', 'L:L1=3', 'C2 half-closed', 'C1 closed', 'L:L2=9']);
+    expect(seen).toEqual(['open C1', 'open C2', 'open C3', 'L:L1=3', 'C2 half-closed', 'C1 closed', 'L:L2=9', 'C3 from 3']);
     // A new batch starts with nothing to supersede.
     b.push(listener(4));
     b.flush();
@@ -128,26 +129,34 @@ describe('Batcher', () => {
     b.close();
   });
 
-  it('sends an event that follows a quiet spell within flushMs, even after a flood stretched the wait', async () => {
+  it('holds batches for the stretched interval while a flood goes on, and sends what is pending once events stop for flushMs', async () => {
     const times: number[] = [];
-    const b = new Batcher(() => times.push(performance.now()), () => undefined, { ...defaultBatcherOptions, flushMs: 10, maxFlushMs: 2000, floodEventsPerSecond: 1000 });
-    for (let round = 0; round < 12; round++) {
+    const b = new Batcher(() => times.push(performance.now()), () => undefined, { ...defaultBatcherOptions, flushMs: 50, maxFlushMs: 2000, floodEventsPerSecond: 1000 });
+    for (let round = 0; round < 10; round++) {
       for (let i = 0; i < 5000; i++) b.push(chunk('C1', i), 1);
       b.flush();
     }
     expect(b.interval).toBe(2000);
-    // During the flood the next batch waits for the interval...
-    b.push(chunk('C1', 1), 1);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(times).toHaveLength(12);
-    b.flush();
-    // ...but after a quiet spell longer than the interval, an event goes out within about flushMs.
-    await new Promise((r) => setTimeout(r, 2100));
+    expect(times).toHaveLength(10);
+    // The flood goes on (an event every few ms for 500 ms, never 50 ms apart): nothing goes out
+    // before the interval.
+    const floodUntil = performance.now() + 500;
+    while (performance.now() < floodUntil) {
+      b.push(chunk('C1', 1), 1);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(times).toHaveLength(10);
+    // It stops: what is pending goes out within about flushMs, not at the end of the interval.
+    const stoppedAt = performance.now();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(times).toHaveLength(11);
+    expect(times[10]! - stoppedAt).toBeLessThan(400);
+    // After a quiet spell, a single event goes out within about flushMs too.
     const pushedAt = performance.now();
     b.push(chunk('C1', 2), 1);
     await new Promise((r) => setTimeout(r, 600));
-    expect(times).toHaveLength(14);
-    expect(times[13]! - pushedAt).toBeLessThan(500);
+    expect(times).toHaveLength(12);
+    expect(times[11]! - pushedAt).toBeLessThan(400);
     b.close();
   });
 

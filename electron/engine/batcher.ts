@@ -13,8 +13,9 @@ export interface BatcherOptions {
   maxFlushMs: number;
   /**
    * Events a second above which the load counts as a flood and the wait between batches doubles
-   * (up to maxFlushMs); below it the wait halves again (down to flushMs). Whatever the wait, an
-   * event after a quiet spell goes out within flushMs, so a reply typed after a flood is not held.
+   * (up to maxFlushMs); below it the wait halves again (down to flushMs). Whatever the wait, a
+   * batch goes out once no event has come for flushMs, so the end of a flood, or a reply typed
+   * after one, is not held.
    */
   floodEventsPerSecond: number;
   /**
@@ -68,12 +69,15 @@ export class Batcher {
   private pushed = 0;
   private pushedBytes = 0;
   private readonly live = new Map<string, LiveChunks>();
-  /** The pending place of the newest update of each listener, connection or task. */
+  /** The pending place of the newest update of each listener, connection, task or record. */
   private readonly updates = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   /** The current wait between batches, between flushMs and maxFlushMs. */
   private intervalMs: number;
   private lastFlushAt = -Infinity;
+  private lastPushAt = -Infinity;
+  /** When the pending batch is due at the latest. */
+  private dueAt = 0;
   private nextId = 1;
   private readonly inFlight = new Map<number, number>();
   private unacked = 0;
@@ -103,15 +107,28 @@ export class Batcher {
       const key = updateKey(event);
       if (key) this.supersede(key, place);
     }
+    const now = performance.now();
+    this.lastPushAt = now;
     if (this.pendingBytes >= this.options.maxBatchBytes) this.flush();
     else if (!this.timer) {
-      const now = performance.now();
       // After a quiet spell the last batch is long past and the event goes out within flushMs;
       // during a flood, batches keep the current interval.
-      const wait = Math.max(this.options.flushMs, this.lastFlushAt + this.intervalMs - now);
-      this.timer = setTimeout(() => this.flush(), wait);
+      this.dueAt = Math.max(now + this.options.flushMs, this.lastFlushAt + this.intervalMs);
+      this.timer = setTimeout(this.onTimer, this.options.flushMs);
     }
   }
+
+  /**
+   * Sends the batch when it is due, or as soon as the events stop (nothing for flushMs): the
+   * end of a flood, a FIN after a transfer, shows within a frame instead of at the end of a
+   * stretched interval. Checked once per flushMs, not per event.
+   */
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    const now = performance.now();
+    if (now >= this.dueAt - 1 || now - this.lastPushAt >= this.options.flushMs) return this.flush();
+    this.timer = setTimeout(this.onTimer, Math.min(this.dueAt - now, this.options.flushMs));
+  };
 
   /** Leaves out the oldest pending chunk event of a connection over the per-batch limit. */
   private keepNewest(connectionId: string, place: number): void {
@@ -126,8 +143,9 @@ export class Batcher {
   }
 
   /**
-   * An update carries the whole new state of its listener, connection or task, so an older one
-   * still pending says nothing the newer does not: it is left out. (A burst of 10,000 accepts
+   * An update carries the whole new state of its listener, connection or task (an eviction, the
+   * totals of a connection's record), so an older one still pending says nothing the newer does
+   * not: it is left out. (A burst of 10,000 accepts
    * would otherwise send the listener's state 10,000 times in one batch.)
    */
   private supersede(key: string, place: number): void {
@@ -237,6 +255,10 @@ function updateKey(event: SocketEvent): string | null {
       return `C ${event.connection.id}`;
     case 'task-updated':
       return `T ${event.task.id}`;
+    case 'chunks-evicted':
+      // Totals and the first kept chunk: past the capture budget, every chunk recorded lets an
+      // older one go, and only the newest state of that matters.
+      return `E ${event.connectionId}`;
     default:
       return null;
   }

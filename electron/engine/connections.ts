@@ -151,10 +151,12 @@ export class Connections {
       socket.pause();
     }
     socket.on('data', (buf: Buffer) => {
+      // A relay forwards first and records after, so recording never delays the forward path
+      // (the buffer is not changed by either: the pipe writes it, the record keeps it).
+      entry.relay?.c2s.push(buf);
       this.core.record(entry, 'in', buf);
       // After the chunk is recorded, so an automatic reply always follows what it answers.
       entry.responder?.onData(buf);
-      entry.relay?.c2s.push(buf);
     });
     socket.on('end', () => {
       this.endings.onPeerEnd(entry);

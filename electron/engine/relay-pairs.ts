@@ -96,8 +96,9 @@ export class RelayPairs {
       this.syncRelay(entry, true);
     });
     upstream.on('data', (buf: Buffer) => {
-      this.core.record(entry, 'out', buf);
+      // Forward first, record after (as for the client's side).
       r.s2c.push(buf);
+      this.core.record(entry, 'out', buf);
     });
     upstream.on('end', () => r.s2c.end());
     upstream.on('error', (err) => {
