@@ -12,6 +12,7 @@
 //                                                           open N connections K at a time, hold them
 //   node bench/peer.mjs sink    [--port P]                  node:net server: count bytes until end
 //   node bench/peer.mjs accept  --count N [--backlog B]     node:net server: accept N and hold them
+//   node bench/peer.mjs pipe-relay --port P                 node:net relay to P (socket.pipe both ways)
 //   node bench/peer.mjs echo-client --port P --bytes N --hold S
 //                                                           connect, send N bytes in 64 KiB blocks
 //                                                           without reading for S s, then read
@@ -262,6 +263,22 @@ function accept() {
   server.listen({ port: 0, host: HOST, backlog }, () => say({ event: 'listening', port: server.address().port }));
 }
 
+/**
+ * Pipe-relay mode: a plain node:net relay to --port (each client's socket piped to a new
+ * connection to the target, and back), the least a relay written on node:net does.
+ */
+function pipeRelay() {
+  const target = num('port');
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, HOST);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  server.listen(0, HOST, () => say({ event: 'listening', port: server.address().port }));
+}
+
 /** Size of the echo client's writes; each begins with its index (8 bytes, big-endian). */
 const ECHO_BLOCK = 64 * 1024;
 
@@ -416,7 +433,7 @@ function echoServer() {
   server.listen(0, HOST, () => say({ event: 'listening', port: server.address().port }));
 }
 
-const modes = { stream, paced, many, sink, accept, 'echo-client': echoClient, 'echo-server': echoServer };
+const modes = { stream, paced, many, sink, accept, 'pipe-relay': pipeRelay, 'echo-client': echoClient, 'echo-server': echoServer };
 const mode = modes[positionals[0]];
 if (!mode) {
   process.stderr.write(`unknown mode "${positionals[0]}": one of ${Object.keys(modes).join(', ')}\n`);
