@@ -206,9 +206,10 @@ export async function stopFrameMeter(page) {
 }
 
 /**
- * The page's main-thread CPU so far, in seconds: Chromium's own count of the time its renderer
- * spent running tasks for this page (`TaskDuration` of the DevTools Performance domain), read
- * over a CDP session opened once per page.
+ * CPU the page has used so far, in seconds, from Chromium's own counters (the DevTools
+ * Performance domain, over a CDP session opened once per page): `thread`, its main thread
+ * (ThreadTime), and `process`, its whole renderer process with the compositor and raster threads
+ * (ProcessTime).
  */
 export async function pageCpuSeconds(page) {
   let session = pageSessions.get(page);
@@ -218,7 +219,38 @@ export async function pageCpuSeconds(page) {
     pageSessions.set(page, session);
   }
   const { metrics } = await session.send('Performance.getMetrics');
-  return metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN;
+  const metric = (name) => metrics.find((m) => m.name === name)?.value ?? NaN;
+  return { thread: metric('ThreadTime'), process: metric('ProcessTime') };
 }
 
 const pageSessions = new WeakMap();
+
+/**
+ * Waits (polling every 20 ms in the page) until the Lines, Stream or Frames view, following,
+ * lists a row that ends within `slack` bytes of the stream's end `bytes`; returns that moment
+ * (page time, ms since the epoch), or null after `timeoutMs`. Those views read their rows from
+ * the engine at their own pace during a flood and catch up after it.
+ */
+export async function waitViewCaughtUp(page, bytes, timeoutMs, slack = 64) {
+  await page.evaluate(
+    ([end, within]) => {
+      const w = (window.__benchViewCaughtUp = { at: 0 });
+      const timer = setInterval(() => {
+        const rows = document.querySelectorAll('[role="log"][aria-label="Traffic"] [role="row"]');
+        const text = rows[rows.length - 1]?.querySelector('.cell-offsets')?.textContent ?? '';
+        const last = Number(/(\d+)\s*$/.exec(text)?.[1] ?? NaN);
+        if (last >= end - 1 - within) {
+          w.at = performance.timeOrigin + performance.now();
+          clearInterval(timer);
+        }
+      }, 20);
+    },
+    [bytes, slack],
+  );
+  try {
+    await page.waitForFunction(() => window.__benchViewCaughtUp.at > 0, null, { timeout: timeoutMs, polling: 100 });
+  } catch {
+    return null;
+  }
+  return page.evaluate(() => window.__benchViewCaughtUp.at);
+}

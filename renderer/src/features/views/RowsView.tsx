@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useEffect, useLayoutEffect, useRef } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { DecoderChoice } from '../../../../shared/decoded';
 import { formatBytes, formatClock, formatEndpoint } from '../../../../shared/format';
 import type { ReadingSpec, ViewRow } from '../../../../shared/reading';
@@ -14,6 +14,13 @@ import { useRows } from './useRows';
 
 const ROW_HEX_LINE = 18;
 const COLLAPSED_HEX_LINES = 4;
+/**
+ * Rows the list holds at most. The list lays out every row it holds each time the count changes
+ * (the virtualizer measures them all), and a reading keeps up to a million rows: held whole,
+ * a flood of short lines spent the page's time measuring rows no one could scroll to. While
+ * following, the list is the newest rows; scrolled away it stays put, and *Show earlier* moves it back.
+ */
+export const LIST_WINDOW = 50_000;
 
 export interface RowsViewProps {
   connectionId: string;
@@ -54,10 +61,20 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
   const scrollRef = useRef<HTMLDivElement>(null);
   const [singular, plural] = NOUN[spec.view];
 
-  const base = filter ? 0 : state.firstRow;
-  const rows = Math.max(0, state.total - base);
-  const hasMarker = !filter && state.droppedBytes > 0;
-  const pending = filter ? [] : state.pending;
+  // The window of rows the list holds: the newest while following, else where it was left.
+  const newestStart = filter ? 0 : Math.max(state.firstRow, state.total - LIST_WINDOW);
+  const held = useRef<number | null>(null);
+  const [, moved] = useState(0);
+  const base = filter || follow || held.current === null ? newestStart : Math.max(state.firstRow, held.current);
+  useLayoutEffect(() => {
+    held.current = base;
+  });
+  const windowEnd = filter ? state.total : Math.min(state.total, base + LIST_WINDOW);
+  const rows = Math.max(0, windowEnd - base);
+  const earlier = filter ? 0 : base - state.firstRow;
+  const allRows = filter ? rows : Math.max(0, state.total - state.firstRow);
+  const hasMarker = !filter && (state.droppedBytes > 0 || earlier > 0);
+  const pending = filter || windowEnd < state.total ? [] : state.pending;
   const count = rows + pending.length + (hasMarker ? 1 : 0);
   const markerOffset = hasMarker ? 1 : 0;
   const listIndex = (index: number) => base + index - markerOffset;
@@ -93,8 +110,9 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
   });
 
   useEffect(() => {
-    onRowsLabel(`${rows.toLocaleString('en-US')} ${rows === 1 ? singular : plural}${filter ? ' matching' : ''}${pending.length ? `, ${pending.length} arriving` : ''}`);
-  }, [rows, pending.length, singular, plural, filter, onRowsLabel]);
+    // Every row the reading has, listed or not.
+    onRowsLabel(`${allRows.toLocaleString('en-US')} ${allRows === 1 ? singular : plural}${filter ? ' matching' : ''}${state.pending.length && !filter ? `, ${state.pending.length} arriving` : ''}`);
+  }, [allRows, state.pending.length, singular, plural, filter, onRowsLabel]);
 
   useEffect(() => {
     virtualizer.measure();
@@ -129,6 +147,16 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
     virtualizer.scrollToIndex(found + markerOffset, { align: 'center' });
     // Only when asked to reveal, or when the rows it needs arrive.
   }, [revealN, state.version]);
+
+  /** Moves the window back by its length, keeping the rows on screen where they are. */
+  const showEarlier = () => {
+    const to = Math.max(state.firstRow, base - LIST_WINDOW);
+    const shift = base - to;
+    held.current = to;
+    if (follow) setFollow(false);
+    moved((n) => n + 1);
+    requestAnimationFrame(() => virtualizer.scrollToIndex(shift + (firstItem > 0 ? firstItem : 1), { align: 'start' }));
+  };
 
   const { onScroll, onKeyDown, setActive, expanded, toggle } = useRowList({
     scrollRef,
@@ -168,7 +196,18 @@ export function RowsView({ connectionId, spec, decoder, display, perLine, filter
             if (hasMarker && item.index === 0) {
               return (
                 <div key={item.key} data-index={item.index} role="row" aria-rowindex={1} className="chunk-row dropped-row" style={{ ...style, height: ROW_TEXT }}>
-                  <span role="cell">{formatBytes(state.droppedBytes)} earlier not kept (dropped when the capture budget was reached)</span>
+                  <span role="cell">
+                    {earlier > 0 && (
+                      <>
+                        {earlier.toLocaleString('en-US')} earlier {earlier === 1 ? singular : plural} not listed here{' '}
+                        <button type="button" className="mini" onClick={showEarlier}>
+                          Show earlier
+                        </button>
+                        {state.droppedBytes > 0 ? '; ' : ''}
+                      </>
+                    )}
+                    {state.droppedBytes > 0 && <>{formatBytes(state.droppedBytes)} earlier not kept (dropped when the capture budget was reached)</>}
+                  </span>
                 </div>
               );
             }

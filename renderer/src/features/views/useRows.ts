@@ -10,6 +10,14 @@ export const ROW_PAGE = 200;
 const PAGES_KEPT = 40;
 /** New rows asked for at once when bringing the tail up to date. */
 const TAIL_LIMIT = 500;
+/**
+ * While the capture keeps growing (a flood), at most one catch-up step this often: each step is
+ * a slice of the engine's reading (up to 12 ms of its work) and a render here, and back to back
+ * they would take the CPU the capture itself needs. Once it stops growing (no new chunks for
+ * GROWING_MS), the view catches up step after step.
+ */
+const FLOOD_STEP_MS = 250;
+const GROWING_MS = 300;
 
 export interface RowsState {
   total: number;
@@ -40,6 +48,8 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
   const [state, setState] = useState<RowsState>(EMPTY);
   const dirty = useRef(false);
   const busy = useRef(false);
+  /** When the capture last grew (the tick changed). */
+  const grewAt = useRef(0);
   const stateRef = useRef(state);
   stateRef.current = state;
 
@@ -152,8 +162,9 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         if (!page) break;
         const more = page.rows.length === limit;
         if (page.caughtUp && !dirty.current && !more) break;
-        // Let the page paint between catch-up steps.
-        await new Promise((r) => setTimeout(r, 0));
+        // Let the page paint between catch-up steps; while chunks keep coming, pace the steps.
+        const growing = performance.now() - grewAt.current < GROWING_MS;
+        await new Promise((r) => setTimeout(r, growing ? FLOOD_STEP_MS : 0));
       }
     } finally {
       busy.current = false;
@@ -163,6 +174,7 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
 
   // Before paint: new chunks ask for their rows in the same frame the counters change.
   useLayoutEffect(() => {
+    grewAt.current = performance.now();
     void refresh();
   }, [refresh, tick]);
 
@@ -171,8 +183,13 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
     (from: number, to: number) => {
       const s = stateRef.current;
       const lastPage = Math.floor(Math.max(0, s.total - 1) / ROW_PAGE);
+      // While the capture grows, the newest pages are refresh()'s, at its pace: fetched here too,
+      // each answer (the reading a slice further on) would make a newer page to fetch, and the
+      // view would chase the reading's tail as fast as the engine answers.
+      const growing = !filter && performance.now() - grewAt.current < GROWING_MS;
       for (let p = Math.floor(Math.max(0, from) / ROW_PAGE); p <= Math.floor(Math.max(0, to) / ROW_PAGE); p++) {
         if (inFlight.current.has(p)) continue;
+        if (growing && p >= lastPage - 1) continue;
         const have = pages.current.get(p);
         // The last page grows as rows come: refresh() keeps it up to date once it is loaded.
         if (have && p === lastPage && !filter) continue;
