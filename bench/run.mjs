@@ -35,12 +35,13 @@ const LISTEN_BACKLOG = 4096;
 import { BENCH, killAllNow, wasInterrupted, listenDrops, peer, procCpuSeconds, procStatus, start, startHost, stop, tcpTable, waitLine, waitListening, which } from './procs.mjs';
 
 const SECTIONS = ['throughput', 'rss', 'latency', 'flood', 'scale', 'packetsender', 'relay', 'echo', 'search', 'files'];
-const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--out FILE] [--host-cpu-prof DIR]
+const USAGE = `Usage: node bench/run.mjs [--quick] [--only ${SECTIONS.join(',')}] [--rounds N] [--out FILE] [--host-cpu-prof DIR]
 
   --quick     smaller volumes (128/256 MiB), 2 s floods and holds, 1,000 connections: a fast check
   --only      run these sections only (comma-separated)
   --out FILE  where to write the JSON results (default: bench/results/latest.json for a full
               run, bench/results/partial.json otherwise)
+  --rounds N  rounds of row 1 (5, or 2 with --quick)
   --host-cpu-prof DIR
               run every browser host with node --cpu-prof, writing .cpuprofile files to DIR
               (open them in Chrome DevTools): where the host's time goes`;
@@ -51,6 +52,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     'host-cpu-prof': { type: 'string' },
+    rounds: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -74,6 +76,11 @@ const GiB = 1024 * MiB;
 const CONFIG = args.quick
   ? { volumes: [128 * MiB, 256 * MiB], latencySeconds: 2, floodSeconds: 2, idleSeconds: 2, connections: 1000, echoHoldSeconds: 2, captureRounds: 2 }
   : { volumes: [1 * GiB, 2 * GiB], latencySeconds: 10, floodSeconds: 10, idleSeconds: 10, connections: 10_000, echoHoldSeconds: 5, captureRounds: 5 };
+if (args.rounds !== undefined) {
+  const n = Number(args.rounds);
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new Error('--rounds must be a whole number from 1 to 50');
+  CONFIG.captureRounds = n;
+}
 /** The views row 1 captures in, each in every round. */
 const CAPTURE_VIEWS = ['Chunks', 'Lines', 'Stream', 'Frames'];
 Object.assign(CONFIG, { latencyRate: 2000, floodRate: 50_000, messageSize: 32, connectBatch: 500 });
@@ -1325,6 +1332,16 @@ try {
     const p = raw.relayPipe;
     if (p && d) {
       row({ id: 'relay-pipe', figure: `7c. Same stream through a plain node:net relay (socket.pipe both ways)`, value: `${fmt(p.mbps)} MB/s`, baseline: `direct to node:net sink ${fmt(d.mbps)} MB/s`, ratio: (p.mbps / d.mbps).toFixed(2), target: '(reference)', result: 'info' });
+      const c = (x, k) => fmt(x?.cpu?.[k] ?? NaN, 2);
+      row({
+        id: 'relay-cpu',
+        figure: '7e. CPU seconds per GiB relayed: the relay with the page (host / page main thread / renderer process), without a page (host), and the plain relay',
+        value: `${c(r, 'hostSecondsPerGiB')} / ${c(r, 'pageThreadSecondsPerGiB')} / ${c(r, 'pageProcessSecondsPerGiB')}; ${c(n, 'hostSecondsPerGiB')}; ${fmt(p.relayCpuSecondsPerGiB, 2)}`,
+        baseline: '',
+        ratio: '',
+        target: '(reference)',
+        result: 'info',
+      });
       if (r) row({ id: 'relay-vs-pipe', figure: `7d. The inspector's relay (row 7) against that plain relay`, value: `${fmt(r.mbps)} MB/s`, baseline: `node:net pipe relay ${fmt(p.mbps)} MB/s`, ratio: (r.mbps / p.mbps).toFixed(2), target: '(reference)', result: 'info' });
     }
   }

@@ -77,6 +77,43 @@ test.describe('Reading the conversation', () => {
     peer.child.kill();
   });
 
+  test('Lines view: 60,000 lines list the newest 50,000; Show earlier lists the ones before, from the first line', async ({ app }) => {
+    const port = await startListenerFromUi(app);
+    const peer = runPython(
+      `
+import socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b''.join(b'line %d\\n' % i for i in range(60000)))
+s.settimeout(60)
+try:
+    s.recv(1)
+except Exception:
+    pass
+s.close()
+`,
+      [String(port)],
+    );
+    const log = app.getByRole('log', { name: 'Traffic' });
+    await expect(log).toBeVisible({ timeout: 15_000 });
+    await chooseView(app, 'Lines');
+    // Every line is counted; the newest is listed at the bottom.
+    await expect(app.getByText('60,000 lines', { exact: true })).toBeVisible({ timeout: 30_000 });
+    const rows = rowsOf(app, 'Lines');
+    await expect(rows.last().locator('.cell-data .oneline')).toHaveText('line 59999');
+    // At the top, the lines before the window are named and can be shown.
+    await log.evaluate((el) => (el.scrollTop = 0));
+    const marker = rows.first();
+    await expect(marker).toContainText('10,000 earlier lines not listed here');
+    await expect(rows.nth(1).locator('.cell-data .oneline')).toHaveText('line 10000');
+    await marker.getByRole('button', { name: 'Show earlier' }).click();
+    // The rows that were on screen stay there; above them now come the first lines.
+    await expect(rows.filter({ hasText: 'line 10000' }).first()).toBeVisible();
+    await log.evaluate((el) => (el.scrollTop = 0));
+    await expect(rows.first().locator('.cell-data .oneline')).toHaveText('line 0');
+    await expect(app.getByText('earlier lines not listed here')).toHaveCount(0);
+    peer.child.kill();
+  });
+
   test('Frames view: 2-byte big-endian length-prefixed frames with headers split across reads give exactly the frames sent', async ({ app }) => {
     const port = await startListenerFromUi(app);
     const payloads = ['alpha', 'bravo-charlie', '', 'x'.repeat(300), 'delta'].map(text);
