@@ -11,10 +11,11 @@ const PAGES_KEPT = 40;
 /** New rows asked for at once when bringing the tail up to date. */
 const TAIL_LIMIT = 500;
 /**
- * While the capture keeps growing (a flood), at most one catch-up step this often: each step is
- * a slice of the engine's reading (up to 12 ms of its work) and a render here, and back to back
- * they would take the CPU the capture itself needs. Once it stops growing (no new chunks for
- * GROWING_MS), the view catches up step after step.
+ * While the engine's reading is behind and the capture keeps growing (a flood), at most one
+ * catch-up step this often: each step is a slice of the reading (up to 12 ms of the engine's
+ * work) and a render here, and back to back they would take the CPU the capture itself needs.
+ * Once it stops growing (no new chunks for GROWING_MS), the view catches up step after step; at
+ * a lighter load the reading keeps up, and every step goes at once.
  */
 const FLOOD_STEP_MS = 250;
 const GROWING_MS = 300;
@@ -50,6 +51,8 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
   const busy = useRef(false);
   /** When the capture last grew (the tick changed). */
   const grewAt = useRef(0);
+  /** The engine's reading had not caught up with the capture at its last answer. */
+  const behind = useRef(false);
   const stateRef = useRef(state);
   stateRef.current = state;
 
@@ -161,10 +164,11 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         const page = await request(from, limit);
         if (!page) break;
         const more = page.rows.length === limit;
+        behind.current = !page.caughtUp;
         if (page.caughtUp && !dirty.current && !more) break;
-        // Let the page paint between catch-up steps; while chunks keep coming, pace the steps.
-        const growing = performance.now() - grewAt.current < GROWING_MS;
-        await new Promise((r) => setTimeout(r, growing ? FLOOD_STEP_MS : 0));
+        // Let the page paint between catch-up steps; under a flood, pace them.
+        const flood = behind.current && performance.now() - grewAt.current < GROWING_MS;
+        await new Promise((r) => setTimeout(r, flood ? FLOOD_STEP_MS : 0));
       }
     } finally {
       busy.current = false;
@@ -183,10 +187,10 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
     (from: number, to: number) => {
       const s = stateRef.current;
       const lastPage = Math.floor(Math.max(0, s.total - 1) / ROW_PAGE);
-      // While the capture grows, the newest pages are refresh()'s, at its pace: fetched here too,
+      // Under a flood, the newest pages are refresh()'s, at its pace: fetched here too,
       // each answer (the reading a slice further on) would make a newer page to fetch, and the
       // view would chase the reading's tail as fast as the engine answers.
-      const growing = !filter && performance.now() - grewAt.current < GROWING_MS;
+      const growing = !filter && behind.current && performance.now() - grewAt.current < GROWING_MS;
       for (let p = Math.floor(Math.max(0, from) / ROW_PAGE); p <= Math.floor(Math.max(0, to) / ROW_PAGE); p++) {
         if (inFlight.current.has(p)) continue;
         if (growing && p >= lastPage - 1) continue;
