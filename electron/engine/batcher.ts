@@ -145,8 +145,8 @@ export class Batcher {
   /**
    * An update carries the whole new state of its listener, connection or task (an eviction, the
    * totals of a connection's record), so an older one still pending says nothing the newer does
-   * not: it is left out. (A burst of 10,000 accepts
-   * would otherwise send the listener's state 10,000 times in one batch.)
+   * not: it is left out. A burst of 10,000 accepts would otherwise send the listener's state
+   * 10,000 times in one batch.
    */
   private supersede(key: string, place: number): void {
     const older = this.updates.get(key);
