@@ -136,10 +136,7 @@ export class Batcher {
     if (!live) this.live.set(connectionId, (live = { places: [], head: 0 }));
     live.places.push(place);
     if (live.places.length - live.head <= this.options.liveChunksPerBatch) return;
-    const oldest = live.places[live.head++]!;
-    this.pending[oldest] = null;
-    this.pendingBytes -= this.pendingCosts[oldest]!;
-    this.pendingCosts[oldest] = 0;
+    this.leaveOut(live.places[live.head++]!);
   }
 
   /**
@@ -151,10 +148,14 @@ export class Batcher {
   private supersede(key: string, place: number): void {
     const older = this.updates.get(key);
     this.updates.set(key, place);
-    if (older === undefined) return;
-    this.pending[older] = null;
-    this.pendingBytes -= this.pendingCosts[older]!;
-    this.pendingCosts[older] = 0;
+    if (older !== undefined) this.leaveOut(older);
+  }
+
+  /** Takes the pending event at this place out of the batch, and its cost out of the byte count. */
+  private leaveOut(place: number): void {
+    this.pending[place] = null;
+    this.pendingBytes -= this.pendingCosts[place]!;
+    this.pendingCosts[place] = 0;
   }
 
   /** Sends what is pending now. */
