@@ -53,6 +53,8 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
   const grewAt = useRef(0);
   /** The engine's reading had not caught up with the capture at its last answer. */
   const behind = useRef(false);
+  /** A flood: the reading is behind and the capture still grows. */
+  const underFlood = () => behind.current && performance.now() - grewAt.current < GROWING_MS;
   const stateRef = useRef(state);
   stateRef.current = state;
 
@@ -167,8 +169,7 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
         behind.current = !page.caughtUp;
         if (page.caughtUp && !dirty.current && !more) break;
         // Let the page paint between catch-up steps; under a flood, pace them.
-        const flood = behind.current && performance.now() - grewAt.current < GROWING_MS;
-        await new Promise((r) => setTimeout(r, flood ? FLOOD_STEP_MS : 0));
+        await new Promise((r) => setTimeout(r, underFlood() ? FLOOD_STEP_MS : 0));
       }
     } finally {
       busy.current = false;
@@ -190,7 +191,7 @@ export function useRows(connectionId: string, spec: ReadingSpec, decoder: Decode
       // Under a flood, the newest pages are refresh()'s, at its pace: fetched here too,
       // each answer (the reading a slice further on) would make a newer page to fetch, and the
       // view would chase the reading's tail as fast as the engine answers.
-      const growing = !filter && behind.current && performance.now() - grewAt.current < GROWING_MS;
+      const growing = !filter && underFlood();
       for (let p = Math.floor(Math.max(0, from) / ROW_PAGE); p <= Math.floor(Math.max(0, to) / ROW_PAGE); p++) {
         if (inFlight.current.has(p)) continue;
         if (growing && p >= lastPage - 1) continue;
