@@ -117,6 +117,11 @@ function uiBytes(n) {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 const volumeLabel = (n) => (n >= GiB ? `${n / GiB} GiB` : `${n / MiB} MiB`);
+/** The median of the finite numbers among xs (NaN when there are none). */
+function median(xs) {
+  const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
+  return a.length === 0 ? NaN : a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+}
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const mb = (bytes) => `${fmt(bytes / MB, 0)} MB`;
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
@@ -371,7 +376,7 @@ async function streamThroughPipeRelay(bytes) {
     const got = await waitLine(sink, (o) => o.event === 'done', 120_000, 'byte count');
     if (got.bytes !== bytes) throw new Error(`the sink received ${got.bytes} bytes of ${bytes} through the pipe relay`);
     const seconds = (got.endAt - sent.startedAt) / 1000;
-    return { bytes, seconds, mbps: bytes / seconds / MB, relayCpuSecondsPerGiB: Math.round(((procCpuSeconds(relay.pid) - cpu0) / (bytes / 2 ** 30)) * 1000) / 1000, sender: sent };
+    return { bytes, seconds, mbps: bytes / seconds / MB, relayCpuSecondsPerGiB: cpuPerGiB({ host: cpu0 }, { host: procCpuSeconds(relay.pid) }, bytes).hostSecondsPerGiB, sender: sent };
   } finally {
     await stop(sender);
     await stop(relay);
@@ -1137,17 +1142,13 @@ try {
       const figure = `${id}. Capture throughput, ${volumeLabel(v1)}, UI open, connection selected, ${view} view (median of ${CONFIG.captureRounds} rounds)`;
       const pairs = rounds.filter((r) => r.sink && r.views[view]).map((r) => ({ sink: r.sink.mbps, mbps: r.views[view].mbps, ratio: r.views[view].mbps / r.sink.mbps }));
       if (pairs.length === 0) return missing(`throughput-${view}`, figure, target, err([`round`]));
-      const med = (xs) => {
-        const a = [...xs].sort((x, y) => x - y);
-        return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-      };
       const ratios = pairs.map((p) => p.ratio);
-      const ratio = med(ratios);
+      const ratio = median(ratios);
       row({
         id: `throughput-${view}`,
         figure,
-        value: `${fmt(med(pairs.map((p) => p.mbps)))} MB/s${view === 'Chunks' ? '' : `, last row listed ${fmt(med(rounds.map((r) => (r.views[view]?.viewCaughtUpAfterMs ?? NaN) / 1000).filter(Number.isFinite)), 1)} s later`}`,
-        baseline: `node:net sink ${fmt(med(pairs.map((p) => p.sink)))} MB/s`,
+        value: `${fmt(median(pairs.map((p) => p.mbps)))} MB/s${view === 'Chunks' ? '' : `, last row listed ${fmt(median(rounds.map((r) => (r.views[view]?.viewCaughtUpAfterMs ?? NaN) / 1000)), 1)} s later`}`,
+        baseline: `node:net sink ${fmt(median(pairs.map((p) => p.sink)))} MB/s`,
         ratio: `${ratio.toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
         target,
         // A row view that never listed the last row within 2 minutes fails whatever its speed.
@@ -1155,12 +1156,8 @@ try {
       });
     });
     // What a GiB costs, host and page, in each view (medians over the rounds).
-    const medOf = (xs) => {
-      const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y);
-      return a.length === 0 ? NaN : a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-    };
     const costs = CAPTURE_VIEWS.filter((view) => rounds.some((r) => r.views[view]?.cpu)).map((view) => {
-      const c = (k) => fmt(medOf(rounds.map((r) => r.views[view]?.cpu?.[k])), 2);
+      const c = (k) => fmt(median(rounds.map((r) => r.views[view]?.cpu?.[k])), 2);
       return `${view} ${c('hostSecondsPerGiB')} / ${c('pageThreadSecondsPerGiB')} / ${c('pageProcessSecondsPerGiB')}`;
     });
     if (costs.length) {
